@@ -1,0 +1,62 @@
+# starling — the commands that matter: `make demo` and `make test`. See README.md.
+SHELL := /bin/bash
+FUZZ_SECONDS ?= 20
+JOBS ?= $(shell nproc)
+CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
+
+.PHONY: all deps build build-asan build-fuzz test test-release test-asan test-fuzz demo bench fuzz format format-check clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+# Release binary at build/bin/starling.
+build: deps
+	@cmake -S . -B build $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build -j $(JOBS)
+
+build-asan: deps
+	@cmake -S . -B build-asan $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=clang++ -DSTARLING_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+
+build-fuzz: deps
+	@cmake -S . -B build-fuzz $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=clang++ -DSTARLING_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+
+# Everything CI runs: formatting, unit + integration tests in release and under ASan+UBSan,
+# then every fuzz target for FUZZ_SECONDS on its seed corpus.
+test: format-check test-release test-asan test-fuzz
+	@echo "make test: all passed"
+
+test-release: build
+	ctest --test-dir build --output-on-failure -j $(JOBS)
+
+test-asan: build-asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir build-asan --output-on-failure -j $(JOBS)
+
+test-fuzz: build-fuzz
+	@bash scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
+
+# Longer fuzzing session: make fuzz FUZZ_SECONDS=600
+fuzz: build-fuzz
+	@bash scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
+
+demo: build
+	@bash scripts/demo.sh
+
+bench: build
+	@bash bench/create_bench.sh
+
+format:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+format-check:
+	@bad=$$(git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run -Werror 2>&1 | grep -o '^[^:]*\.[ch]pp' | sort -u); \
+	  if [ -n "$$bad" ]; then echo "not clang-formatted (run make format):"; echo "$$bad"; exit 1; fi
+
+clean:
+	rm -rf build build-asan build-fuzz
