@@ -1,5 +1,6 @@
 #include "bencode/decoder.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <string>
 
@@ -8,13 +9,15 @@ namespace {
 
 using detail::Token;
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 struct Frame {
   std::uint32_t token;
   bool is_dict;
-  bool want_key;                // dicts: the next value is a key
-  std::string_view last_key;    // dicts: the previous key, for the order check
+  bool want_key;              // dicts: the next value is a key
+  std::string_view last_key;  // dicts: the previous key, for the order check
   bool has_last_key;
 };
 
@@ -47,9 +50,10 @@ class Parser {
                      "more than " + std::to_string(limits_.max_elements) + " values", pos_);
       }
       if (c == 'l' || c == 'd') {
-        if (stack_.size() >= static_cast<std::size_t>(limits_.max_depth)) {
+        if (limits_.max_depth <= 0 ||
+            stack_.size() >= static_cast<std::size_t>(limits_.max_depth)) {
           return Error(Errc::bencode_too_deep,
-                       "more than " + std::to_string(limits_.max_depth) + " levels", pos_);
+                       "more than " + std::to_string(std::max(limits_.max_depth, 0)) + " levels", pos_);
         }
         const auto index = static_cast<std::uint32_t>(tokens_.size());
         tokens_.push_back(Token{c == 'l' ? Type::list : Type::dict, pos32(), 0, 0, 0, 0});
@@ -57,8 +61,7 @@ class Parser {
         ++pos_;
         continue;
       }
-      Status scalar = c == 'i' ? parse_integer() : is_digit(c) ? parse_string()
-                                                               : unexpected(c);
+      Status scalar = c == 'i' ? parse_integer() : is_digit(c) ? parse_string() : unexpected(c);
       if (!scalar) return scalar;
       if (as_key) {
         if (auto s = check_key_order(); !s) return s;
@@ -103,8 +106,8 @@ class Parser {
       return Error(Errc::bencode_leading_zero, "integer", digits);
     }
     if (negative && in_[digits] == '0') return Error(Errc::bencode_negative_zero, "i-0e", start);
-    const std::int64_t value = negative ? static_cast<std::int64_t>(0 - magnitude)
-                                        : static_cast<std::int64_t>(magnitude);
+    const std::int64_t value =
+        negative ? static_cast<std::int64_t>(0 - magnitude) : static_cast<std::int64_t>(magnitude);
     const auto index = static_cast<std::uint32_t>(tokens_.size());
     tokens_.push_back(Token{Type::integer, static_cast<std::uint32_t>(start),
                             static_cast<std::uint32_t>(p + 1), index + 1, 0, value});
@@ -201,7 +204,9 @@ class Parser {
 
 }  // namespace
 
-std::int64_t Node::as_int() const { return token().aux; }
+std::int64_t Node::as_int() const {
+  return token().aux;
+}
 
 std::string_view Node::as_string() const {
   const auto& t = token();
@@ -275,15 +280,22 @@ std::optional<Node> Node::find_dict(std::string_view key) const {
 }
 
 Status Node::check_canonical() const {
+  // Report the earliest offending key in the subtree (the one a strict decode stops at), not
+  // the first dict in pre-order: an outer dict's bad key may come after an inner dict's.
+  const detail::Token* worst = nullptr;
+  std::size_t worst_at = 0;
   for (std::uint32_t i = index_; i < token().next; ++i) {
     const auto& t = tokens_[i];
     if (t.type != Type::dict || t.aux == 0) continue;
-    const bool duplicate = t.aux < 0;
-    const auto at = static_cast<std::size_t>(duplicate ? -t.aux : t.aux);
-    return Error(duplicate ? Errc::bencode_duplicate_key : Errc::bencode_unsorted_keys,
-                 "dictionary at byte " + std::to_string(t.begin), at);
+    const auto at = static_cast<std::size_t>(t.aux < 0 ? -t.aux : t.aux);
+    if (worst == nullptr || at < worst_at) {
+      worst = &t;
+      worst_at = at;
+    }
   }
-  return ok();
+  if (worst == nullptr) return ok();
+  return Error(worst->aux < 0 ? Errc::bencode_duplicate_key : Errc::bencode_unsorted_keys,
+               "dictionary at byte " + std::to_string(worst->begin), worst_at);
 }
 
 Expected<Document> decode_prefix(std::string_view input, const DecodeLimits& limits) {

@@ -16,18 +16,18 @@ namespace starling::bencode {
 enum class Type : std::uint8_t { integer, string, list, dict };
 
 struct DecodeLimits {
-  int max_depth = 100;                     // lists/dicts nested deeper fail
-  std::size_t max_elements = 8'000'000;    // total values in the document
-  bool require_sorted_keys = true;         // false: record key disorder instead of failing
+  int max_depth = 100;                   // lists/dicts nested deeper fail
+  std::size_t max_elements = 8'000'000;  // total values in the document
+  bool require_sorted_keys = true;       // false: record key disorder instead of failing
 };
 
 namespace detail {
 struct Token {
   Type type;
-  std::uint32_t begin;   // offset of the element's first byte
-  std::uint32_t end;     // one past its last byte
-  std::uint32_t next;    // index of the token after this element's subtree
-  std::uint32_t count;   // list: elements, dict: key/value pairs
+  std::uint32_t begin;  // offset of the element's first byte
+  std::uint32_t end;    // one past its last byte
+  std::uint32_t next;   // index of the token after this element's subtree
+  std::uint32_t count;  // list: elements, dict: key/value pairs
   // integer: its value; string: header length ("12:"); dict: offset of the first key that is
   // not strictly greater than the previous one (0 when keys are in order).
   std::int64_t aux;
@@ -45,8 +45,8 @@ class Node {
   bool is_list() const { return type() == Type::list; }
   bool is_dict() const { return type() == Type::dict; }
 
-  std::int64_t as_int() const;          // precondition: is_int()
-  std::string_view as_string() const;   // precondition: is_string()
+  std::int64_t as_int() const;                        // precondition: is_int()
+  std::string_view as_string() const;                 // precondition: is_string()
   std::size_t size() const { return token().count; }  // list elements or dict pairs
 
   // The element's exact bytes in the input (for the info-hash) and where it starts.
@@ -64,7 +64,8 @@ class Node {
   std::optional<Node> find_list(std::string_view key) const;
   std::optional<Node> find_dict(std::string_view key) const;
 
-  // Ok when every dict in this subtree has strictly sorted keys; otherwise the offending key's offset.
+  // Ok when every dict in this subtree has strictly sorted keys; otherwise the offending key's
+  // offset.
   Status check_canonical() const;
 
  private:

@@ -33,13 +33,13 @@ using Dict = std::map<std::string, Value, std::less<>>;
 class Value {
  public:
   Value() : v_(std::int64_t{0}) {}
-  Value(std::int64_t i) : v_(i) {}  // NOLINT: implicit by design, like a literal
-  Value(int i) : v_(std::int64_t{i}) {}  // NOLINT
-  Value(std::string s) : v_(std::move(s)) {}  // NOLINT
+  Value(std::int64_t i) : v_(i) {}                   // NOLINT: implicit by design, like a literal
+  Value(int i) : v_(std::int64_t{i}) {}              // NOLINT
+  Value(std::string s) : v_(std::move(s)) {}         // NOLINT
   Value(std::string_view s) : v_(std::string(s)) {}  // NOLINT
-  Value(const char* s) : v_(std::string(s)) {}  // NOLINT
-  Value(List l) : v_(std::move(l)) {}  // NOLINT
-  Value(Dict d) : v_(std::move(d)) {}  // NOLINT
+  Value(const char* s) : v_(std::string(s)) {}       // NOLINT
+  Value(List l) : v_(std::move(l)) {}                // NOLINT
+  Value(Dict d) : v_(std::move(d)) {}                // NOLINT
 
   bool is_int() const { return std::holds_alternative<std::int64_t>(v_); }
   bool is_string() const { return std::holds_alternative<std::string>(v_); }

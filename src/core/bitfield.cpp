@@ -4,14 +4,18 @@
 #include <bit>
 
 namespace starling {
+namespace {
+// Bytes needed for `bits` bits; (bits + 7) / 8 would wrap to 0 for sizes near SIZE_MAX.
+std::size_t byte_count(std::size_t bits) { return bits / 8 + (bits % 8 != 0 ? 1 : 0); }
+}  // namespace
 
 Bitfield::Bitfield(std::size_t size, bool value)
-    : bytes_((size + 7) / 8, value ? 0xff : 0x00), size_(size) {
+    : bytes_(byte_count(size), value ? 0xff : 0x00), size_(size) {
   clear_spare_bits();
 }
 
 std::optional<Bitfield> Bitfield::from_bytes(std::string_view bytes, std::size_t size) {
-  if (bytes.size() != (size + 7) / 8) return std::nullopt;
+  if (bytes.size() != byte_count(size)) return std::nullopt;
   Bitfield b;
   b.size_ = size;
   b.bytes_.assign(bytes.begin(), bytes.end());

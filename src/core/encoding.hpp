@@ -7,7 +7,7 @@
 
 namespace starling {
 
-std::string hex_encode(std::string_view raw);  // lowercase
+std::string hex_encode(std::string_view raw);                  // lowercase
 std::optional<std::string> hex_decode(std::string_view text);  // either case; nullopt if invalid
 
 std::string base32_encode(std::string_view raw);  // uppercase, no padding

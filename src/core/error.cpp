@@ -8,26 +8,46 @@ class Category final : public std::error_category {
   const char* name() const noexcept override { return "starling"; }
   std::string message(int value) const override {
     switch (static_cast<Errc>(value)) {
-      case Errc::ok: return "success";
-      case Errc::bencode_truncated: return "bencode: truncated input";
-      case Errc::bencode_unexpected_byte: return "bencode: unexpected byte";
-      case Errc::bencode_leading_zero: return "bencode: number with a leading zero";
-      case Errc::bencode_negative_zero: return "bencode: negative zero";
-      case Errc::bencode_integer_overflow: return "bencode: integer out of range";
-      case Errc::bencode_length_overflow: return "bencode: string length beyond the input";
-      case Errc::bencode_too_deep: return "bencode: nesting too deep";
-      case Errc::bencode_too_many_elements: return "bencode: too many elements";
-      case Errc::bencode_unsorted_keys: return "bencode: dictionary keys not sorted";
-      case Errc::bencode_duplicate_key: return "bencode: duplicate dictionary key";
-      case Errc::bencode_trailing_data: return "bencode: trailing data after the value";
-      case Errc::metainfo_not_a_dict: return "torrent: not a bencoded dictionary";
-      case Errc::metainfo_missing_field: return "torrent: missing field";
-      case Errc::metainfo_bad_field: return "torrent: invalid field";
-      case Errc::metainfo_unsafe_path: return "torrent: unsafe file path";
-      case Errc::metainfo_not_canonical: return "torrent: info dictionary is not canonical bencode";
-      case Errc::magnet_bad_uri: return "magnet: invalid URI";
-      case Errc::io_error: return "I/O error";
-      case Errc::invalid_argument: return "invalid argument";
+      case Errc::ok:
+        return "success";
+      case Errc::bencode_truncated:
+        return "bencode: truncated input";
+      case Errc::bencode_unexpected_byte:
+        return "bencode: unexpected byte";
+      case Errc::bencode_leading_zero:
+        return "bencode: number with a leading zero";
+      case Errc::bencode_negative_zero:
+        return "bencode: negative zero";
+      case Errc::bencode_integer_overflow:
+        return "bencode: integer out of range";
+      case Errc::bencode_length_overflow:
+        return "bencode: string length beyond the input";
+      case Errc::bencode_too_deep:
+        return "bencode: nesting too deep";
+      case Errc::bencode_too_many_elements:
+        return "bencode: too many elements";
+      case Errc::bencode_unsorted_keys:
+        return "bencode: dictionary keys not sorted";
+      case Errc::bencode_duplicate_key:
+        return "bencode: duplicate dictionary key";
+      case Errc::bencode_trailing_data:
+        return "bencode: trailing data after the value";
+      case Errc::metainfo_not_a_dict:
+        return "torrent: not a bencoded dictionary";
+      case Errc::metainfo_missing_field:
+        return "torrent: missing field";
+      case Errc::metainfo_bad_field:
+        return "torrent: invalid field";
+      case Errc::metainfo_unsafe_path:
+        return "torrent: unsafe file path";
+      case Errc::metainfo_not_canonical:
+        return "torrent: info dictionary is not canonical bencode";
+      case Errc::magnet_bad_uri:
+        return "magnet: invalid URI";
+      case Errc::io_error:
+        return "I/O error";
+      case Errc::invalid_argument:
+        return "invalid argument";
     }
     return "unknown error";
   }

@@ -50,8 +50,7 @@ struct Error {
   Error() = default;
   Error(Errc e, std::string detail_text, std::size_t at = no_offset)
       : code(make_error_code(e)), detail(std::move(detail_text)), offset(at) {}
-  Error(std::error_code c, std::string detail_text)
-      : code(c), detail(std::move(detail_text)) {}
+  Error(std::error_code c, std::string detail_text) : code(c), detail(std::move(detail_text)) {}
 
   bool has_offset() const { return offset != no_offset; }
   // "<what>: <detail> (at byte N)"

@@ -1,0 +1,63 @@
+#include "cli_common.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <charconv>
+#include <cstdio>
+
+namespace starling::cli {
+
+std::optional<std::int64_t> parse_size(std::string_view text) {
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end == text.data() || value < 0) return std::nullopt;
+  std::string suffix(end, text.data() + text.size());
+  for (auto& c : suffix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  int shift = 0;
+  if (suffix.empty() || suffix == "b") {
+    shift = 0;
+  } else if (suffix == "k" || suffix == "kb" || suffix == "kib") {
+    shift = 10;
+  } else if (suffix == "m" || suffix == "mb" || suffix == "mib") {
+    shift = 20;
+  } else if (suffix == "g" || suffix == "gb" || suffix == "gib") {
+    shift = 30;
+  } else {
+    return std::nullopt;
+  }
+  if (value > (std::int64_t{1} << (62 - shift))) return std::nullopt;
+  return value << shift;
+}
+
+int report(std::string_view command, std::string_view subject, std::string_view message, int code) {
+  if (subject.empty()) {
+    fmt::print(stderr, "starling {}: {}\n", command, message);
+  } else {
+    fmt::print(stderr, "starling {}: {}: {}\n", command, subject, message);
+  }
+  return code;
+}
+
+int report(std::string_view command, std::string_view subject, const Error& error, int code) {
+  return report(command, subject, error.message(), code);
+}
+
+std::string human_size(std::int64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 5) {
+    value /= 1024;
+    ++unit;
+  }
+  if (unit == 0) return fmt::format("{} B", bytes);
+  return fmt::format("{:.{}f} {}", value, value < 10 ? 2 : value < 100 ? 1 : 0, kUnits[unit]);
+}
+
+bool stderr_is_terminal() {
+  return ::isatty(STDERR_FILENO) == 1;
+}
+
+}  // namespace starling::cli

@@ -1,0 +1,35 @@
+// What every subcommand shares: exit codes, size parsing, error reporting, human formatting.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+
+namespace starling::cli {
+
+// CLI.md: 0 success, 1 the work failed, 2 bad usage or bad input.
+enum Exit : int { kSuccess = 0, kFailed = 1, kBadInput = 2 };
+
+// A subcommand registers its flags and returns what to run once they are parsed.
+using Runner = std::function<int()>;
+Runner add_create_command(CLI::App& app);
+Runner add_info_command(CLI::App& app);
+Runner add_verify_command(CLI::App& app);
+
+// "16k", "4M", "1g", "512": powers of 1024. nullopt when malformed or out of range.
+std::optional<std::int64_t> parse_size(std::string_view text);
+
+// "starling <command>: <subject>: <message>" on stderr; returns `code` for convenience.
+int report(std::string_view command, std::string_view subject, const Error& error, int code);
+int report(std::string_view command, std::string_view subject, std::string_view message, int code);
+
+std::string human_size(std::int64_t bytes);  // "1.5 MiB"
+bool stderr_is_terminal();
+
+}  // namespace starling::cli

@@ -1,0 +1,102 @@
+// starling verify TORRENT DATA_PATH [--json]
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "cli_common.hpp"
+#include "metainfo/torrent_info.hpp"
+#include "progress_bar.hpp"
+#include "storage/piece_hasher.hpp"
+
+namespace starling::cli {
+namespace fs = std::filesystem;
+namespace {
+
+struct VerifyArgs {
+  std::string torrent;
+  std::string data;
+  bool json = false;
+  int threads = 0;
+  bool quiet = false;
+};
+
+// DATA_PATH is normally the directory holding the torrent's file or top folder (as `download -o`
+// lays it out). Also accept the single file itself, or the top folder itself under another name.
+std::pair<FileLayout, fs::path> locate_data(const TorrentInfo& t, const fs::path& data) {
+  FileLayout layout = t.layout;
+  std::error_code ec;
+  const bool data_is_file = fs::is_regular_file(data, ec);
+  const bool data_is_dir = fs::is_directory(data, ec);
+  const bool holds_name = fs::exists(data / t.name, ec);
+  if ((!t.multi_file && data_is_file) || (t.multi_file && data_is_dir && !holds_name)) {
+    std::vector<FileEntry> files = layout.files();
+    for (auto& f : files) f.path.front() = data.filename().string();
+    return {FileLayout(std::move(files), layout.piece_length()), data.parent_path()};
+  }
+  return {std::move(layout), data};
+}
+
+int run_verify(const VerifyArgs& args) {
+  auto torrent = load_torrent(args.torrent);
+  if (!torrent) return report("verify", args.torrent, torrent.error(), kBadInput);
+  const fs::path data = fs::path(args.data).lexically_normal();
+  std::error_code ec;
+  if (!fs::exists(data, ec)) {
+    return report("verify", args.data, "no such file or directory", kFailed);
+  }
+  auto [layout, root] = locate_data(*torrent, data.has_filename() ? data : data.parent_path());
+
+  ProgressBar bar("verifying", !args.quiet && !args.json && stderr_is_terminal());
+  HashOptions options;
+  options.threads = args.threads;
+  options.progress = [&bar](std::int64_t done, std::int64_t total) { bar.update(done, total); };
+  HashResult hashed = hash_pieces(layout, root, options);
+  bar.finish();
+
+  std::vector<std::int32_t> bad;
+  for (std::size_t i = 0; i < hashed.pieces.size(); ++i) {
+    if (hashed.pieces[i] != torrent->piece_hashes[i]) bad.push_back(static_cast<std::int32_t>(i));
+  }
+  const auto pieces = static_cast<std::int64_t>(hashed.pieces.size());
+  const auto good = pieces - static_cast<std::int64_t>(bad.size());
+  for (const auto& e : hashed.read_errors) {
+    if (!args.quiet) report("verify", "", e, 0);
+  }
+  if (args.json) {
+    nlohmann::json j = {{"pieces", pieces}, {"good", good}, {"bad", bad}};
+    fmt::print("{}\n", j.dump());
+  } else if (!args.quiet) {
+    fmt::print("{}: {} of {} pieces good", torrent->name, good, pieces);
+    if (bad.empty()) {
+      fmt::print(", data is complete\n");
+    } else {
+      constexpr std::size_t kShown = 20;
+      fmt::print(
+          "; bad: {}{}\n",
+          fmt::join(bad.begin(),
+                    bad.begin() + static_cast<std::ptrdiff_t>(std::min(bad.size(), kShown)), ","),
+          bad.size() > kShown ? fmt::format(" and {} more", bad.size() - kShown) : "");
+    }
+  }
+  return bad.empty() ? kSuccess : kFailed;
+}
+
+}  // namespace
+
+Runner add_verify_command(CLI::App& app) {
+  auto args = std::make_shared<VerifyArgs>();
+  auto* cmd = app.add_subcommand("verify", "Hash-check a torrent's data on disk");
+  cmd->add_option("TORRENT", args->torrent, "The .torrent file")->required();
+  cmd->add_option("DATA_PATH", args->data,
+                  "Directory holding the torrent's file (single-file) or top folder (multi-file)")
+      ->required();
+  cmd->add_flag("--json", args->json, R"(Print {"pieces","good","bad":[indices]})");
+  cmd->add_option("--threads", args->threads, "Hashing threads (default: one per core)")
+      ->check(CLI::Range(1, 256));
+  cmd->add_flag("-q,--quiet", args->quiet, "Print nothing; the exit code tells");
+  return [cmd, args] { return cmd->parsed() ? run_verify(*args) : -1; };
+}
+
+}  // namespace starling::cli
