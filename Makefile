@@ -4,7 +4,7 @@ FUZZ_SECONDS ?= 20
 JOBS ?= $(shell nproc)
 CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 
-.PHONY: all deps build build-asan build-fuzz test test-release test-asan test-fuzz demo bench fuzz format format-check clean
+.PHONY: all deps build build-asan build-fuzz test test-release test-asan test-fuzz demo bench fuzz format format-check lint clean
 
 all: build
 
@@ -26,9 +26,9 @@ build-fuzz: deps
 	  -DCMAKE_CXX_COMPILER=clang++ -DSTARLING_FUZZ=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
 
-# Everything CI runs: formatting, unit + integration tests in release and under ASan+UBSan,
-# then every fuzz target for FUZZ_SECONDS on its seed corpus.
-test: format-check test-release test-asan test-fuzz
+# Everything CI runs: formatting, unit + integration tests in release, clang-tidy, the tests again
+# under ASan+UBSan, then every fuzz target for FUZZ_SECONDS on its seed corpus.
+test: format-check test-release lint test-asan test-fuzz
 	@echo "make test: all passed"
 
 test-release: build
@@ -57,6 +57,12 @@ format:
 format-check:
 	@bad=$$(git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run -Werror 2>&1 | grep -o '^[^:]*\.[ch]pp' | sort -u); \
 	  if [ -n "$$bad" ]; then echo "not clang-formatted (run make format):"; echo "$$bad"; exit 1; fi
+
+# clang-tidy's bug-finding checks (.clang-tidy) over the library and the CLI.
+lint: build
+	@run-clang-tidy -p build -quiet '/(src|apps)/' 2>&1 | sed 's/\x1b\[[0-9;]*m//g' > build/clang-tidy.log; \
+	  if grep -qE '(warning|error):' build/clang-tidy.log; then \
+	    grep -E '(warning|error):' build/clang-tidy.log | sort -u; exit 1; fi; echo "lint: clean"
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -12,7 +12,7 @@
 namespace starling::cli {
 namespace {
 
-using Json = nlohmann::json;
+using Json = nlohmann::ordered_json;  // keys in the order CLI.md lists them
 
 struct InfoArgs {
   std::string source;

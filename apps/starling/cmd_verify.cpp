@@ -65,7 +65,7 @@ int run_verify(const VerifyArgs& args) {
     if (!args.quiet) report("verify", "", e, 0);
   }
   if (args.json) {
-    nlohmann::json j = {{"pieces", pieces}, {"good", good}, {"bad", bad}};
+    nlohmann::ordered_json j = {{"pieces", pieces}, {"good", good}, {"bad", bad}};
     fmt::print("{}\n", j.dump());
   } else if (!args.quiet) {
     fmt::print("{}: {} of {} pieces good", torrent->name, good, pieces);

@@ -28,7 +28,7 @@ class ContentReader {
 
   struct OpenFile {
     FileIndex file;
-    int fd;
+    int fd = -1;
   };
   static constexpr std::size_t kMaxOpenFiles = 8;
 

@@ -6,7 +6,9 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <span>
 #include <thread>
+#include <vector>
 
 #include "storage/content_reader.hpp"
 
@@ -15,6 +17,54 @@ namespace {
 
 // Pieces are read in chunks so a 16 MiB piece does not need a 16 MiB buffer per thread.
 constexpr std::int64_t kChunk = 1 << 20;
+
+// Errors by file index, shared by the workers.
+struct FileErrors {
+  std::mutex mutex;
+  std::map<std::int32_t, Error> by_file;
+
+  bool has(FileIndex file) {
+    std::lock_guard lock(mutex);
+    return by_file.count(file.value()) != 0;
+  }
+  void add(FileIndex file, const Error& error) {
+    std::lock_guard lock(mutex);
+    by_file.try_emplace(file.value(), error);
+  }
+};
+
+// After a failed read at `offset` in `piece`: reads the rest of the piece file by file and records
+// each file that fails under its own index. A chunk spans several files and its error names only
+// one of them, which need not be the chunk's first; a later file of the piece may be broken too.
+void record_unreadable_files(ContentReader& reader, const FileLayout& layout, PieceIndex piece,
+                             std::int64_t offset, std::vector<char>& buffer, const Error& first,
+                             FileErrors& errors) {
+  const std::int64_t size = layout.piece_size(piece);
+  const auto buffer_size = static_cast<std::int64_t>(buffer.size());
+  bool found = false;
+  std::int64_t position = offset;  // in the piece
+  for (const FileSpan& span : layout.map_block(piece, offset, size - offset)) {
+    const std::int64_t span_start = position;
+    position += span.length;
+    if (errors.has(span.file)) {
+      found = true;
+      continue;
+    }
+    for (std::int64_t at = span_start; at < position; at += buffer_size) {
+      const auto n = static_cast<std::size_t>(std::min(buffer_size, position - at));
+      if (auto s = reader.read(piece, at, std::span<char>(buffer.data(), n)); !s) {
+        errors.add(span.file, s.error());
+        found = true;
+        break;
+      }
+    }
+  }
+  // The failure did not repeat (a transient error): keep it, under the chunk's first file.
+  if (!found) {
+    const auto spans = layout.map_block(piece, offset, std::min(kChunk, size - offset));
+    errors.add(spans.empty() ? FileIndex(-1) : spans.front().file, first);
+  }
+}
 
 }  // namespace
 
@@ -34,7 +84,7 @@ HashResult hash_pieces(const FileLayout& layout, const std::filesystem::path& do
   std::mutex mutex;
   std::condition_variable finished_cv;
   int running = threads;
-  std::map<std::int32_t, Error> errors_by_file;
+  FileErrors errors;
 
   auto worker = [&] {
     ContentReader reader(layout, download_dir);
@@ -48,9 +98,7 @@ HashResult hash_pieces(const FileLayout& layout, const std::filesystem::path& do
         const auto n = static_cast<std::size_t>(std::min(kChunk, size - offset));
         if (auto s = reader.read(piece, offset, std::span<char>(buffer.data(), n)); !s) {
           readable = false;
-          const auto spans = layout.map_block(piece, offset, static_cast<std::int64_t>(n));
-          std::lock_guard lock(mutex);
-          errors_by_file.try_emplace(spans.empty() ? -1 : spans.front().file.value(), s.error());
+          record_unreadable_files(reader, layout, piece, offset, buffer, s.error(), errors);
         } else {
           hasher.update(buffer.data(), n);
         }
@@ -79,7 +127,7 @@ HashResult hash_pieces(const FileLayout& layout, const std::filesystem::path& do
   }
   for (auto& t : pool) t.join();
   if (options.progress) options.progress(layout.total_size(), layout.total_size());
-  for (auto& [file, error] : errors_by_file) result.read_errors.push_back(std::move(error));
+  for (auto& [file, error] : errors.by_file) result.read_errors.push_back(std::move(error));
   return result;
 }
 
