@@ -53,7 +53,8 @@ class Parser {
         if (limits_.max_depth <= 0 ||
             stack_.size() >= static_cast<std::size_t>(limits_.max_depth)) {
           return Error(Errc::bencode_too_deep,
-                       "more than " + std::to_string(std::max(limits_.max_depth, 0)) + " levels", pos_);
+                       "more than " + std::to_string(std::max(limits_.max_depth, 0)) + " levels",
+                       pos_);
         }
         const auto index = static_cast<std::uint32_t>(tokens_.size());
         tokens_.push_back(Token{c == 'l' ? Type::list : Type::dict, pos32(), 0, 0, 0, 0});

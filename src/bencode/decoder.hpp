@@ -64,8 +64,8 @@ class Node {
   std::optional<Node> find_list(std::string_view key) const;
   std::optional<Node> find_dict(std::string_view key) const;
 
-  // Ok when every dict in this subtree has strictly sorted keys; otherwise the offending key's
-  // offset.
+  // Ok when every dict in this subtree has strictly sorted keys; otherwise the offset of the
+  // earliest offending key (the one a strict decode stops at) and whether it is a duplicate.
   Status check_canonical() const;
 
  private:

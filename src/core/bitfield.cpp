@@ -6,7 +6,9 @@
 namespace starling {
 namespace {
 // Bytes needed for `bits` bits; (bits + 7) / 8 would wrap to 0 for sizes near SIZE_MAX.
-std::size_t byte_count(std::size_t bits) { return bits / 8 + (bits % 8 != 0 ? 1 : 0); }
+std::size_t byte_count(std::size_t bits) {
+  return bits / 8 + (bits % 8 != 0 ? 1 : 0);
+}
 }  // namespace
 
 Bitfield::Bitfield(std::size_t size, bool value)
