@@ -16,18 +16,48 @@ constexpr std::int64_t kMinPiece = 16 << 10;
 constexpr std::int64_t kMaxPiece = 16 << 20;
 constexpr std::int64_t kTargetMaxPieces = 2000;
 
+// Whether `outer` is `inner` or one of its parent directories (both canonical).
+bool contains(const fs::path& outer, const fs::path& inner) {
+  return std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end()).first == outer.end();
+}
+
 // Every regular file below `dir` (symlinks followed), as path components, sorted by joined path.
 Expected<std::vector<FileEntry>> scan_directory(const fs::path& dir, const std::string& name) {
   std::vector<FileEntry> files;
   std::error_code ec;
+  // The canonical paths of the directories from `dir` down to the current entry's parent. A
+  // symlink to one of them (or to a directory holding one) would repeat the same files until the
+  // kernel's ELOOP limit; it adds nothing that is not listed anyway, so it is not followed.
+  std::vector<fs::path> ancestors{fs::canonical(dir, ec)};
+  if (ec) return Error(ec, dir.string());
   fs::recursive_directory_iterator it(dir, fs::directory_options::follow_directory_symlink, ec);
   if (ec) return Error(ec, dir.string());
   for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) return Error(ec, dir.string());
+    ancestors.resize(static_cast<std::size_t>(it.depth()) + 1);
+    if (it->is_directory(ec)) {
+      fs::path real = fs::canonical(it->path(), ec);
+      if (ec) return Error(ec, it->path().string());
+      if (it->is_symlink(ec) && std::any_of(ancestors.begin(), ancestors.end(),
+                                            [&](const fs::path& a) { return contains(real, a); })) {
+        it.disable_recursion_pending();
+        continue;
+      }
+      ancestors.push_back(std::move(real));
+      continue;
+    }
     if (!it->is_regular_file(ec)) continue;
     FileEntry f;
     f.path.push_back(name);
-    for (const auto& part : fs::relative(it->path(), dir)) f.path.push_back(part.string());
+    // Lexically: fs::relative() resolves symlinks, which turns a file reached through a
+    // symlinked directory into "../elsewhere/file".
+    for (const auto& part : it->path().lexically_relative(dir)) {
+      // A name such as "a\\b" is legal on disk but refused by every torrent parser.
+      if (auto s = check_path_component(part.string()); !s) {
+        return Error(Errc::invalid_argument, it->path().string() + ": " + s.error().detail);
+      }
+      f.path.push_back(part.string());
+    }
     f.size = static_cast<std::int64_t>(it->file_size(ec));
     if (ec) return Error(ec, it->path().string());
     files.push_back(std::move(f));

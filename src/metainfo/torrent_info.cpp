@@ -19,14 +19,19 @@ Error missing(const Node& dict, std::string what) {
   return Error(Errc::metainfo_missing_field, std::move(what), dict.offset());
 }
 
-// A string field, preferring its ".utf-8" variant when present (as other clients do).
-std::optional<Node> utf8_field(const Node& dict, const std::string& key) {
-  if (auto n = dict.find(key + ".utf-8"); n && n->is_string()) return n;
+// Torrents larger than this (2^53 bytes, 8 PiB) are refused: sizes stay exact in a double and
+// far from int64 overflow in offset arithmetic.
+constexpr std::int64_t kMaxTotalSize = std::int64_t{1} << 53;
+
+// A field, preferring its ".utf-8" variant when that has the expected type (as other clients do):
+// a string for "name" and "comment", a list for "path".
+std::optional<Node> utf8_field(const Node& dict, const std::string& key, bencode::Type type) {
+  if (auto n = dict.find(key + ".utf-8"); n && n->type() == type) return n;
   return dict.find(key);
 }
 
 Expected<std::vector<std::string>> parse_path(const Node& file) {
-  auto path = utf8_field(file, "path");
+  auto path = utf8_field(file, "path", bencode::Type::list);
   if (!path) return missing(file, "file without 'path'");
   if (!path->is_list()) return bad(*path, "'path' is not a list");
   std::vector<std::string> components;
@@ -45,11 +50,13 @@ Expected<std::int64_t> parse_length(const Node& file) {
   auto length = file.find("length");
   if (!length) return missing(file, "file without 'length'");
   if (!length->is_int() || length->as_int() < 0) return bad(*length, "'length' is not a size");
+  if (length->as_int() > kMaxTotalSize) return bad(*length, "'length' too large");
   return length->as_int();
 }
 
-Status parse_files(const Node& info, TorrentInfo& t, const TorrentLimits& limits,
-                   std::int64_t piece_length) {
+// The file list, in order, with the torrent's name as every path's first component.
+Expected<std::vector<FileEntry>> parse_files(const Node& info, TorrentInfo& t,
+                                             const TorrentLimits& limits) {
   std::vector<FileEntry> files;
   auto list = info.find("files");
   if (!list) {
@@ -69,7 +76,7 @@ Status parse_files(const Node& info, TorrentInfo& t, const TorrentLimits& limits
       if (!length) return length.error();
       auto path = parse_path(f);
       if (!path) return path.error();
-      if (*length > (std::int64_t{1} << 53) - total) return bad(f, "total size too large");
+      if (*length > kMaxTotalSize - total) return bad(f, "total size too large");
       total += *length;
       FileEntry entry{{t.name}, *length, 0, false};
       entry.path.insert(entry.path.end(), path->begin(), path->end());
@@ -81,9 +88,7 @@ Status parse_files(const Node& info, TorrentInfo& t, const TorrentLimits& limits
       files.push_back(std::move(entry));
     }
   }
-  t.layout = FileLayout(std::move(files), piece_length);
-  if (t.layout.total_size() == 0) return bad(info, "torrent holds no data (total size 0)");
-  return ok();
+  return files;
 }
 
 Status parse_info(const Node& info, TorrentInfo& t, const TorrentLimits& limits) {
@@ -91,7 +96,7 @@ Status parse_info(const Node& info, TorrentInfo& t, const TorrentLimits& limits)
     return Error(Errc::metainfo_not_canonical, canonical.error().code.message(),
                  canonical.error().offset);
   }
-  auto name = utf8_field(info, "name");
+  auto name = utf8_field(info, "name", bencode::Type::string);
   if (!name) return missing(info, "'info' without 'name'");
   if (!name->is_string()) return bad(*name, "'name' is not a string");
   if (auto s = check_path_component(name->as_string()); !s) {
@@ -106,7 +111,11 @@ Status parse_info(const Node& info, TorrentInfo& t, const TorrentLimits& limits)
     return bad(*piece_length, "'piece length' out of range");
   }
 
-  if (auto s = parse_files(info, t, limits, piece_length->as_int()); !s) return s;
+  auto files = parse_files(info, t, limits);
+  if (!files) return files.error();
+  std::int64_t total = 0;
+  for (const auto& f : *files) total += f.size;  // at most kMaxTotalSize: checked per file
+  if (total == 0) return bad(info, "torrent holds no data (total size 0)");
 
   auto pieces = info.find("pieces");
   if (!pieces) return missing(info, "'info' without 'pieces'");
@@ -115,11 +124,17 @@ Status parse_info(const Node& info, TorrentInfo& t, const TorrentLimits& limits)
   }
   const std::string_view hashes = pieces->as_string();
   const std::size_t count = hashes.size() / 20;
-  if (count != static_cast<std::size_t>(t.layout.num_pieces()) ||
-      t.layout.num_pieces() > limits.max_pieces) {
-    return bad(*pieces, "'pieces' has " + std::to_string(count) + " hashes but the files need " +
-                            std::to_string(t.layout.num_pieces()));
+  // Counted in 64 bits before the layout narrows it: 2^32 + 1 pieces must not pass for 1.
+  const std::int64_t needed = (total + piece_length->as_int() - 1) / piece_length->as_int();
+  if (needed > limits.max_pieces) {
+    return bad(*pieces, "the files need " + std::to_string(needed) + " pieces, more than " +
+                            std::to_string(limits.max_pieces));
   }
+  if (static_cast<std::int64_t>(count) != needed) {
+    return bad(*pieces, "'pieces' has " + std::to_string(count) + " hashes but the files need " +
+                            std::to_string(needed));
+  }
+  t.layout = FileLayout(std::move(*files), piece_length->as_int());
   t.piece_hashes.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
     t.piece_hashes.push_back(*Sha1Digest::from_bytes(hashes.substr(i * 20, 20)));
@@ -194,7 +209,9 @@ Expected<TorrentInfo> parse_torrent(std::string_view bytes, const TorrentLimits&
   if (auto s = parse_info(*info, t, limits); !s) return s.error();
   parse_trackers(root, t);
   parse_web_seeds(root, t);
-  if (auto c = utf8_field(root, "comment"); c && c->is_string()) t.comment = c->as_string();
+  if (auto c = utf8_field(root, "comment", bencode::Type::string); c && c->is_string()) {
+    t.comment = c->as_string();
+  }
   if (auto c = root.find_string("created by")) t.created_by = *c;
   if (auto d = root.find_int("creation date")) t.creation_date = *d;
   return t;
