@@ -12,6 +12,7 @@
 
 #include "bencode/encoder.hpp"
 #include "core/digest.hpp"
+#include "support/expect_error.hpp"
 
 namespace starling::bencode {
 namespace {
@@ -23,31 +24,11 @@ std::string S(std::string_view bytes) {
   return std::to_string(bytes.size()) + ":" + std::string(bytes);
 }
 
-std::string printable(std::string_view bytes) {
-  std::string out;
-  for (unsigned char c : bytes) {
-    if (c >= 0x20 && c < 0x7f) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += "\\x";
-      out.push_back("0123456789abcdef"[c >> 4]);
-      out.push_back("0123456789abcdef"[c & 0xf]);
-    }
-  }
-  return out;
-}
+using testing::printable;
 
 ::testing::AssertionResult FailsWith(std::string_view input, Errc code, std::size_t offset,
                                      const DecodeLimits& limits = {}) {
-  auto doc = decode(input, limits);
-  if (doc) return ::testing::AssertionFailure() << "'" << printable(input) << "' decoded";
-  const Error& e = doc.error();
-  if (e.code != make_error_code(code) || e.offset != offset) {
-    return ::testing::AssertionFailure()
-           << "'" << printable(input) << "': got \"" << e.message() << "\", expected \""
-           << make_error_code(code).message() << "\" at byte " << offset;
-  }
-  return ::testing::AssertionSuccess();
+  return testing::fails_with(decode(input, limits), input, "decoded", code, offset);
 }
 
 // ---------------------------------------------------------------------------------------------

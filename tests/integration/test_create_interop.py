@@ -24,129 +24,19 @@ Exits 0 on success, 1 on any failed check (each one is printed). A missing libto
 too: the reference tools are part of the test machine (see docs/TESTING.md).
 """
 
-import argparse
 import hashlib
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
-try:
-    import libtorrent as lt
-except ImportError:  # pragma: no cover - depends on the machine
-    print("FAIL: cannot import libtorrent; run with /usr/bin/python3 and install "
-          "python3-libtorrent", file=sys.stderr)
-    sys.exit(1)
-
-TIMEOUT = 30  # seconds, for each starling run
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_common import (BencodeError, Checker, bdecode_torrent, bdecode_value,  # noqa: E402
+                             bencode, lt, run, starling_path, temp_dir, write_random)
 
 TRACKERS = ["http://tracker-one.example:6969/announce", "udp://tracker-two.example:1337/announce"]
 WEB_SEED = "http://seed.example/files/"
 COMMENT = "interop test: ünïcødé comment"
-
-
-# ---------------------------------------------------------------------------------------------
-# A strict little bencode decoder/encoder, enough to look at the raw file.
-
-class BencodeError(ValueError):
-    pass
-
-
-def _decode(data, pos):
-    if pos >= len(data):
-        raise BencodeError("truncated at %d" % pos)
-    c = data[pos:pos + 1]
-    if c == b"i":
-        end = data.index(b"e", pos)
-        return int(data[pos + 1:end]), end + 1
-    if c == b"l":
-        pos += 1
-        out = []
-        while data[pos:pos + 1] != b"e":
-            value, pos = _decode(data, pos)
-            out.append(value)
-        return out, pos + 1
-    if c == b"d":
-        pos += 1
-        out = {}
-        while data[pos:pos + 1] != b"e":
-            key, pos = _decode(data, pos)
-            value, pos = _decode(data, pos)
-            out[key] = value
-        return out, pos + 1
-    if c.isdigit():
-        colon = data.index(b":", pos)
-        length = int(data[pos:colon])
-        start = colon + 1
-        if start + length > len(data):
-            raise BencodeError("string beyond the end at %d" % pos)
-        return data[start:start + length], start + length
-    raise BencodeError("unexpected byte %r at %d" % (c, pos))
-
-
-def bdecode_torrent(data):
-    """Returns (root dict, raw bytes of the 'info' value exactly as in the file)."""
-    if data[:1] != b"d":
-        raise BencodeError("not a dictionary")
-    pos = 1
-    root = {}
-    info_raw = None
-    while data[pos:pos + 1] != b"e":
-        key, pos = _decode(data, pos)
-        start = pos
-        value, pos = _decode(data, pos)
-        root[key] = value
-        if key == b"info":
-            info_raw = data[start:pos]
-    if pos + 1 != len(data):
-        raise BencodeError("trailing data")
-    return root, info_raw
-
-
-def bencode(value):
-    if isinstance(value, int):
-        return b"i%de" % value
-    if isinstance(value, str):
-        value = value.encode()
-    if isinstance(value, bytes):
-        return b"%d:%s" % (len(value), value)
-    if isinstance(value, list):
-        return b"l" + b"".join(bencode(v) for v in value) + b"e"
-    if isinstance(value, dict):
-        items = sorted((k.encode() if isinstance(k, str) else k, v) for k, v in value.items())
-        return b"d" + b"".join(bencode(k) + bencode(v) for k, v in items) + b"e"
-    raise TypeError(type(value))
-
-
-# ---------------------------------------------------------------------------------------------
-
-class Checker:
-    def __init__(self):
-        self.failures = 0
-        self.checks = 0
-
-    def check(self, condition, what, detail=""):
-        self.checks += 1
-        if not condition:
-            self.failures += 1
-            print("FAIL: %s%s" % (what, ("\n      " + detail) if detail else ""), flush=True)
-        return condition
-
-    def equal(self, got, want, what):
-        return self.check(got == want, what, "got:  %r\n      want: %r" % (got, want))
-
-
-def run(cmd, **kwargs):
-    return subprocess.run(cmd, capture_output=True, timeout=TIMEOUT, **kwargs)
-
-
-def write_random(path, size):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(os.urandom(size))
 
 
 def disk_files(root):
@@ -221,7 +111,7 @@ def check_torrent(c, starling, torrent, label, *, single, data_root, name, expec
         return
     if not c.check(info_raw is not None, "%s: has an 'info' dict" % label):
         return
-    info, _ = _decode(info_raw, 0)
+    info, _ = bdecode_value(info_raw, 0)
     c.equal(bencode(info), info_raw, "%s: info dict is canonical bencode" % label)
     raw_hash = hashlib.sha1(info_raw).hexdigest()
 
@@ -308,16 +198,11 @@ def check_torrent(c, starling, torrent, label, *, single, data_root, name, expec
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--starling", required=True, help="path to the starling binary")
-    args = parser.parse_args()
-    starling = os.path.abspath(args.starling)
-    if not os.access(starling, os.X_OK):
-        print("FAIL: %s is not an executable" % starling, file=sys.stderr)
+    starling = starling_path(__doc__)
+    if starling is None:
         return 1
     c = Checker()
-    work = tempfile.mkdtemp(prefix="starling-create-interop-")
-    try:
+    with temp_dir("starling-create-interop-") as work:
         # ---- single file, default piece size, two trackers, a web seed ----------------------
         single_dir = os.path.join(work, "single")
         single_name = "random data.bin"
@@ -472,14 +357,8 @@ def main():
             c.check(b0 == b1, "--no-date single: byte-identical files")
             c.check(b"creation date" not in bdecode_torrent(b0)[0],
                     "--no-date single: no 'creation date' key")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
-    if c.failures:
-        print("test_create_interop: %d of %d checks FAILED" % (c.failures, c.checks))
-        return 1
-    print("test_create_interop: all %d checks passed" % c.checks)
-    return 0
+    return c.summary("test_create_interop")
 
 
 if __name__ == "__main__":

@@ -21,128 +21,19 @@ Run: /usr/bin/python3 tests/integration/test_load_interop.py --starling build/bi
 Exits 0 on success, 1 on any failed check (each one is printed).
 """
 
-import argparse
 import hashlib
 import json
 import os
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
 
-try:
-    import libtorrent as lt
-except ImportError:  # pragma: no cover - depends on the machine
-    print("FAIL: cannot import libtorrent; run with /usr/bin/python3 and install "
-          "python3-libtorrent", file=sys.stderr)
-    sys.exit(1)
-
-TIMEOUT = 30  # seconds, for each external command
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_common import (Checker, bdecode_torrent, bencode, lt, run, starling_path,  # noqa: E402
+                             temp_dir, write_random)
 
 TRACKER = "http://tracker.example:6969/announce"
 WEB_SEED = "http://mirror.example/pub/"
-
-
-# ---------------------------------------------------------------------------------------------
-# A strict little bencode decoder/encoder.
-
-class BencodeError(ValueError):
-    pass
-
-
-def _decode(data, pos):
-    if pos >= len(data):
-        raise BencodeError("truncated at %d" % pos)
-    c = data[pos:pos + 1]
-    if c == b"i":
-        end = data.index(b"e", pos)
-        return int(data[pos + 1:end]), end + 1
-    if c == b"l":
-        pos += 1
-        out = []
-        while data[pos:pos + 1] != b"e":
-            value, pos = _decode(data, pos)
-            out.append(value)
-        return out, pos + 1
-    if c == b"d":
-        pos += 1
-        out = {}
-        while data[pos:pos + 1] != b"e":
-            key, pos = _decode(data, pos)
-            value, pos = _decode(data, pos)
-            out[key] = value
-        return out, pos + 1
-    if c.isdigit():
-        colon = data.index(b":", pos)
-        length = int(data[pos:colon])
-        start = colon + 1
-        if start + length > len(data):
-            raise BencodeError("string beyond the end at %d" % pos)
-        return data[start:start + length], start + length
-    raise BencodeError("unexpected byte %r at %d" % (c, pos))
-
-
-def bdecode_torrent(data):
-    """Returns (root dict, raw bytes of the 'info' value exactly as in the file)."""
-    if data[:1] != b"d":
-        raise BencodeError("not a dictionary")
-    pos = 1
-    root = {}
-    info_raw = None
-    while data[pos:pos + 1] != b"e":
-        key, pos = _decode(data, pos)
-        start = pos
-        value, pos = _decode(data, pos)
-        root[key] = value
-        if key == b"info":
-            info_raw = data[start:pos]
-    if pos + 1 != len(data):
-        raise BencodeError("trailing data")
-    return root, info_raw
-
-
-def bencode(value):
-    if isinstance(value, int):
-        return b"i%de" % value
-    if isinstance(value, str):
-        value = value.encode()
-    if isinstance(value, bytes):
-        return b"%d:%s" % (len(value), value)
-    if isinstance(value, list):
-        return b"l" + b"".join(bencode(v) for v in value) + b"e"
-    if isinstance(value, dict):
-        items = sorted((k.encode() if isinstance(k, str) else k, v) for k, v in value.items())
-        return b"d" + b"".join(bencode(k) + bencode(v) for k, v in items) + b"e"
-    raise TypeError(type(value))
-
-
-# ---------------------------------------------------------------------------------------------
-
-class Checker:
-    def __init__(self):
-        self.failures = 0
-        self.checks = 0
-
-    def check(self, condition, what, detail=""):
-        self.checks += 1
-        if not condition:
-            self.failures += 1
-            print("FAIL: %s%s" % (what, ("\n      " + detail) if detail else ""), flush=True)
-        return condition
-
-    def equal(self, got, want, what):
-        return self.check(got == want, what, "got:  %r\n      want: %r" % (got, want))
-
-
-def run(cmd):
-    return subprocess.run(cmd, capture_output=True, timeout=TIMEOUT)
-
-
-def write_random(path, size):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(os.urandom(size))
 
 
 def lt_make(path, piece_length, flags=0):
@@ -247,19 +138,14 @@ def check_rejected(c, starling, path, label, bencode_offset=None, offset_slack=0
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--starling", required=True, help="path to the starling binary")
-    args = parser.parse_args()
-    starling = os.path.abspath(args.starling)
-    if not os.access(starling, os.X_OK):
-        print("FAIL: %s is not an executable" % starling, file=sys.stderr)
+    starling = starling_path(__doc__)
+    if starling is None:
         return 1
     if shutil.which("mktorrent") is None:
         print("FAIL: mktorrent is not installed (apt-get install mktorrent)", file=sys.stderr)
         return 1
     c = Checker()
-    work = tempfile.mkdtemp(prefix="starling-load-interop-")
-    try:
+    with temp_dir("starling-load-interop-") as work:
         data = os.path.join(work, "data")
         single_name = "single file ü.bin"
         single = os.path.join(data, single_name)
@@ -380,14 +266,8 @@ def main():
                        "leading zero in a string length", bencode_offset=1, offset_slack=1)
         missing = os.path.join(bad, "does not exist.torrent")
         check_rejected(c, starling, missing, "missing file")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
-    if c.failures:
-        print("test_load_interop: %d of %d checks FAILED" % (c.failures, c.checks))
-        return 1
-    print("test_load_interop: all %d checks passed" % c.checks)
-    return 0
+    return c.summary("test_load_interop")
 
 
 if __name__ == "__main__":

@@ -21,52 +21,20 @@ Run: /usr/bin/python3 tests/integration/test_verify_interop.py --starling build/
 Exits 0 on success, 1 on any failed check (each one is printed).
 """
 
-import argparse
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
-try:
-    import libtorrent as lt
-except ImportError:  # pragma: no cover - depends on the machine
-    print("FAIL: cannot import libtorrent; run with /usr/bin/python3 and install "
-          "python3-libtorrent", file=sys.stderr)
-    sys.exit(1)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_common import Checker, lt, run, starling_path, temp_dir, write_random  # noqa: E402
 
-TIMEOUT = 30      # seconds, for each starling run
 LT_TIMEOUT = 20   # seconds, for each libtorrent check
-
-
-class Checker:
-    def __init__(self):
-        self.failures = 0
-        self.checks = 0
-
-    def check(self, condition, what, detail=""):
-        self.checks += 1
-        if not condition:
-            self.failures += 1
-            print("FAIL: %s%s" % (what, ("\n      " + detail) if detail else ""), flush=True)
-        return condition
-
-    def equal(self, got, want, what):
-        return self.check(got == want, what, "got:  %r\n      want: %r" % (got, want))
-
-
-def write_random(path, size):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(os.urandom(size))
 
 
 def starling_verify(starling, torrent, data_path):
     """(exit code, parsed JSON or None, stderr text)."""
-    r = subprocess.run([starling, "verify", "--json", torrent, data_path], capture_output=True,
-                       timeout=TIMEOUT)
+    r = run([starling, "verify", "--json", torrent, data_path])
     try:
         j = json.loads(r.stdout)
     except ValueError:
@@ -148,16 +116,11 @@ def flip_byte(path, offset):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--starling", required=True, help="path to the starling binary")
-    args = parser.parse_args()
-    starling = os.path.abspath(args.starling)
-    if not os.access(starling, os.X_OK):
-        print("FAIL: %s is not an executable" % starling, file=sys.stderr)
+    starling = starling_path(__doc__)
+    if starling is None:
         return 1
     c = Checker()
-    work = tempfile.mkdtemp(prefix="starling-verify-interop-")
-    try:
+    with temp_dir("starling-verify-interop-") as work:
         data = os.path.join(work, "data")
         os.makedirs(data)
 
@@ -168,8 +131,8 @@ def main():
         spl = 64 * 1024
         write_random(single, single_size)
         single_torrent = os.path.join(work, "single.torrent")
-        r = subprocess.run([starling, "create", single, "-o", single_torrent, "--piece-size",
-                            "64k", "--no-date", "-q"], capture_output=True, timeout=TIMEOUT)
+        r = run([starling, "create", single, "-o", single_torrent, "--piece-size", "64k",
+                 "--no-date", "-q"])
         if c.equal(r.returncode, 0, "create single (stderr: %s)" % r.stderr.decode().strip()):
             n = (single_size + spl - 1) // spl
             expect_result(c, starling, single_torrent, data, data, n, [], "single, good data")
@@ -211,9 +174,8 @@ def main():
             write_random(os.path.join(data, top, *rel.split("/")), size)
         mpl = 32 * 1024
         multi_torrent = os.path.join(work, "multi.torrent")
-        r = subprocess.run([starling, "create", os.path.join(data, top), "-o", multi_torrent,
-                            "--piece-size", "32k", "--no-date", "-q"], capture_output=True,
-                           timeout=TIMEOUT)
+        r = run([starling, "create", os.path.join(data, top), "-o", multi_torrent,
+                 "--piece-size", "32k", "--no-date", "-q"])
         if c.equal(r.returncode, 0, "create multi (stderr: %s)" % r.stderr.decode().strip()):
             # The layout as the torrent has it (order and offsets), from libtorrent.
             fs = lt.torrent_info(multi_torrent).files()
@@ -273,14 +235,8 @@ def main():
             with open(vpath, "wb") as f:
                 f.write(saved)
             expect_result(c, starling, multi_torrent, data, None, n, [], "multi, data restored")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
-    if c.failures:
-        print("test_verify_interop: %d of %d checks FAILED" % (c.failures, c.checks))
-        return 1
-    print("test_verify_interop: all %d checks passed" % c.checks)
-    return 0
+    return c.summary("test_verify_interop")
 
 
 if __name__ == "__main__":

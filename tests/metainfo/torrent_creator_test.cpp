@@ -1,13 +1,10 @@
 #include "metainfo/torrent_creator.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,48 +12,16 @@
 #include "bencode/decoder.hpp"
 #include "core/digest.hpp"
 #include "metainfo/torrent_info.hpp"
+#include "support/temp_dir.hpp"
 
 namespace starling {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh directory below the system temp directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    std::random_device rd;
-    path_ =
-        fs::temp_directory_path() / ("starling-creator-test-" + std::to_string(::getpid()) + "-" +
-                                     std::to_string(counter++) + "-" + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-// Deterministic, non-repeating content so that misplaced bytes change the hashes.
-std::string content(std::uint32_t seed, std::size_t size) {
-  std::mt19937 rng(seed);
-  std::string out(size, '\0');
-  for (auto& c : out) c = static_cast<char>(rng() & 0xff);
-  return out;
-}
-
-void write_file(const fs::path& path, std::string_view bytes) {
-  fs::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using testing::content;
+using testing::TempDir;
+using testing::write_file;
 
 struct TreeFile {
   std::vector<std::string> path;  // below the torrent's root directory

@@ -13,6 +13,7 @@
 
 #include "bencode/encoder.hpp"
 #include "core/digest.hpp"
+#include "support/expect_error.hpp"
 
 namespace starling {
 namespace {
@@ -25,19 +26,7 @@ namespace fs = std::filesystem;
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-std::string printable(std::string_view bytes) {
-  std::string out;
-  for (unsigned char c : bytes) {
-    if (c >= 0x20 && c < 0x7f) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += "\\x";
-      out.push_back("0123456789abcdef"[c >> 4]);
-      out.push_back("0123456789abcdef"[c & 0xf]);
-    }
-  }
-  return out;
-}
+using testing::printable;
 
 // `count` distinct 20-byte piece hashes.
 std::string hashes(std::int64_t count) {
@@ -113,16 +102,7 @@ TorrentInfo parse_ok(std::string_view bytes, const TorrentLimits& limits = {}) {
 
 ::testing::AssertionResult FailsWith(std::string_view bytes, Errc code, std::size_t offset,
                                      const TorrentLimits& limits = {}) {
-  auto t = parse_torrent(bytes, limits);
-  if (t) return ::testing::AssertionFailure() << "'" << printable(bytes) << "' parsed";
-  const Error& e = t.error();
-  if (e.code != make_error_code(code) || e.offset != offset) {
-    return ::testing::AssertionFailure()
-           << "'" << printable(bytes) << "': got \"" << e.message() << "\" at byte "
-           << (e.has_offset() ? std::to_string(e.offset) : "-") << ", expected \""
-           << make_error_code(code).message() << "\" at byte " << offset;
-  }
-  return ::testing::AssertionSuccess();
+  return testing::fails_with(parse_torrent(bytes, limits), bytes, "parsed", code, offset);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,60 @@
+// A torrent's files below a download directory, read and written by piece and offset with
+// pread/pwrite (no mmap, so memory does not grow with the file). Safe to share between the disk
+// threads: open files live in a small LRU cache, and a file evicted while another thread uses it
+// is closed only when that thread is done with it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string_view>
+
+#include "core/expected.hpp"
+#include "metainfo/file_layout.hpp"
+
+namespace starling {
+
+enum class OpenMode { read_only, read_write };
+
+struct FileStoreSettings {
+  std::size_t max_open_files = 64;  // descriptors kept open at once (LRU)
+};
+
+class FileStore {
+ public:
+  FileStore(FileLayout layout, std::filesystem::path download_dir, OpenMode mode,
+            FileStoreSettings settings = {});
+  ~FileStore();
+  FileStore(const FileStore&) = delete;
+  FileStore& operator=(const FileStore&) = delete;
+
+  // Fills `out` with the bytes at `offset` inside `piece`; padding files read as zeros. Fails,
+  // naming the file, when a file is missing, unreadable or shorter than the torrent says.
+  Status read(PieceIndex piece, std::int64_t offset, std::span<char> out);
+  // Writes `data` at `offset` inside `piece`, creating folders and (sparse) files as needed;
+  // bytes that fall in padding files are dropped. Errors (a full disk) name the file.
+  Status write(PieceIndex piece, std::int64_t offset, std::string_view data);
+  // Creates the torrent's zero-length files (they hold no piece, so write() never reaches them).
+  Status create_empty_files();
+  void close_all();
+
+  const FileLayout& layout() const { return layout_; }
+  const std::filesystem::path& download_dir() const { return download_dir_; }
+
+ private:
+  struct Handle;
+  Expected<std::shared_ptr<Handle>> open(FileIndex file);
+  std::string describe(FileIndex file) const;
+
+  FileLayout layout_;
+  std::filesystem::path download_dir_;
+  OpenMode mode_;
+  FileStoreSettings settings_;
+  std::mutex mutex_;
+  std::list<std::shared_ptr<Handle>> open_;  // most recently used first
+};
+
+}  // namespace starling
