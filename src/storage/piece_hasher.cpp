@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "storage/content_reader.hpp"
+#include "storage/file_store.hpp"
 
 namespace starling {
 namespace {
@@ -36,7 +36,7 @@ struct FileErrors {
 // After a failed read at `offset` in `piece`: reads the rest of the piece file by file and records
 // each file that fails under its own index. A chunk spans several files and its error names only
 // one of them, which need not be the chunk's first; a later file of the piece may be broken too.
-void record_unreadable_files(ContentReader& reader, const FileLayout& layout, PieceIndex piece,
+void record_unreadable_files(FileStore& reader, const FileLayout& layout, PieceIndex piece,
                              std::int64_t offset, std::vector<char>& buffer, const Error& first,
                              FileErrors& errors) {
   const std::int64_t size = layout.piece_size(piece);
@@ -70,6 +70,12 @@ void record_unreadable_files(ContentReader& reader, const FileLayout& layout, Pi
 
 HashResult hash_pieces(const FileLayout& layout, const std::filesystem::path& download_dir,
                        const HashOptions& options) {
+  FileStore store(layout, download_dir, OpenMode::read_only);
+  return hash_pieces(store, options);
+}
+
+HashResult hash_pieces(FileStore& store, const HashOptions& options) {
+  const FileLayout& layout = store.layout();
   const std::int32_t num_pieces = layout.num_pieces();
   HashResult result;
   result.pieces.resize(static_cast<std::size_t>(num_pieces));
@@ -87,7 +93,6 @@ HashResult hash_pieces(const FileLayout& layout, const std::filesystem::path& do
   FileErrors errors;
 
   auto worker = [&] {
-    ContentReader reader(layout, download_dir);
     std::vector<char> buffer(static_cast<std::size_t>(std::min(kChunk, layout.piece_length())));
     Sha1Hasher hasher;
     for (std::int32_t i = next_piece++; i < num_pieces; i = next_piece++) {
@@ -96,9 +101,9 @@ HashResult hash_pieces(const FileLayout& layout, const std::filesystem::path& do
       bool readable = true;
       for (std::int64_t offset = 0; offset < size && readable; offset += kChunk) {
         const auto n = static_cast<std::size_t>(std::min(kChunk, size - offset));
-        if (auto s = reader.read(piece, offset, std::span<char>(buffer.data(), n)); !s) {
+        if (auto s = store.read(piece, offset, std::span<char>(buffer.data(), n)); !s) {
           readable = false;
-          record_unreadable_files(reader, layout, piece, offset, buffer, s.error(), errors);
+          record_unreadable_files(store, layout, piece, offset, buffer, s.error(), errors);
         } else {
           hasher.update(buffer.data(), n);
         }

@@ -26,6 +26,10 @@ struct HashOptions {
   std::function<void(std::int64_t done, std::int64_t total)> progress;
 };
 
+class FileStore;
+
+HashResult hash_pieces(FileStore& store, const HashOptions& options = {});
+// The same over the files of `layout` below `download_dir`, opened read-only for the call.
 HashResult hash_pieces(const FileLayout& layout, const std::filesystem::path& download_dir,
                        const HashOptions& options = {});
 

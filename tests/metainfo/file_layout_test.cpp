@@ -6,18 +6,12 @@
 #include <random>
 #include <string>
 #include <vector>
+#include "support/layout.hpp"
 
 namespace starling {
 namespace {
 
-FileEntry entry(std::vector<std::string> path, std::int64_t size, bool pad = false) {
-  FileEntry f;
-  f.path = std::move(path);
-  f.size = size;
-  f.pad = pad;
-  return f;
-}
-
+using testing::entry;
 FileSpan span(std::int32_t file, std::int64_t offset, std::int64_t length) {
   return FileSpan{FileIndex(file), offset, length};
 }

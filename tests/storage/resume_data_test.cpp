@@ -5,19 +5,14 @@
 #include <chrono>
 #include <thread>
 
+#include "support/layout.hpp"
 #include "support/temp_dir.hpp"
 
 namespace starling {
 namespace {
 
+using testing::entry;
 using testing::TempDir;
-
-FileEntry entry(std::vector<std::string> path, std::int64_t size) {
-  FileEntry f;
-  f.path = std::move(path);
-  f.size = size;
-  return f;
-}
 
 // Pieces of 8 bytes: t/a is bytes 0-9 (pieces 0-1), t/b 10-23 (pieces 1-2), t/c 24-31 (piece 3).
 FileLayout layout() {
