@@ -56,6 +56,23 @@ std::string human_size(std::int64_t bytes) {
   return fmt::format("{:.{}f} {}", value, value < 10 ? 2 : value < 100 ? 1 : 0, kUnits[unit]);
 }
 
+std::pair<FileLayout, std::filesystem::path> locate_data(const TorrentInfo& torrent,
+                                                         const std::filesystem::path& data_path) {
+  namespace fs = std::filesystem;
+  fs::path data = data_path.lexically_normal();
+  if (!data.has_filename()) data = data.parent_path();
+  std::error_code ec;
+  const bool data_is_file = fs::is_regular_file(data, ec);
+  const bool data_is_dir = fs::is_directory(data, ec);
+  const bool holds_name = fs::exists(data / torrent.name, ec);
+  if ((!torrent.multi_file && data_is_file) || (torrent.multi_file && data_is_dir && !holds_name)) {
+    std::vector<FileEntry> files = torrent.layout.files();
+    for (auto& f : files) f.path.front() = data.filename().string();
+    return {FileLayout(std::move(files), torrent.layout.piece_length()), data.parent_path()};
+  }
+  return {torrent.layout, data};
+}
+
 bool stderr_is_terminal() {
   return ::isatty(STDERR_FILENO) == 1;
 }

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "metainfo/torrent_info.hpp"
 
 namespace starling::cli {
 
@@ -21,6 +22,14 @@ using Runner = std::function<int()>;
 Runner add_create_command(CLI::App& app);
 Runner add_info_command(CLI::App& app);
 Runner add_verify_command(CLI::App& app);
+Runner add_download_command(CLI::App& app);
+Runner add_seed_command(CLI::App& app);
+
+// Where a torrent's data lives given a user's DATA_PATH: normally the directory holding the
+// torrent's file or top folder (as `download -o` lays it out); also the single file itself, or
+// the top folder itself under another name. Returns the layout to use and its directory.
+std::pair<FileLayout, std::filesystem::path> locate_data(const TorrentInfo& torrent,
+                                                         const std::filesystem::path& data_path);
 
 // "16k", "4M", "1g", "512": powers of 1024. nullopt when malformed or out of range.
 std::optional<std::int64_t> parse_size(std::string_view text);

@@ -22,22 +22,6 @@ struct VerifyArgs {
   bool quiet = false;
 };
 
-// DATA_PATH is normally the directory holding the torrent's file or top folder (as `download -o`
-// lays it out). Also accept the single file itself, or the top folder itself under another name.
-std::pair<FileLayout, fs::path> locate_data(const TorrentInfo& t, const fs::path& data) {
-  FileLayout layout = t.layout;
-  std::error_code ec;
-  const bool data_is_file = fs::is_regular_file(data, ec);
-  const bool data_is_dir = fs::is_directory(data, ec);
-  const bool holds_name = fs::exists(data / t.name, ec);
-  if ((!t.multi_file && data_is_file) || (t.multi_file && data_is_dir && !holds_name)) {
-    std::vector<FileEntry> files = layout.files();
-    for (auto& f : files) f.path.front() = data.filename().string();
-    return {FileLayout(std::move(files), layout.piece_length()), data.parent_path()};
-  }
-  return {std::move(layout), data};
-}
-
 int run_verify(const VerifyArgs& args) {
   auto torrent = load_torrent(args.torrent);
   if (!torrent) return report("verify", args.torrent, torrent.error(), kBadInput);
@@ -46,7 +30,7 @@ int run_verify(const VerifyArgs& args) {
   if (!fs::exists(data, ec)) {
     return report("verify", args.data, "no such file or directory", kFailed);
   }
-  auto [layout, root] = locate_data(*torrent, data.has_filename() ? data : data.parent_path());
+  auto [layout, root] = locate_data(*torrent, data);
 
   ProgressBar bar("verifying", !args.quiet && !args.json && stderr_is_terminal());
   HashOptions options;

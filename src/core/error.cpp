@@ -48,6 +48,16 @@ class Category final : public std::error_category {
         return "I/O error";
       case Errc::invalid_argument:
         return "invalid argument";
+      case Errc::wire_bad_handshake:
+        return "peer wire: invalid handshake";
+      case Errc::wire_message_too_long:
+        return "peer wire: message longer than the limit";
+      case Errc::wire_bad_message:
+        return "peer wire: malformed message";
+      case Errc::wire_out_of_range:
+        return "peer wire: piece, offset or length out of range";
+      case Errc::wire_bad_extension_handshake:
+        return "peer wire: invalid extension handshake";
     }
     return "unknown error";
   }

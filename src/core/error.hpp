@@ -34,6 +34,12 @@ enum class Errc {
   io_error,
   // command-line and other user input
   invalid_argument,
+  // peer wire
+  wire_bad_handshake,
+  wire_message_too_long,
+  wire_bad_message,
+  wire_out_of_range,
+  wire_bad_extension_handshake,
 };
 
 const std::error_category& error_category() noexcept;

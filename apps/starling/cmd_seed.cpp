@@ -1,0 +1,69 @@
+// starling seed TORRENT DATA_PATH
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "cli_common.hpp"
+#include "progress_bar.hpp"
+#include "storage/piece_hasher.hpp"
+#include "transfer.hpp"
+
+namespace starling::cli {
+namespace fs = std::filesystem;
+namespace {
+
+struct SeedArgs {
+  std::string torrent;
+  std::string data;
+  bool skip_check = false;
+  TransferArgs transfer;
+};
+
+int run_seed(SeedArgs& args) {
+  auto torrent = load_torrent(args.torrent);
+  if (!torrent) return report("seed", args.torrent, torrent.error(), kBadInput);
+  std::error_code ec;
+  if (!fs::exists(args.data, ec))
+    return report("seed", args.data, "no such file or directory", kFailed);
+  auto [layout, directory] = locate_data(*torrent, args.data);
+  Bitfield verified(static_cast<std::size_t>(torrent->num_pieces()), true);
+  if (!args.skip_check) {
+    ProgressBar bar("checking",
+                    !args.transfer.json && !args.transfer.quiet && stderr_is_terminal());
+    HashOptions options;
+    options.progress = [&bar](std::int64_t done, std::int64_t total) { bar.update(done, total); };
+    HashResult hashed = hash_pieces(layout, directory, options);
+    bar.finish();
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < hashed.pieces.size(); ++i) {
+      if (hashed.pieces[i] != torrent->piece_hashes[i]) ++bad;
+    }
+    if (bad > 0) {
+      for (const auto& e : hashed.read_errors) report("seed", "", e, 0);
+      return report("seed", args.data,
+                    fmt::format("{} of {} pieces do not match the torrent; `starling verify` "
+                                "lists them",
+                                bad, hashed.pieces.size()),
+                    kFailed);
+    }
+  }
+  torrent->layout = std::move(layout);
+  TransferJob job{"seed", std::move(*torrent), directory, std::move(verified), {}, false, {}};
+  return run_transfer(args.transfer, std::move(job));
+}
+
+}  // namespace
+
+Runner add_seed_command(CLI::App& app) {
+  auto args = std::make_shared<SeedArgs>();
+  auto* cmd = app.add_subcommand("seed", "Serve a torrent's complete data to peers");
+  cmd->add_option("TORRENT", args->torrent, "The .torrent file")->required();
+  cmd->add_option("DATA_PATH", args->data,
+                  "Directory holding the torrent's file (single-file) or top folder (multi-file)")
+      ->required();
+  cmd->add_flag("--skip-check", args->skip_check, "Trust the data without hashing it first");
+  add_transfer_flags(*cmd, args->transfer, false);
+  return [cmd, args] { return cmd->parsed() ? run_seed(*args) : -1; };
+}
+
+}  // namespace starling::cli

@@ -1,0 +1,287 @@
+#include "transfer.hpp"
+
+#include <fmt/format.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli_common.hpp"
+#include "session/session.hpp"
+
+namespace starling::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Json = nlohmann::ordered_json;
+
+void print_json(const Json& j) {
+  fmt::print("{}\n", j.dump(-1, ' ', false, Json::error_handler_t::replace));
+  std::fflush(stdout);
+}
+
+std::string format_eta(double seconds) {
+  if (seconds <= 0 || seconds > 99 * 3600) return "--:--";
+  const auto s = static_cast<long>(seconds);
+  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+                   : fmt::format("{}:{:02}", s / 60, s % 60);
+}
+
+// Drives one transfer: progress reports, completion, seeding limits, signals.
+class TransferRun {
+ public:
+  TransferRun(const TransferArgs& args, const TransferJob& job, session::Session& session,
+              session::Torrent& torrent)
+      : args_(args),
+        job_(job),
+        session_(session),
+        torrent_(torrent),
+        downloading_(std::string_view(job.command) == "download"),
+        report_timer_(session.io()),
+        limit_timer_(session.io()),
+        signals_(session.io(), SIGINT, SIGTERM),
+        started_(Clock::now()),
+        bar_(!args.json && !args.quiet && stderr_is_terminal()) {}
+
+  int run() {
+    torrent_.on_finished = [this] { on_complete(); };
+    torrent_.on_error = [this](const std::string& reason) { fail(reason); };
+    signals_.async_wait([this](boost::system::error_code ec, int) {
+      if (ec) return;
+      finish(downloading_ && !completed_ ? kFailed : kSuccess, "interrupted");
+    });
+    if (downloading_ && args_.timeout > 0) {
+      limit_timer_.expires_after(std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(args_.timeout)));
+      limit_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec || completed_) return;
+        fail(fmt::format("not complete after {} s", args_.timeout));
+      });
+    }
+    if (torrent_.status().finished) on_complete();
+    schedule_report();
+    session_.io().run();
+    // Stopping saved resume data one last time; a finished download does not need it.
+    if (downloading_ && completed_ && !job_.resume_file.empty()) {
+      std::error_code ec;
+      std::filesystem::remove(job_.resume_file, ec);
+    }
+    return exit_code_;
+  }
+
+ private:
+  void schedule_report() {
+    report_timer_.expires_after(std::chrono::milliseconds(args_.json ? 1000 : 500));
+    report_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec || done_) return;
+      report_progress();
+      check_seed_limits();
+      schedule_report();
+    });
+  }
+
+  void report_progress() {
+    const auto s = torrent_.status();
+    if (args_.json) {
+      print_json({{"event", "progress"},
+                  {"done", s.done_bytes},
+                  {"total", s.wanted_bytes},
+                  {"down_rate", static_cast<std::int64_t>(s.down_rate)},
+                  {"up_rate", static_cast<std::int64_t>(s.up_rate)},
+                  {"peers", s.peers}});
+      return;
+    }
+    if (!bar_) return;
+    const double percent = s.wanted_bytes > 0 ? 100.0 * static_cast<double>(s.done_bytes) /
+                                                    static_cast<double>(s.wanted_bytes)
+                                              : 100.0;
+    const double eta =
+        s.down_rate > 1 ? static_cast<double>(s.wanted_bytes - s.done_bytes) / s.down_rate : 0;
+    fmt::print(stderr, "\r{} {:5.1f}%  {} / {}  down {}/s  up {}/s  peers {}  ETA {}\x1b[K",
+               completed_ ? "seeding" : job_.command, percent, human_size(s.done_bytes),
+               human_size(s.wanted_bytes), human_size(static_cast<std::int64_t>(s.down_rate)),
+               human_size(static_cast<std::int64_t>(s.up_rate)), s.peers,
+               completed_ ? "done" : format_eta(eta));
+    std::fflush(stderr);
+  }
+
+  void clear_bar() {
+    if (bar_) fmt::print(stderr, "\r\x1b[K");
+  }
+
+  void on_complete() {
+    if (completed_) return;
+    completed_ = true;
+    completed_at_ = Clock::now();
+    if (!downloading_) return;  // a seed starts complete and seeds until told to stop
+    const auto s = torrent_.status();
+    const double seconds = std::chrono::duration<double>(completed_at_ - started_).count();
+    if (args_.json) {
+      print_json({{"event", "complete"},
+                  {"seconds", seconds},
+                  {"bytes", s.wanted_bytes},
+                  {"uploaded", s.uploaded},
+                  {"downloaded", s.downloaded}});
+    } else if (!args_.quiet) {
+      clear_bar();
+      fmt::print("{}: complete, {} in {:.2f} s ({}/s), uploaded {}\n", torrent_.info().name,
+                 human_size(s.wanted_bytes), seconds,
+                 human_size(seconds > 0 ? static_cast<std::int64_t>(
+                                              static_cast<double>(s.downloaded) / seconds)
+                                        : 0),
+                 human_size(s.uploaded));
+    }
+    if (args_.seed_ratio <= 0 && args_.seed_time <= 0) finish(kSuccess, "");
+  }
+
+  void check_seed_limits() {
+    if (!completed_ || done_) return;
+    const auto s = torrent_.status();
+    const double seeded = std::chrono::duration<double>(Clock::now() - completed_at_).count();
+    const bool ratio_reached =
+        args_.seed_ratio > 0 && s.wanted_bytes > 0 &&
+        static_cast<double>(s.uploaded) >= args_.seed_ratio * static_cast<double>(s.wanted_bytes);
+    const bool time_reached = args_.seed_time > 0 && seeded >= args_.seed_time;
+    if (ratio_reached || time_reached) finish(kSuccess, "");
+  }
+
+  void fail(const std::string& reason) {
+    if (args_.json) {
+      print_json({{"event", "error"}, {"message", reason}});
+    } else {
+      clear_bar();
+      report(job_.command, torrent_.info().name, reason, 0);
+    }
+    finish(kFailed, "");
+  }
+
+  void finish(int code, const std::string& why) {
+    if (done_) return;
+    done_ = true;
+    exit_code_ = code;
+    clear_bar();
+    if (!why.empty() && !args_.quiet && !args_.json) {
+      fmt::print(stderr, "starling {}: {}\n", job_.command, why);
+    }
+    if (!downloading_ && args_.json) {
+      const auto s = torrent_.status();
+      print_json({{"event", "stopped"},
+                  {"seconds", std::chrono::duration<double>(Clock::now() - started_).count()},
+                  {"uploaded", s.uploaded}});
+    }
+    report_timer_.cancel();
+    limit_timer_.cancel();
+    signals_.cancel();
+    session_.stop();
+    session_.io().stop();
+  }
+
+  const TransferArgs& args_;
+  const TransferJob& job_;
+  session::Session& session_;
+  session::Torrent& torrent_;
+  bool downloading_;
+  boost::asio::steady_timer report_timer_;
+  boost::asio::steady_timer limit_timer_;
+  boost::asio::signal_set signals_;
+  Clock::time_point started_;
+  Clock::time_point completed_at_;
+  bool bar_;
+  bool completed_ = false;
+  bool done_ = false;
+  int exit_code_ = kFailed;
+};
+
+}  // namespace
+
+std::optional<std::pair<std::string, std::uint16_t>> split_host_port(std::string_view text) {
+  std::string host;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return std::nullopt;
+    }
+    host = std::string(text.substr(1, close - 1));
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+    host = std::string(text.substr(0, colon));
+    port = text.substr(colon + 1);
+  }
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (ec != std::errc() || end != port.data() + port.size() || port.empty() || value > 65535) {
+    return std::nullopt;
+  }
+  return std::make_pair(host, static_cast<std::uint16_t>(value));
+}
+
+void add_transfer_flags(CLI::App& cmd, TransferArgs& args, bool downloading) {
+  cmd.add_option("--peer", args.peers, "Connect to this peer, HOST:PORT (repeatable)");
+  cmd.add_option("--listen", args.listen,
+                 "Accept peers on HOST:PORT (default 0.0.0.0:6881, next free port if taken; "
+                 "port 0 = any)");
+  cmd.add_flag("--tcp-only", args.tcp_only, "Use TCP only (today the only transport)");
+  cmd.add_flag("--utp-only", args.utp_only, "Use uTP only (not available yet)");
+  if (downloading) {
+    cmd.add_option("--seed-ratio", args.seed_ratio,
+                   "After completing, keep seeding until uploaded/size reaches R");
+    cmd.add_option("--timeout", args.timeout, "Give up (exit 1) if not complete after SECONDS");
+  }
+  cmd.add_option("--seed-time", args.seed_time,
+                 downloading ? "After completing, keep seeding for SECONDS"
+                             : "Stop after seeding for SECONDS (default: until interrupted)");
+  cmd.add_flag("--json", args.json, "One JSON object per line on stdout instead of a progress bar");
+  cmd.add_flag("-q,--quiet", args.quiet, "No progress output");
+  cmd.add_flag("-v,--verbose", args.verbose, "Log connections and failures on stderr");
+}
+
+int run_transfer(const TransferArgs& args, TransferJob job) {
+  if (args.utp_only) {
+    return report(job.command, "--utp-only", "uTP is not available yet; use TCP", kBadInput);
+  }
+  auto listen = split_host_port(args.listen);
+  if (!listen) {
+    return report(job.command, "--listen", "expected HOST:PORT, got '" + args.listen + "'",
+                  kBadInput);
+  }
+  session::Session session;
+  if (args.verbose) {
+    session.logger = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
+  }
+  // Resolve every peer before anything starts, so a typo fails fast.
+  std::vector<boost::asio::ip::tcp::endpoint> peers;
+  boost::asio::ip::tcp::resolver resolver(session.io());
+  for (const auto& peer : args.peers) {
+    auto parts = split_host_port(peer);
+    boost::system::error_code ec;
+    auto results = parts ? resolver.resolve(parts->first, std::to_string(parts->second), ec)
+                         : boost::asio::ip::tcp::resolver::results_type{};
+    if (!parts || ec || results.empty()) {
+      return report(job.command, "--peer " + peer,
+                    parts ? "cannot resolve: " + ec.message() : "expected HOST:PORT", kBadInput);
+    }
+    peers.push_back(results.begin()->endpoint());
+  }
+  auto port = session.listen(listen->first, listen->second, true);
+  if (!port) return report(job.command, "--listen " + args.listen, port.error(), kFailed);
+  if (args.verbose) fmt::print(stderr, "listening on port {}\n", *port);
+
+  session::TorrentOptions options;
+  options.file_priorities = job.file_priorities;
+  options.sequential = job.sequential;
+  options.resume_file = job.resume_file;
+  session::Torrent& torrent =
+      session.add_torrent(job.torrent, job.directory, std::move(options), job.verified);
+  for (const auto& endpoint : peers) torrent.add_peer(endpoint);
+  TransferRun run(args, job, session, torrent);
+  return run.run();
+}
+
+}  // namespace starling::cli

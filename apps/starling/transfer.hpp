@@ -1,0 +1,50 @@
+// What `download` and `seed` share: peer and listen flags, running a Session until the work is
+// done, progress on a terminal or as JSON lines, signals and the time limits.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/bitfield.hpp"
+#include "metainfo/torrent_info.hpp"
+
+namespace starling::cli {
+
+struct TransferArgs {
+  std::vector<std::string> peers;
+  std::string listen = "0.0.0.0:6881";
+  bool tcp_only = false;
+  bool utp_only = false;
+  double seed_ratio = 0;
+  double seed_time = 0;  // seconds
+  double timeout = 0;    // seconds; 0 = none
+  bool json = false;
+  bool quiet = false;
+  bool verbose = false;
+};
+
+// Registers --peer, --listen, --tcp-only, --utp-only, --json, --quiet, --verbose, --seed-time and,
+// for downloads, --seed-ratio and --timeout.
+void add_transfer_flags(CLI::App& cmd, TransferArgs& args, bool downloading);
+
+struct TransferJob {
+  const char* command;              // "download" or "seed"
+  TorrentInfo torrent;              // layout already pointing at the data
+  std::filesystem::path directory;  // where the layout's paths start
+  Bitfield verified;                // pieces already checked on disk
+  std::vector<int> file_priorities;
+  bool sequential = false;
+  std::filesystem::path resume_file;  // saved while downloading; removed when complete
+};
+
+// Runs the transfer to its end and returns the exit code (CLI.md).
+int run_transfer(const TransferArgs& args, TransferJob job);
+
+// "host:port", "[v6]:port" -> host and port; nullopt when malformed.
+std::optional<std::pair<std::string, std::uint16_t>> split_host_port(std::string_view text);
+
+}  // namespace starling::cli

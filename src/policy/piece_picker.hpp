@@ -1,0 +1,162 @@
+// Which blocks to request from which peer: pure, deterministic policy (no sockets, files or
+// clocks). Order of preference for one peer:
+//   (a) strict priority: free blocks of pieces already started, so started pieces finish first;
+//   (b) random first: while fewer than `random_first_pieces` pieces are complete, random pieces,
+//       so a newcomer soon has something to trade;
+//   (c) sequential (lowest index) if asked for, otherwise rarest first: lowest availability first,
+//       random among equals; higher priority always before lower;
+//   (d) end game: once every block of every wanted piece this peer has is requested, blocks
+//       already requested from other peers (never twice from this one), fewest requesters first.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "core/bitfield.hpp"
+#include "core/expected.hpp"
+#include "core/strong_index.hpp"
+#include "policy/piece_geometry.hpp"
+#include "policy/piece_order.hpp"
+
+namespace starling {
+class FileLayout;
+}
+
+namespace starling::policy {
+
+struct PickerSettings {
+  // Pick random pieces (not rarest) until this many pieces are complete: the first piece then
+  // comes from wherever is quickest, and the peer soon has something to upload.
+  int random_first_pieces = 4;
+  // Lowest index first (streaming, previews). Overrides random first and rarest first.
+  bool sequential = false;
+  // Seed of the tie-breaking random generator: the same seed gives the same picks.
+  std::uint64_t seed = 0;
+  // Request blocks already requested elsewhere once a peer has nothing free to give us.
+  bool end_game = true;
+  // In end game, at most this many peers are asked for the same block at once.
+  int end_game_max_requesters = 3;
+  // Priority of every piece until set_piece_priority / set_file_priorities say otherwise.
+  int default_priority = 4;
+};
+
+// Counters for tests and diagnostics.
+struct PickerStats {
+  std::uint64_t bucket_moves = 0;    // swaps inside the availability order
+  std::uint64_t pieces_scanned = 0;  // candidate pieces looked at while picking new pieces
+};
+
+class PiecePicker {
+ public:
+  explicit PiecePicker(const PieceGeometry& geometry, const PickerSettings& settings = {});
+  explicit PiecePicker(const FileLayout& layout, const PickerSettings& settings = {});
+
+  const PieceGeometry& geometry() const { return geometry_; }
+  std::int32_t num_pieces() const { return geometry_.num_pieces; }
+
+  // --- availability: how many connected peers have each piece.
+  void add_availability(const Bitfield& peer_has);     // a peer's BITFIELD arrived
+  void add_availability(PieceIndex piece);             // a HAVE arrived
+  void remove_availability(const Bitfield& peer_has);  // a peer left (what we counted for it)
+  // A peer with every piece (HAVE_ALL or a full bitfield) is one counter, not n increments.
+  void add_seed() { ++seeds_; }
+  void remove_seed();
+  int availability(PieceIndex piece) const { return avail_[index(piece)] + seeds_; }
+  int seeds() const { return seeds_; }
+
+  // --- priorities: 0 = do not download, 1..7 (higher first).
+  void set_piece_priority(PieceIndex piece, int priority);
+  int piece_priority(PieceIndex piece) const { return priority_[index(piece)]; }
+  // A piece gets the highest priority of the files it holds bytes of (padding files do not
+  // count), so "select files 1 and 3" is priority 0 for every other file. One entry per file.
+  Status set_file_priorities(const FileLayout& layout, const std::vector<int>& priorities);
+
+  // --- picking. The returned blocks count as requested from `peer`. For a peer counted with
+  // add_seed, pass a full bitfield (one shared Bitfield(num_pieces(), true) will do).
+  std::vector<BlockRef> pick(const Bitfield& peer_has, int want_blocks, PeerKey peer);
+
+  // --- block lifecycle.
+  // The request will not be answered (choke, reject, timeout): pickable again if no one else
+  // has it requested.
+  void abort_request(BlockRef block, PeerKey peer);
+  void abort_all_requests(PeerKey peer);
+  // Returns the other peers that still have this block requested: send them CANCEL.
+  std::vector<PeerKey> on_block_received(BlockRef block, PeerKey peer);
+  void on_piece_passed(PieceIndex piece) { we_have(piece); }
+  void on_piece_failed(PieceIndex piece);  // every block pickable again
+  void we_have(PieceIndex piece);          // e.g. from resume data
+  // Requests and availability of a peer that left. `peer_has` is what was counted for it with
+  // add_availability (use remove_seed for a peer counted with add_seed).
+  void peer_disconnected(PeerKey peer, const Bitfield& peer_has);
+
+  // --- queries. Piece indexes must be < num_pieces() here; the mutators above ignore bad ones.
+  bool have(PieceIndex piece) const { return have_.get(index(piece)); }
+  const Bitfield& have_pieces() const { return have_; }
+  std::int32_t num_have() const { return num_have_; }
+  bool is_finished() const { return missing_wanted_ == 0; }  // every wanted piece is had
+  bool is_block_received(BlockRef block) const;
+  // Every block has arrived: ready to be hashed (or already had).
+  bool is_piece_complete(PieceIndex piece) const;
+  std::vector<PeerKey> requesters(BlockRef block) const;
+  // Pieces started but not yet passed, in the order they were started.
+  std::vector<PieceIndex> downloading_pieces() const;
+
+  PickerStats stats() const { return {order_.moves(), pieces_scanned_}; }
+  bool check_invariants() const;  // for tests: O(n)
+
+ private:
+  enum class BlockState : std::uint8_t { free, requested, received };
+  struct Block {
+    BlockState state = BlockState::free;
+    std::vector<PeerKey> requesters;  // more than one only in end game
+  };
+  struct Download {
+    PieceIndex piece;
+    std::uint64_t started = 0;  // start order: older pieces finish first
+    int requested = 0;          // blocks in state requested
+    int received = 0;           // blocks in state received
+    std::vector<Block> blocks;
+  };
+
+  static std::size_t index(PieceIndex piece) { return static_cast<std::size_t>(piece.value()); }
+  bool valid(PieceIndex piece) const { return piece.value() >= 0 && piece.value() < num_pieces(); }
+  bool wanted(PieceIndex piece) const { return priority_[index(piece)] > 0 && !have(piece); }
+  std::uint64_t random_below(std::uint64_t n);
+
+  Download* find_download(PieceIndex piece);
+  const Download* find_download(PieceIndex piece) const;
+  Download& start_download(PieceIndex piece);
+  void drop_download(PieceIndex piece);  // forget its blocks; back into the order if wanted
+  void drop_if_untouched(Download& d);
+  void set_wanted_count(PieceIndex piece, bool was_wanted);
+
+  void take_free_blocks(Download& d, int want, PeerKey peer, std::vector<BlockRef>& out);
+  std::optional<PieceIndex> next_new_piece(const Bitfield& peer_has);
+  std::optional<PieceIndex> next_sequential(const Bitfield& peer_has);
+  std::optional<PieceIndex> next_random(const Bitfield& peer_has);
+  std::optional<PieceIndex> next_rarest(const Bitfield& peer_has);
+  std::optional<PieceIndex> scan_from_random(std::span<const PieceIndex> pieces,
+                                             const Bitfield& peer_has);
+  void pick_end_game(const Bitfield& peer_has, int want, PeerKey peer, std::vector<BlockRef>& out);
+
+  PieceGeometry geometry_;
+  PickerSettings settings_;
+  std::uint64_t rng_state_;
+  std::vector<std::int32_t> avail_;  // per piece, not counting seeds_
+  int seeds_ = 0;
+  std::vector<std::uint8_t> priority_;
+  Bitfield have_;
+  std::int32_t num_have_ = 0;
+  std::int32_t missing_wanted_ = 0;  // pieces with priority > 0 that we do not have
+  std::int32_t first_missing_ = 0;   // no piece below this is missing (sequential scan start)
+  // Candidates: wanted, not had, not started. Started pieces live in downloads_ instead.
+  PieceOrder order_;
+  std::vector<Download> downloads_;
+  std::vector<std::int32_t> download_slot_;  // per piece: index into downloads_, or -1
+  std::uint64_t next_started_ = 0;
+  std::uint64_t pieces_scanned_ = 0;
+};
+
+}  // namespace starling::policy

@@ -1,0 +1,433 @@
+#include "session/peer_connection.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include "session/disk_io.hpp"
+#include "session/session.hpp"
+#include "session/torrent.hpp"
+#include "wire/extension_handshake.hpp"
+#include "wire/message_encoder.hpp"
+
+namespace starling::session {
+namespace {
+
+constexpr std::size_t kReadSize = 64 << 10;
+// A peer asking for more than this many blocks at once is refused the surplus.
+constexpr std::size_t kMaxQueuedUploads = 1000;
+// What we tell peers we queue (BEP 10 reqq).
+constexpr int kOurReqq = 1000;
+
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+
+}  // namespace
+
+PeerConnection::PeerConnection(Torrent& torrent, policy::PeerKey key, tcp::endpoint endpoint)
+    : torrent_(torrent),
+      key_(key),
+      endpoint_(std::move(endpoint)),
+      socket_(torrent.session().io()),
+      outgoing_(true),
+      pipeline_(Clock::now(), torrent.settings().pipeline),
+      connected_at_(Clock::now()),
+      last_received_(Clock::now()),
+      last_sent_(Clock::now()) {}
+
+PeerConnection::PeerConnection(Torrent& torrent, policy::PeerKey key, tcp::socket socket,
+                               const wire::Handshake& their_handshake)
+    : torrent_(torrent),
+      key_(key),
+      socket_(std::move(socket)),
+      outgoing_(false),
+      their_handshake_(their_handshake),
+      pipeline_(Clock::now(), torrent.settings().pipeline),
+      connected_at_(Clock::now()),
+      last_received_(Clock::now()),
+      last_sent_(Clock::now()) {
+  boost::system::error_code ec;
+  endpoint_ = socket_.remote_endpoint(ec);
+}
+
+PeerConnection::~PeerConnection() {
+  boost::system::error_code ec;
+  socket_.close(ec);
+}
+
+void PeerConnection::start() {
+  if (outgoing_) {
+    connect();
+  } else {
+    send_handshake();
+    after_handshake();
+  }
+}
+
+void PeerConnection::connect() {
+  socket_.async_connect(endpoint_, [self = shared_from_this()](boost::system::error_code ec) {
+    if (self->closed_) return;
+    if (ec) return self->close("connect: " + ec.message());
+    self->socket_.set_option(tcp::no_delay(true), ec);
+    self->send_handshake();
+    self->read_handshake();
+  });
+}
+
+void PeerConnection::send_handshake() {
+  wire::encode_handshake(outbox_, torrent_.our_handshake());
+  flush();
+}
+
+void PeerConnection::read_handshake() {
+  handshake_buffer_.assign(wire::kHandshakeSize, '\0');
+  boost::asio::async_read(socket_,
+                          boost::asio::buffer(handshake_buffer_.data(), handshake_buffer_.size()),
+                          [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                            if (self->closed_) return;
+                            if (ec) return self->close("handshake: " + ec.message());
+                            auto handshake = wire::parse_handshake(self->handshake_buffer_);
+                            if (!handshake) return self->close(handshake.error().message());
+                            if (handshake->info_hash != self->torrent_.info().info_hash) {
+                              return self->close("handshake for another torrent");
+                            }
+                            self->their_handshake_ = *handshake;
+                            self->after_handshake();
+                          });
+}
+
+void PeerConnection::after_handshake() {
+  if (their_handshake_->peer_id == torrent_.session().peer_id()) {
+    return close("connected to ourselves");
+  }
+  handshake_done_ = true;
+  const wire::Handshake ours = torrent_.our_handshake();
+  supports_fast_ = their_handshake_->supports_fast() && ours.supports_fast();
+  supports_extensions_ = their_handshake_->supports_extensions();
+  const auto& layout = torrent_.info().layout;
+  (void)decoder_.set_geometry(
+      wire::PieceGeometry{layout.num_pieces(), layout.piece_length(), layout.total_size()});
+  peer_has_ = Bitfield(static_cast<std::size_t>(layout.num_pieces()));
+  availability_counted_ = true;
+  torrent_.on_peer_connected(*this);
+
+  if (supports_extensions_) {
+    wire::ExtensionHandshake ext;
+    ext.v = "starling/" STARLING_VERSION;
+    ext.reqq = kOurReqq;
+    if (torrent_.session().listen_port() != 0) ext.p = torrent_.session().listen_port();
+    const std::string payload = wire::encode_extension_handshake(ext);
+    send(wire::Extended{wire::kExtensionHandshakeId, payload});
+  }
+  const Bitfield& have = torrent_.picker().have_pieces();
+  if (supports_fast_ && have.all()) {
+    send(wire::HaveAll{});
+  } else if (supports_fast_ && have.none()) {
+    send(wire::HaveNone{});
+  } else if (!have.none()) {
+    send(wire::BitfieldMessage{have.bytes()});
+  }
+  flush();
+  read_messages();
+}
+
+void PeerConnection::read_messages() {
+  std::span<char> space = decoder_.prepare(kReadSize);
+  socket_.async_read_some(
+      boost::asio::buffer(space.data(), space.size()),
+      [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+        if (self->closed_) return;
+        if (ec) {
+          return self->close(ec == boost::asio::error::eof ? "closed by peer" : ec.message());
+        }
+        self->decoder_.commit(n);
+        self->last_received_ = Clock::now();
+        for (;;) {
+          auto message = self->decoder_.next();
+          if (!message) return self->close(message.error().message());
+          if (!*message) break;
+          if (!self->handle(**message)) return;
+        }
+        self->request_more();
+        self->serve_uploads();
+        self->flush();
+        self->read_messages();
+      });
+}
+
+bool PeerConnection::handle(const wire::Message& message) {
+  auto& picker = torrent_.picker();
+  std::visit(
+      Overloaded{
+          [](const wire::KeepAlive&) {},
+          [&](const wire::Choke&) {
+            peer_choking_ = true;
+            drop_requests();
+          },
+          [&](const wire::Unchoke&) { peer_choking_ = false; },
+          [&](const wire::Interested&) { peer_interested_ = true; },
+          [&](const wire::NotInterested&) { peer_interested_ = false; },
+          [&](const wire::Have& have) {
+            const auto i = static_cast<std::size_t>(have.piece.value());
+            if (peer_has_[i] || peer_is_seed_) return;
+            peer_has_.set(i);
+            picker.add_availability(have.piece);
+            if (!am_interested_ && picker.piece_priority(have.piece) > 0 &&
+                !picker.have(have.piece)) {
+              update_interest();
+            }
+          },
+          [&](const wire::BitfieldMessage& bits) {
+            auto parsed = Bitfield::from_bytes(bits.bits, peer_has_.size());
+            if (parsed) handle_bitfield(*parsed, parsed->all());
+          },
+          [&](const wire::HaveAll&) { handle_bitfield(Bitfield(peer_has_.size(), true), true); },
+          [&](const wire::HaveNone&) { handle_bitfield(Bitfield(peer_has_.size()), false); },
+          [&](const wire::Request& request) { handle_request(request); },
+          [&](const wire::Piece& piece) { handle_block(piece); },
+          [&](const wire::Cancel& cancel) {
+            std::erase_if(upload_queue_, [&](const wire::Request& r) {
+              return r.piece == cancel.piece && r.offset == cancel.offset &&
+                     r.length == cancel.length;
+            });
+          },
+          [&](const wire::Reject& reject) {
+            const policy::BlockRef block{reject.piece,
+                                         static_cast<int>(reject.offset / policy::block_size)};
+            auto it = std::find_if(requests_.begin(), requests_.end(),
+                                   [&](const Outstanding& o) { return o.block == block; });
+            if (it == requests_.end()) return;
+            requests_.erase(it);
+            picker.abort_request(block, key_);
+            pipeline_.on_requests_dropped(1, Clock::now());
+          },
+          [&](const wire::Extended& extended) { handle_extended(extended); },
+          [](const auto&) {},  // port, suggest, allowed fast, unknown ids: nothing to do yet
+      },
+      message);
+  return !closed_;
+}
+
+void PeerConnection::handle_bitfield(const Bitfield& bits, bool all) {
+  auto& picker = torrent_.picker();
+  if (peer_is_seed_) {
+    picker.remove_seed();
+  } else {
+    picker.remove_availability(peer_has_);
+  }
+  peer_is_seed_ = all;
+  peer_has_ = bits;
+  if (all) {
+    picker.add_seed();
+  } else {
+    picker.add_availability(bits);
+  }
+  update_interest();
+}
+
+void PeerConnection::update_interest() {
+  const auto& picker = torrent_.picker();
+  bool interested = false;
+  for (std::int32_t p = 0; p < picker.num_pieces() && !interested; ++p) {
+    const PieceIndex piece(p);
+    interested = peer_has_[static_cast<std::size_t>(p)] && !picker.have(piece) &&
+                 picker.piece_priority(piece) > 0;
+  }
+  if (interested == am_interested_) return;
+  am_interested_ = interested;
+  if (interested) {
+    send(wire::Interested{});
+  } else {
+    send(wire::NotInterested{});
+  }
+}
+
+void PeerConnection::on_piece_passed() {
+  if (am_interested_) update_interest();
+  // Two seeds have nothing to say to each other.
+  if (!torrent_.need_data() && peer_is_seed_) close("both sides are seeds");
+}
+
+void PeerConnection::handle_block(const wire::Piece& piece) {
+  const auto& geometry = torrent_.geometry();
+  const policy::BlockRef block{piece.piece, static_cast<int>(piece.offset / policy::block_size)};
+  auto it = std::find_if(requests_.begin(), requests_.end(),
+                         [&](const Outstanding& o) { return o.block == block; });
+  if (piece.offset % policy::block_size != 0 || it == requests_.end() ||
+      static_cast<std::int64_t>(piece.block.size()) != geometry.block_length(block)) {
+    return;  // not something we asked for (e.g. after we cancelled it): ignore
+  }
+  requests_.erase(it);
+  const auto bytes = static_cast<std::int64_t>(piece.block.size());
+  pipeline_.on_block_received(bytes, Clock::now());
+  downloaded_ += bytes;
+  if (torrent_.picker().is_block_received(block)) return;  // end game: another peer was first
+  torrent_.on_block(*this, block, std::string(piece.block));
+}
+
+void PeerConnection::handle_request(const wire::Request& request) {
+  const bool refuse = am_choking_ || !torrent_.picker().have(request.piece) ||
+                      upload_queue_.size() >= kMaxQueuedUploads;
+  if (refuse) {
+    if (supports_fast_) send(wire::Reject{request.piece, request.offset, request.length});
+    return;
+  }
+  upload_queue_.push_back(request);
+}
+
+void PeerConnection::handle_extended(const wire::Extended& extended) {
+  if (extended.id != wire::kExtensionHandshakeId) return;
+  auto handshake = wire::parse_extension_handshake(extended.payload);
+  if (!handshake) return;  // lenient: the extension protocol is optional
+  if (handshake->reqq) pipeline_.set_peer_reqq(*handshake->reqq);
+}
+
+void PeerConnection::request_more() {
+  if (closed_ || !handshake_done_ || peer_choking_ || !am_interested_) return;
+  if (!torrent_.accepting_blocks()) return;
+  const int want = pipeline_.requests_to_send();
+  if (want <= 0) return;
+  const auto blocks = torrent_.picker().pick(peer_has_, want, key_);
+  const auto now = Clock::now();
+  for (const auto& block : blocks) {
+    const auto& geometry = torrent_.geometry();
+    send(wire::Request{block.piece, static_cast<std::uint32_t>(geometry.block_offset(block)),
+                       static_cast<std::uint32_t>(geometry.block_length(block))});
+    requests_.push_back(Outstanding{block, now});
+  }
+  if (!blocks.empty()) pipeline_.on_requests_sent(static_cast<int>(blocks.size()), now);
+}
+
+void PeerConnection::cancel_block(policy::BlockRef block) {
+  auto it = std::find_if(requests_.begin(), requests_.end(),
+                         [&](const Outstanding& o) { return o.block == block; });
+  if (it == requests_.end()) return;
+  requests_.erase(it);
+  const auto& geometry = torrent_.geometry();
+  send(wire::Cancel{block.piece, static_cast<std::uint32_t>(geometry.block_offset(block)),
+                    static_cast<std::uint32_t>(geometry.block_length(block))});
+  pipeline_.on_requests_dropped(1, Clock::now());
+  flush();
+}
+
+void PeerConnection::drop_requests() {
+  for (const auto& o : requests_) torrent_.picker().abort_request(o.block, key_);
+  if (!requests_.empty()) {
+    pipeline_.on_requests_dropped(static_cast<int>(requests_.size()), Clock::now());
+  }
+  requests_.clear();
+}
+
+void PeerConnection::serve_uploads() {
+  const auto& settings = torrent_.settings();
+  while (!closed_ && !upload_queue_.empty() && disk_reads_ < settings.max_disk_reads_per_peer &&
+         outbox_.size() + writing_.size() < settings.send_high_water) {
+    const wire::Request request = upload_queue_.front();
+    upload_queue_.pop_front();
+    ++disk_reads_;
+    torrent_.disk().async_read(
+        torrent_.store(), request.piece, request.offset, request.length,
+        [self = shared_from_this(), request](Expected<std::string> data) {
+          --self->disk_reads_;
+          if (self->closed_) return;
+          if (!data) return self->close("cannot read block: " + data.error().message());
+          if (self->am_choking_) return;
+          wire::encode_piece_header(self->outbox_, request.piece, request.offset, request.length);
+          self->outbox_ += *data;
+          self->uploaded_ += request.length;
+          self->torrent_.count_upload(request.length);
+          self->serve_uploads();
+          self->flush();
+        });
+  }
+}
+
+void PeerConnection::send_have(PieceIndex piece) {
+  if (!handshake_done_ || closed_) return;
+  send(wire::Have{piece});
+  flush();
+}
+
+void PeerConnection::set_choking(bool choke) {
+  if (choke == am_choking_ || closed_) return;
+  am_choking_ = choke;
+  if (choke) {
+    send(wire::Choke{});
+    if (supports_fast_) {
+      for (const auto& r : upload_queue_) send(wire::Reject{r.piece, r.offset, r.length});
+    }
+    upload_queue_.clear();
+  } else {
+    send(wire::Unchoke{});
+  }
+  flush();
+}
+
+void PeerConnection::tick(Clock::time_point now) {
+  if (closed_) return;
+  const auto& settings = torrent_.settings();
+  if (!handshake_done_) {
+    if (now - connected_at_ > settings.connect_timeout) close("timed out connecting");
+    return;
+  }
+  if (now - last_received_ > settings.inactivity_timeout) return close("inactive");
+  // Requests unanswered for too long go back to the picker for other peers.
+  int expired = 0;
+  std::erase_if(requests_, [&](const Outstanding& o) {
+    if (now - o.sent < settings.request_timeout) return false;
+    torrent_.picker().abort_request(o.block, key_);
+    ++expired;
+    return true;
+  });
+  if (expired > 0) pipeline_.on_requests_dropped(expired, now);
+  pipeline_.update(now);
+  if (now - last_sent_ > settings.keepalive_interval) send(wire::KeepAlive{});
+  request_more();
+  serve_uploads();
+  flush();
+}
+
+void PeerConnection::send(const wire::Message& message) {
+  wire::encode(outbox_, message);
+}
+
+void PeerConnection::flush() {
+  if (write_in_flight_ || outbox_.empty() || closed_) return;
+  writing_.swap(outbox_);
+  outbox_.clear();
+  write_in_flight_ = true;
+  boost::asio::async_write(socket_, boost::asio::buffer(writing_),
+                           [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                             self->write_in_flight_ = false;
+                             if (self->closed_) return;
+                             if (ec) return self->close("send: " + ec.message());
+                             self->writing_.clear();
+                             self->last_sent_ = Clock::now();
+                             self->serve_uploads();
+                             self->flush();
+                           });
+}
+
+void PeerConnection::close(const std::string& reason) {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ec;
+  socket_.close(ec);
+  for (const auto& o : requests_) torrent_.picker().abort_request(o.block, key_);
+  requests_.clear();
+  if (availability_counted_) {
+    if (peer_is_seed_) {
+      torrent_.picker().peer_disconnected(key_, Bitfield(peer_has_.size()));
+      torrent_.picker().remove_seed();
+    } else {
+      torrent_.picker().peer_disconnected(key_, peer_has_);
+    }
+  }
+  torrent_.on_peer_closed(*this, reason);
+}
+
+}  // namespace starling::session

@@ -1,0 +1,124 @@
+// One BitTorrent peer over TCP: the handshake, the message stream (through the sans-IO
+// wire::MessageDecoder), our requests to it (blocks from the picker, sized by a RequestPipeline)
+// and its requests to us (blocks read on the disk pool, sent under a send-buffer high-water mark).
+// Lives on the network thread; owned by its Torrent through a shared_ptr so pending socket and
+// disk completions can tell it has gone.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/bitfield.hpp"
+#include "policy/piece_geometry.hpp"
+#include "policy/request_pipeline.hpp"
+#include "wire/handshake.hpp"
+#include "wire/message.hpp"
+#include "wire/message_decoder.hpp"
+
+namespace starling::session {
+
+class Torrent;
+using Clock = std::chrono::steady_clock;
+using tcp = boost::asio::ip::tcp;
+
+class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
+ public:
+  // Outgoing: connects to `endpoint`. Incoming: `socket` is connected and `their_handshake`
+  // (68 bytes) has been read by the session.
+  PeerConnection(Torrent& torrent, policy::PeerKey key, tcp::endpoint endpoint);
+  PeerConnection(Torrent& torrent, policy::PeerKey key, tcp::socket socket,
+                 const wire::Handshake& their_handshake);
+  ~PeerConnection();
+
+  void start();
+  // Closes the connection; `reason` is logged. Safe to call more than once.
+  void close(const std::string& reason);
+  bool closed() const { return closed_; }
+
+  policy::PeerKey key() const { return key_; }
+  const tcp::endpoint& endpoint() const { return endpoint_; }
+  bool outgoing() const { return outgoing_; }
+  bool connected() const { return handshake_done_; }
+  bool peer_interested() const { return peer_interested_; }
+  bool am_choking() const { return am_choking_; }
+  bool is_seed() const { return peer_is_seed_; }
+  std::int64_t downloaded() const { return downloaded_; }  // payload bytes from this peer
+  std::int64_t uploaded() const { return uploaded_; }
+
+  // From the torrent.
+  void send_have(PieceIndex piece);
+  void set_choking(bool choke);
+  void cancel_block(policy::BlockRef block);  // end game: another peer delivered it
+  void on_piece_passed();                     // we may no longer be interested
+  void request_more();                        // the picker may have work for this peer
+  void tick(Clock::time_point now);
+
+ private:
+  void connect();
+  void send_handshake();
+  void after_handshake();
+  void read_handshake();
+  void read_messages();
+  bool handle(const wire::Message& message);
+  void handle_bitfield(const Bitfield& bits, bool all);
+  void handle_block(const wire::Piece& piece);
+  void handle_request(const wire::Request& request);
+  void handle_extended(const wire::Extended& extended);
+  void update_interest();
+  void drop_requests();
+  void serve_uploads();
+  void send(const wire::Message& message);
+  void flush();
+
+  Torrent& torrent_;
+  policy::PeerKey key_;
+  tcp::endpoint endpoint_;
+  tcp::socket socket_;
+  bool outgoing_;
+  bool closed_ = false;
+  bool handshake_done_ = false;
+  std::optional<wire::Handshake> their_handshake_;
+  std::string handshake_buffer_;
+  wire::MessageDecoder decoder_;
+
+  // Their state as we see it, and ours.
+  Bitfield peer_has_;
+  bool peer_is_seed_ = false;  // counted in the picker with add_seed
+  bool availability_counted_ = false;
+  bool peer_choking_ = true;
+  bool peer_interested_ = false;
+  bool am_choking_ = true;
+  bool am_interested_ = false;
+  bool supports_fast_ = false;
+  bool supports_extensions_ = false;
+
+  // Our requests to the peer.
+  policy::RequestPipeline pipeline_;
+  struct Outstanding {
+    policy::BlockRef block;
+    Clock::time_point sent;
+  };
+  std::vector<Outstanding> requests_;
+
+  // The peer's requests to us, oldest first, and how many are being read from disk.
+  std::deque<wire::Request> upload_queue_;
+  int disk_reads_ = 0;
+
+  // Sending: messages collect in `outbox_` while `writing_` is on the wire.
+  std::string outbox_;
+  std::string writing_;
+  bool write_in_flight_ = false;
+
+  Clock::time_point connected_at_;
+  Clock::time_point last_received_;
+  Clock::time_point last_sent_;
+  std::int64_t downloaded_ = 0;
+  std::int64_t uploaded_ = 0;
+};
+
+}  // namespace starling::session

@@ -1,0 +1,111 @@
+#include "session/session.hpp"
+
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <random>
+
+namespace starling::session {
+namespace {
+
+// Azureus-style peer id: client code and version, then random bytes.
+constexpr std::string_view kPeerIdPrefix = "-ST0010-";
+constexpr std::chrono::seconds kHandshakeTimeout{10};
+
+}  // namespace
+
+Session::Session(SessionSettings settings)
+    : settings_(std::move(settings)),
+      disk_(std::make_unique<DiskIo>(io_, settings_.disk_threads)),
+      acceptor_(io_) {
+  std::random_device random;
+  std::copy(kPeerIdPrefix.begin(), kPeerIdPrefix.end(), peer_id_.begin());
+  for (std::size_t i = kPeerIdPrefix.size(); i < peer_id_.size(); ++i) {
+    peer_id_[i] = static_cast<std::uint8_t>("0123456789abcdefghijklmnopqrstuvwxyz"[random() % 36]);
+  }
+}
+
+Session::~Session() {
+  torrents_.clear();
+  disk_.reset();
+}
+
+Expected<std::uint16_t> Session::listen(const std::string& host, std::uint16_t port,
+                                        bool next_free) {
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(host, ec);
+  if (ec) return Error(Errc::invalid_argument, "listen address '" + host + "'");
+  const int attempts = next_free && port != 0 ? 20 : 1;
+  for (int i = 0; i < attempts; ++i) {
+    tcp::endpoint endpoint(address, static_cast<std::uint16_t>(port + i));
+    acceptor_.close(ec);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (ec) return Error(std::error_code(ec.value(), std::system_category()), "listen socket");
+    acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+    acceptor_.bind(endpoint, ec);
+    if (ec == boost::asio::error::address_in_use && i + 1 < attempts) continue;
+    if (ec) {
+      return Error(std::error_code(ec.value(), std::system_category()),
+                   "listen on " + host + ":" + std::to_string(endpoint.port()));
+    }
+    acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
+    if (ec) return Error(std::error_code(ec.value(), std::system_category()), "listen");
+    listen_port_ = acceptor_.local_endpoint().port();
+    accept();
+    return listen_port_;
+  }
+  return Error(Errc::io_error, "no free port to listen on");
+}
+
+void Session::accept() {
+  acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+    if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!ec) {
+      socket.set_option(tcp::no_delay(true), ec);
+      read_incoming_handshake(std::make_shared<tcp::socket>(std::move(socket)));
+    }
+    accept();
+  });
+}
+
+void Session::read_incoming_handshake(std::shared_ptr<tcp::socket> socket) {
+  auto buffer = std::make_shared<std::string>(wire::kHandshakeSize, '\0');
+  auto timer = std::make_shared<boost::asio::steady_timer>(io_, kHandshakeTimeout);
+  timer->async_wait([socket](boost::system::error_code ec) {
+    if (!ec) socket->close(ec);
+  });
+  boost::asio::async_read(
+      *socket, boost::asio::buffer(buffer->data(), buffer->size()),
+      [this, socket, buffer, timer](boost::system::error_code ec, std::size_t) {
+        timer->cancel();
+        if (ec) return;
+        auto handshake = wire::parse_handshake(*buffer);
+        if (!handshake) {
+          log("incoming connection: " + handshake.error().message());
+          return;
+        }
+        auto it = torrents_.find(handshake->info_hash);
+        if (it == torrents_.end()) {
+          log("incoming connection for unknown torrent " + handshake->info_hash.hex());
+          return;
+        }
+        it->second->attach(std::move(*socket), *handshake);
+      });
+}
+
+Torrent& Session::add_torrent(TorrentInfo info, std::filesystem::path save_dir,
+                              TorrentOptions options, const Bitfield& verified) {
+  const Sha1Digest hash = info.info_hash;
+  auto torrent = std::make_unique<Torrent>(*this, std::move(info), std::move(save_dir),
+                                           std::move(options), verified);
+  Torrent& ref = *torrent;
+  torrents_[hash] = std::move(torrent);
+  return ref;
+}
+
+void Session::stop() {
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  for (auto& [hash, torrent] : torrents_) torrent->stop();
+}
+
+}  // namespace starling::session

@@ -1,0 +1,61 @@
+// The engine: one io_context (the network thread), the disk pool, a TCP listener, and the
+// torrents. Incoming connections are matched to a torrent by the info-hash in their handshake.
+#pragma once
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/expected.hpp"
+#include "session/disk_io.hpp"
+#include "session/settings.hpp"
+#include "session/torrent.hpp"
+
+namespace starling::session {
+
+class Session {
+ public:
+  explicit Session(SessionSettings settings = {});
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Binds the TCP listener; with `next_free`, tries the following ports when this one is taken.
+  // Port 0 picks any free port. Returns the bound port.
+  Expected<std::uint16_t> listen(const std::string& host, std::uint16_t port, bool next_free);
+  std::uint16_t listen_port() const { return listen_port_; }
+
+  Torrent& add_torrent(TorrentInfo info, std::filesystem::path save_dir, TorrentOptions options,
+                       const Bitfield& verified);
+
+  boost::asio::io_context& io() { return io_; }
+  DiskIo& disk() { return *disk_; }
+  const SessionSettings& settings() const { return settings_; }
+  const std::array<std::uint8_t, 20>& peer_id() const { return peer_id_; }
+
+  // Log lines (connections, failures, bans). Default: none.
+  std::function<void(const std::string&)> logger;
+  void log(const std::string& line) const {
+    if (logger) logger(line);
+  }
+
+  void stop();  // closes the listener and every torrent; run() then returns
+
+ private:
+  void accept();
+  void read_incoming_handshake(std::shared_ptr<tcp::socket> socket);
+
+  SessionSettings settings_;
+  boost::asio::io_context io_;
+  std::unique_ptr<DiskIo> disk_;
+  tcp::acceptor acceptor_;
+  std::uint16_t listen_port_ = 0;
+  std::array<std::uint8_t, 20> peer_id_{};
+  std::map<Sha1Digest, std::unique_ptr<Torrent>> torrents_;
+};
+
+}  // namespace starling::session

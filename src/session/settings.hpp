@@ -1,0 +1,42 @@
+// Every tunable of the engine, with its default and the reason for it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "policy/piece_picker.hpp"
+#include "policy/request_pipeline.hpp"
+
+namespace starling::session {
+
+struct SessionSettings {
+  // Threads for disk reads, writes and piece hashes.
+  int disk_threads = 2;
+  // Housekeeping period: rates, timeouts, unchoking, progress reports.
+  std::chrono::milliseconds tick{500};
+  // Peers we upload to at once (until the choke algorithm of its own issue lands: first come).
+  int max_unchoked = 8;
+  // Stop reading block requests from disk for a peer whose send buffer holds this much.
+  std::size_t send_high_water = 2 << 20;
+  // Disk reads in flight per peer for its requests.
+  int max_disk_reads_per_peer = 16;
+  // Ask for no new blocks while this many received bytes wait for the disk: memory stays bounded
+  // by this plus what is already requested.
+  std::int64_t disk_write_high_water = 32 << 20;
+  // A request unanswered this long is given up and picked again from another peer.
+  std::chrono::seconds request_timeout{30};
+  // Send a keep-alive after this long without sending anything; drop a peer silent this long.
+  std::chrono::seconds keepalive_interval{90};
+  std::chrono::seconds inactivity_timeout{240};
+  std::chrono::seconds connect_timeout{10};
+  // Retry an outgoing connection that failed or closed, after this delay, while we need data.
+  std::chrono::seconds reconnect_delay{5};
+  // Disconnect and refuse a peer after it contributed to this many pieces that failed the hash.
+  int max_bad_pieces = 2;
+  // Save resume data this often while downloading.
+  std::chrono::seconds resume_interval{30};
+  policy::PickerSettings picker;
+  policy::PipelineSettings pipeline;
+};
+
+}  // namespace starling::session

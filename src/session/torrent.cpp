@@ -1,0 +1,329 @@
+#include "session/torrent.hpp"
+
+#include <algorithm>
+
+#include "session/disk_io.hpp"
+#include "session/session.hpp"
+#include "storage/resume_data.hpp"
+
+namespace starling::session {
+
+Torrent::Torrent(Session& session, TorrentInfo info, std::filesystem::path save_dir,
+                 TorrentOptions options, const Bitfield& verified)
+    : session_(session),
+      info_(std::move(info)),
+      save_dir_(std::move(save_dir)),
+      options_(std::move(options)),
+      store_(std::make_shared<FileStore>(info_.layout, save_dir_, OpenMode::read_write)),
+      geometry_(policy::PieceGeometry::from(info_.layout)),
+      picker_(info_.layout,
+              [&] {
+                policy::PickerSettings s = session.settings().picker;
+                s.sequential = s.sequential || options_.sequential;
+                return s;
+              }()),
+      smart_ban_(session.settings().max_bad_pieces),
+      timer_(session.io()),
+      last_tick_(Clock::now()),
+      last_resume_save_(Clock::now()) {
+  if (!options_.file_priorities.empty()) {
+    (void)picker_.set_file_priorities(info_.layout, options_.file_priorities);
+  }
+  for (std::size_t i = 0; i < verified.size(); ++i) {
+    if (verified[i]) picker_.we_have(PieceIndex(static_cast<std::int32_t>(i)));
+  }
+  if (auto s = store_->create_empty_files(); !s) log("cannot create files: " + s.error().message());
+  schedule_tick();
+}
+
+Torrent::~Torrent() {
+  stop();
+}
+
+// The disk pool is the Session's; a const Torrent may still queue work on it.
+DiskIo& Torrent::disk() const {
+  return session_.disk();
+}
+const SessionSettings& Torrent::settings() const {
+  return session_.settings();
+}
+
+void Torrent::log(const std::string& line) const {
+  session_.log(info_.name + ": " + line);
+}
+
+wire::Handshake Torrent::our_handshake() const {
+  wire::Handshake h;
+  h.info_hash = info_.info_hash;
+  h.peer_id = session_.peer_id();
+  h.set_supports_extensions();
+  h.set_supports_fast();
+  return h;
+}
+
+TorrentStatus Torrent::status() const {
+  TorrentStatus s;
+  for (std::int32_t p = 0; p < info_.num_pieces(); ++p) {
+    const PieceIndex piece(p);
+    if (picker_.piece_priority(piece) == 0 && !picker_.have(piece)) continue;
+    const auto size = info_.layout.piece_size(piece);
+    s.wanted_bytes += size;
+    if (picker_.have(piece)) s.done_bytes += size;
+  }
+  s.downloaded = downloaded_;
+  s.uploaded = uploaded_;
+  s.down_rate = down_rate_;
+  s.up_rate = up_rate_;
+  s.peers = static_cast<int>(std::count_if(peers_.begin(), peers_.end(),
+                                           [](const auto& p) { return p.second->connected(); }));
+  s.finished = picker_.is_finished() && pending_writes_.empty() && hashing_.empty();
+  return s;
+}
+
+void Torrent::add_peer(const tcp::endpoint& endpoint) {
+  if (stopped_ || banned_.count(endpoint.address()) != 0) return;
+  auto [it, inserted] = known_.try_emplace(endpoint);
+  if (!inserted && it->second.connected) return;
+  it->second.connected = true;
+  auto peer = std::make_shared<PeerConnection>(*this, next_key(), endpoint);
+  peers_[peer->key()] = peer;
+  peer->start();
+}
+
+void Torrent::attach(tcp::socket socket, const wire::Handshake& their_handshake) {
+  boost::system::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  if (stopped_ || ec || banned_.count(remote.address()) != 0) return;
+  auto peer =
+      std::make_shared<PeerConnection>(*this, next_key(), std::move(socket), their_handshake);
+  peers_[peer->key()] = peer;
+  peer->start();
+}
+
+void Torrent::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  timer_.cancel();
+  auto peers = std::move(peers_);
+  for (auto& [key, peer] : peers) peer->close("torrent stopped");
+  save_resume();
+}
+
+bool Torrent::accepting_blocks() const {
+  return disk().queued_write_bytes() < settings().disk_write_high_water;
+}
+
+void Torrent::on_block(PeerConnection& from, policy::BlockRef block, std::string data) {
+  const std::int64_t bytes = static_cast<std::int64_t>(data.size());
+  downloaded_ += bytes;
+  for (policy::PeerKey other : picker_.on_block_received(block, from.key())) {
+    if (auto it = peers_.find(other); it != peers_.end()) it->second->cancel_block(block);
+  }
+  smart_ban_.on_block(block.piece, block.block, from.endpoint().address().to_string(),
+                      geometry_.blocks_in_piece(block.piece));
+  ++pending_writes_[block.piece];
+  const PieceIndex piece = block.piece;
+  disk().async_write(store_, piece, geometry_.block_offset(block), std::move(data),
+                     [this, piece, alive = std::weak_ptr<FileStore>(store_)](Status s) {
+                       if (alive.expired() || stopped_) return;
+                       if (!s) return fail("disk write failed: " + s.error().message());
+                       if (--pending_writes_[piece] == 0) {
+                         pending_writes_.erase(piece);
+                         if (picker_.is_piece_complete(piece) && !picker_.have(piece)) {
+                           hash_piece(piece);
+                         }
+                       }
+                     });
+}
+
+void Torrent::hash_piece(PieceIndex piece) {
+  if (!hashing_.insert(piece).second) return;
+  disk().async_hash(
+      store_, piece,
+      [this, piece, alive = std::weak_ptr<FileStore>(store_)](Expected<Sha1Digest> digest) {
+        if (alive.expired() || stopped_) return;
+        on_hash(piece, digest);
+      });
+}
+
+void Torrent::on_hash(PieceIndex piece, const Expected<Sha1Digest>& digest) {
+  if (!digest) {
+    hashing_.erase(piece);
+    return fail("cannot read piece back: " + digest.error().message());
+  }
+  if (*digest == info_.piece_hashes[static_cast<std::size_t>(piece.value())]) {
+    hashing_.erase(piece);
+    piece_passed(piece);
+  } else {
+    // Stays in hashing_ (so not re-hashed, and the picker keeps it) until its blocks are hashed.
+    piece_failed(piece);
+  }
+}
+
+void Torrent::piece_passed(PieceIndex piece) {
+  picker_.on_piece_passed(piece);
+  for (auto& peer : snapshot()) peer->send_have(piece);
+  for (auto& peer : snapshot()) peer->on_piece_passed();
+  if (smart_ban_.had_failed(piece)) {
+    // A good copy at last: compare it block by block with the bad ones to find who lied.
+    disk().async_hash_blocks(
+        store_, piece, policy::block_size,
+        [this, piece,
+         alive = std::weak_ptr<FileStore>(store_)](Expected<std::vector<Sha1Digest>> blocks) {
+          if (alive.expired() || stopped_) return;
+          if (blocks) {
+            ban(smart_ban_.on_piece_passed(piece, *blocks), "sent a corrupt block");
+          } else {
+            smart_ban_.forget(piece);
+          }
+        });
+  } else {
+    smart_ban_.forget(piece);
+  }
+  check_finished();
+  for (auto& peer : snapshot()) peer->request_more();
+}
+
+void Torrent::piece_failed(PieceIndex piece) {
+  log("piece " + std::to_string(piece.value()) + " failed the hash check");
+  // Hash the bad copy's blocks before any block of the piece is downloaded again.
+  disk().async_hash_blocks(
+      store_, piece, policy::block_size,
+      [this, piece,
+       alive = std::weak_ptr<FileStore>(store_)](Expected<std::vector<Sha1Digest>> blocks) {
+        if (alive.expired() || stopped_) return;
+        hashing_.erase(piece);
+        if (blocks) ban(smart_ban_.on_piece_failed(piece, *blocks), "sent corrupt pieces");
+        picker_.on_piece_failed(piece);
+        for (auto& peer : snapshot()) peer->request_more();
+      });
+}
+
+void Torrent::ban(const std::vector<std::string>& addresses, const std::string& why) {
+  for (const auto& text : addresses) {
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(text, ec);
+    if (ec || !banned_.insert(address).second) continue;
+    log("banning " + text + ": " + why);
+    for (auto& peer : snapshot()) {
+      if (peer->endpoint().address() == address) peer->close("banned: " + why);
+    }
+  }
+}
+
+void Torrent::check_finished() {
+  if (finished_reported_ || !status().finished) return;
+  finished_reported_ = true;
+  save_resume();
+  if (on_finished) on_finished();
+}
+
+std::vector<std::shared_ptr<PeerConnection>> Torrent::snapshot() const {
+  std::vector<std::shared_ptr<PeerConnection>> peers;
+  peers.reserve(peers_.size());
+  for (const auto& [key, peer] : peers_) peers.push_back(peer);
+  return peers;
+}
+
+void Torrent::fail(const std::string& reason) {
+  log(reason);
+  if (on_error) on_error(reason);
+}
+
+void Torrent::on_peer_connected(PeerConnection& peer) {
+  log("connected to " + peer.endpoint().address().to_string() + ":" +
+      std::to_string(peer.endpoint().port()));
+}
+
+void Torrent::on_peer_closed(PeerConnection& peer, const std::string& reason) {
+  log("peer " + peer.endpoint().address().to_string() + ":" +
+      std::to_string(peer.endpoint().port()) + " closed: " + reason);
+  if (peer.outgoing()) {
+    auto it = known_.find(peer.endpoint());
+    if (it != known_.end()) {
+      it->second.connected = false;
+      it->second.retry_at = Clock::now() + settings().reconnect_delay;
+    }
+  }
+  // The connection object may be in the middle of a callback: release it after this turn.
+  auto it = peers_.find(peer.key());
+  if (it == peers_.end()) return;
+  auto keep = std::move(it->second);
+  peers_.erase(it);
+  boost::asio::post(session_.io(), [keep] {});
+  for (auto& other : snapshot()) other->request_more();
+}
+
+void Torrent::schedule_tick() {
+  timer_.expires_after(settings().tick);
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopped_) return;
+    tick();
+    schedule_tick();
+  });
+}
+
+void Torrent::tick() {
+  const auto now = Clock::now();
+  const double seconds = std::chrono::duration<double>(now - last_tick_).count();
+  if (seconds > 0) {
+    // Exponential moving average over a few ticks: steady enough to read, quick to follow.
+    constexpr double kWeight = 0.4;
+    down_rate_ = (1 - kWeight) * down_rate_ +
+                 kWeight * static_cast<double>(downloaded_ - last_downloaded_) / seconds;
+    up_rate_ = (1 - kWeight) * up_rate_ +
+               kWeight * static_cast<double>(uploaded_ - last_uploaded_) / seconds;
+  }
+  last_tick_ = now;
+  last_downloaded_ = downloaded_;
+  last_uploaded_ = uploaded_;
+  for (auto& peer : snapshot()) peer->tick(now);
+  unchoke_peers();
+  reconnect_peers(now);
+  if (!options_.resume_file.empty() && now - last_resume_save_ > settings().resume_interval) {
+    last_resume_save_ = now;
+    save_resume();
+  }
+}
+
+void Torrent::unchoke_peers() {
+  // First come, first served up to max_unchoked; the choke algorithm has its own issue.
+  int unchoked = 0;
+  for (auto& [key, peer] : peers_) {
+    if (!peer->am_choking()) ++unchoked;
+  }
+  for (auto& [key, peer] : peers_) {
+    if (!peer->am_choking() && !peer->peer_interested()) {
+      peer->set_choking(true);
+      --unchoked;
+    }
+  }
+  for (auto& [key, peer] : peers_) {
+    if (unchoked >= settings().max_unchoked) break;
+    if (peer->connected() && peer->am_choking() && peer->peer_interested()) {
+      peer->set_choking(false);
+      ++unchoked;
+    }
+  }
+}
+
+void Torrent::reconnect_peers(Clock::time_point now) {
+  if (!need_data()) return;
+  for (auto& [endpoint, known] : known_) {
+    if (known.connected || now < known.retry_at) continue;
+    add_peer(endpoint);
+  }
+}
+
+void Torrent::save_resume() const {
+  if (options_.resume_file.empty()) return;
+  ResumeData resume;
+  resume.info_hash = info_.info_hash;
+  resume.have = picker_.have_pieces();
+  resume.files = stamp_files(info_.layout, save_dir_);
+  if (auto s = starling::save_resume(options_.resume_file, resume); !s) {
+    log("cannot save resume data: " + s.error().message());
+  }
+}
+
+}  // namespace starling::session

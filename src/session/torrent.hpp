@@ -1,0 +1,131 @@
+// One torrent in a session: its files, its piece picker, its peers. Receives blocks from peers,
+// writes them through the disk pool, hashes complete pieces and tells every peer (HAVE) when one
+// passes; counts which peers sent pieces that failed and bans repeat offenders. Network thread.
+#pragma once
+
+#include <boost/asio/steady_timer.hpp>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "metainfo/torrent_info.hpp"
+#include "policy/piece_picker.hpp"
+#include "policy/smart_ban.hpp"
+#include "session/peer_connection.hpp"
+#include "session/settings.hpp"
+#include "storage/file_store.hpp"
+
+namespace starling::session {
+
+class Session;
+class DiskIo;
+
+struct TorrentOptions {
+  std::vector<int> file_priorities;  // one per file, 0 = skip; empty = every file
+  bool sequential = false;
+  std::filesystem::path resume_file;  // where to save progress; empty = nowhere
+};
+
+struct TorrentStatus {
+  std::int64_t wanted_bytes = 0;  // bytes of the wanted pieces
+  std::int64_t done_bytes = 0;    // of those, verified
+  std::int64_t downloaded = 0;    // payload received
+  std::int64_t uploaded = 0;      // payload sent
+  double down_rate = 0;           // bytes per second
+  double up_rate = 0;
+  int peers = 0;          // connected (handshake done)
+  bool finished = false;  // every wanted piece verified on disk
+};
+
+class Torrent {
+ public:
+  // `verified`: pieces already on disk and checked (resume or a hash check).
+  Torrent(Session& session, TorrentInfo info, std::filesystem::path save_dir,
+          TorrentOptions options, const Bitfield& verified);
+  ~Torrent();
+  Torrent(const Torrent&) = delete;
+  Torrent& operator=(const Torrent&) = delete;
+
+  const TorrentInfo& info() const { return info_; }
+  TorrentStatus status() const;
+  void add_peer(const tcp::endpoint& endpoint);
+  void attach(tcp::socket socket, const wire::Handshake& their_handshake);
+  void stop();  // closes every peer and saves resume data
+
+  // Called once every wanted piece is verified on disk, and on a fatal error (a disk error).
+  std::function<void()> on_finished;
+  std::function<void(const std::string&)> on_error;
+
+  // --- for PeerConnection
+  Session& session() { return session_; }
+  DiskIo& disk() const;
+  const SessionSettings& settings() const;
+  policy::PiecePicker& picker() { return picker_; }
+  const std::shared_ptr<FileStore>& store() const { return store_; }
+  const policy::PieceGeometry& geometry() const { return geometry_; }
+  wire::Handshake our_handshake() const;
+  bool need_data() const { return !picker_.is_finished(); }
+  bool accepting_blocks() const;  // false while the disk is behind
+  void on_block(PeerConnection& from, policy::BlockRef block, std::string data);
+  void on_peer_connected(PeerConnection& peer);
+  void on_peer_closed(PeerConnection& peer, const std::string& reason);
+  void count_upload(std::int64_t bytes) { uploaded_ += bytes; }
+  void log(const std::string& line) const;
+
+ private:
+  // The peers as they are now: closing one while walking this list is safe.
+  std::vector<std::shared_ptr<PeerConnection>> snapshot() const;
+  void schedule_tick();
+  void tick();
+  void hash_piece(PieceIndex piece);
+  void on_hash(PieceIndex piece, const Expected<Sha1Digest>& digest);
+  void piece_passed(PieceIndex piece);
+  void piece_failed(PieceIndex piece);
+  void ban(const std::vector<std::string>& addresses, const std::string& why);
+  void check_finished();
+  void fail(const std::string& reason);
+  void save_resume() const;
+  void unchoke_peers();
+  void reconnect_peers(Clock::time_point now);
+  policy::PeerKey next_key() { return policy::PeerKey(++last_key_); }
+
+  Session& session_;
+  TorrentInfo info_;
+  std::filesystem::path save_dir_;
+  TorrentOptions options_;
+  std::shared_ptr<FileStore> store_;
+  policy::PieceGeometry geometry_;
+  policy::PiecePicker picker_;
+  boost::asio::steady_timer timer_;
+  bool stopped_ = false;
+  bool finished_reported_ = false;
+
+  std::map<policy::PeerKey, std::shared_ptr<PeerConnection>> peers_;
+  struct KnownPeer {
+    Clock::time_point retry_at;
+    bool connected = false;
+  };
+  std::map<tcp::endpoint, KnownPeer> known_;  // outgoing candidates
+  std::set<boost::asio::ip::address> banned_;
+  policy::SmartBan smart_ban_;
+  std::uint32_t last_key_ = 0;
+
+  // Per piece: blocks whose write is still queued.
+  std::map<PieceIndex, int> pending_writes_;
+  std::set<PieceIndex> hashing_;
+
+  std::int64_t downloaded_ = 0;
+  std::int64_t uploaded_ = 0;
+  std::int64_t last_downloaded_ = 0;
+  std::int64_t last_uploaded_ = 0;
+  double down_rate_ = 0;
+  double up_rate_ = 0;
+  Clock::time_point last_tick_;
+  Clock::time_point last_resume_save_;
+};
+
+}  // namespace starling::session

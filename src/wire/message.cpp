@@ -1,0 +1,57 @@
+#include "wire/message.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace starling::wire {
+namespace {
+
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+
+}  // namespace
+
+std::string_view message_name(const Message& message) {
+  return std::visit(Overloaded{
+                        [](const KeepAlive&) { return std::string_view("keep-alive"); },
+                        [](const Choke&) { return std::string_view("choke"); },
+                        [](const Unchoke&) { return std::string_view("unchoke"); },
+                        [](const Interested&) { return std::string_view("interested"); },
+                        [](const NotInterested&) { return std::string_view("not interested"); },
+                        [](const Have&) { return std::string_view("have"); },
+                        [](const BitfieldMessage&) { return std::string_view("bitfield"); },
+                        [](const Request&) { return std::string_view("request"); },
+                        [](const Piece&) { return std::string_view("piece"); },
+                        [](const Cancel&) { return std::string_view("cancel"); },
+                        [](const Port&) { return std::string_view("port"); },
+                        [](const Suggest&) { return std::string_view("suggest"); },
+                        [](const HaveAll&) { return std::string_view("have all"); },
+                        [](const HaveNone&) { return std::string_view("have none"); },
+                        [](const Reject&) { return std::string_view("reject"); },
+                        [](const AllowedFast&) { return std::string_view("allowed fast"); },
+                        [](const Extended&) { return std::string_view("extended"); },
+                        [](const Unknown&) { return std::string_view("unknown"); },
+                    },
+                    message);
+}
+
+std::int64_t PieceGeometry::piece_size(PieceIndex piece) const {
+  if (piece.value() < 0 || piece.value() >= num_pieces) return 0;
+  const std::int64_t start = std::int64_t{piece.value()} * piece_length;
+  return std::clamp<std::int64_t>(total_size - start, 0, piece_length);
+}
+
+bool PieceGeometry::valid() const {
+  if (num_pieces <= 0 || piece_length <= 0 || total_size <= 0) return false;
+  // Every piece holds at least one byte and only the last may be short.
+  const std::int64_t others = num_pieces - 1;
+  if (others > 0 && piece_length > std::numeric_limits<std::int64_t>::max() / others) return false;
+  const std::int64_t full = others * piece_length;
+  return total_size > full && total_size - full <= piece_length;
+}
+
+}  // namespace starling::wire

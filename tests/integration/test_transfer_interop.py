@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Transfers over TCP on loopback between starling and libtorrent, checked byte for byte.
+
+  * libtorrent seed -> starling leecher (multi-file, pieces crossing files);
+  * starling seed -> libtorrent leecher;
+  * starling seed -> starling leecher, whole torrent and `--select` of one file, with --json events;
+  * a leecher restarted on complete data finishes at once without downloading (resume check).
+Every process is bounded by a timeout and killed at the end.
+"""
+
+import filecmp
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_common import Checker, lt, starling_path, temp_dir, write_random  # noqa: E402
+
+DEADLINE = 60  # seconds for any one transfer
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def lt_session(port):
+    settings = {
+        "listen_interfaces": "127.0.0.1:%d" % port,
+        "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
+        "enable_outgoing_utp": False, "enable_incoming_utp": False,
+        "allow_multiple_connections_per_ip": True,
+        "alert_mask": 0,
+    }
+    return lt.session(settings)
+
+
+def wait_for(predicate, seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def same_tree(a, b, rel_paths):
+    return all(filecmp.cmp(os.path.join(a, p), os.path.join(b, p), shallow=False)
+               for p in rel_paths)
+
+
+def make_data(root):
+    """A multi-file tree whose 32 KiB pieces cross file boundaries, and its file list."""
+    files = {"album/one.bin": 100_000, "album/sub/two.bin": 70_001, "album/three.bin": 1,
+             "album/four.bin": 250_000}
+    for rel, size in files.items():
+        write_random(os.path.join(root, rel), size)
+    return sorted(files)
+
+
+def starling_json_events(stdout):
+    events = []
+    for line in stdout.splitlines():
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            pass
+    return events
+
+
+def main():
+    starling = starling_path(__doc__)
+    if not starling:
+        return 1
+    c = Checker()
+    with temp_dir("starling-transfer-interop-") as work:
+        seed_dir = os.path.join(work, "seed")
+        files = make_data(seed_dir)
+        torrent = os.path.join(work, "album.torrent")
+        r = subprocess.run([starling, "create", os.path.join(seed_dir, "album"), "-o", torrent,
+                            "--piece-size", "32k", "-q"], capture_output=True, timeout=DEADLINE)
+        if not c.equal(r.returncode, 0, "create exit code"):
+            return c.summary("test_transfer_interop")
+
+        # 1. libtorrent seed -> starling leecher.
+        lt_port = free_port()
+        ses = lt_session(lt_port)
+        h = ses.add_torrent({"ti": lt.torrent_info(torrent), "save_path": seed_dir})
+        c.check(wait_for(lambda: h.status().is_seeding, DEADLINE), "libtorrent seeds the data")
+        out1 = os.path.join(work, "from-libtorrent")
+        r = subprocess.run([starling, "download", torrent, "-o", out1, "--peer",
+                            "127.0.0.1:%d" % lt_port, "--listen", "127.0.0.1:0", "--json",
+                            "--timeout", str(DEADLINE)],
+                           capture_output=True, text=True, timeout=DEADLINE + 10)
+        c.equal(r.returncode, 0, "starling download from libtorrent: exit code (stderr: %s)"
+                % r.stderr.strip())
+        c.check(same_tree(seed_dir, out1, files), "files downloaded from libtorrent are identical")
+        events = starling_json_events(r.stdout)
+        c.check(events and events[-1].get("event") == "complete",
+                "the last JSON event is 'complete'", repr(events[-1:]))
+        c.check(not os.path.exists(os.path.join(out1, "album.starling")),
+                "the resume file is removed once complete")
+        del h, ses
+
+        # 2. starling seed -> libtorrent leecher.
+        port = free_port()
+        seeder = subprocess.Popen([starling, "seed", torrent, seed_dir, "--listen",
+                                   "127.0.0.1:%d" % port, "--seed-time", str(DEADLINE), "-q"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            time.sleep(0.5)
+            out2 = os.path.join(work, "to-libtorrent")
+            os.makedirs(out2)
+            ses = lt_session(free_port())
+            h = ses.add_torrent({"ti": lt.torrent_info(torrent), "save_path": out2})
+            h.connect_peer(("127.0.0.1", port))
+            done = wait_for(lambda: h.status().is_seeding, DEADLINE)
+            c.check(done, "libtorrent completes from a starling seed",
+                    "progress %.3f" % h.status().progress)
+            c.check(done and same_tree(seed_dir, out2, files),
+                    "files libtorrent downloaded from starling are identical")
+            del h, ses
+
+            # 3. starling seed -> starling leecher, whole and --select.
+            out3 = os.path.join(work, "to-starling")
+            r = subprocess.run([starling, "download", torrent, "-o", out3, "--peer",
+                                "127.0.0.1:%d" % port, "--listen", "127.0.0.1:0", "-q",
+                                "--timeout", str(DEADLINE)],
+                               capture_output=True, text=True, timeout=DEADLINE + 10)
+            c.equal(r.returncode, 0, "starling -> starling exit code (stderr: %s)"
+                    % r.stderr.strip())
+            c.check(same_tree(seed_dir, out3, files), "starling -> starling files are identical")
+
+            # Restarted on complete data: nothing to download, exit 0 at once.
+            r = subprocess.run([starling, "download", torrent, "-o", out3, "--listen",
+                                "127.0.0.1:0", "--json", "--timeout", "20"],
+                               capture_output=True, text=True, timeout=30)
+            c.equal(r.returncode, 0, "a complete download exits 0 without peers")
+            c.check('"complete"' in r.stdout, "and reports complete", r.stdout[-300:])
+
+            out4 = os.path.join(work, "select")
+            # Files sorted by path: four.bin, one.bin, sub/two.bin, three.bin -> index 1 = one.bin
+            r = subprocess.run([starling, "download", torrent, "-o", out4, "--peer",
+                                "127.0.0.1:%d" % port, "--listen", "127.0.0.1:0", "-q",
+                                "--select", "1", "--timeout", str(DEADLINE)],
+                               capture_output=True, text=True, timeout=DEADLINE + 10)
+            c.equal(r.returncode, 0, "--select 1: exit code (stderr: %s)" % r.stderr.strip())
+            c.check(same_tree(seed_dir, out4, ["album/one.bin"]), "--select 1 gives one.bin")
+            c.check(not os.path.exists(os.path.join(out4, "album", "three.bin")),
+                    "--select 1 leaves out three.bin, which shares no piece with one.bin")
+
+            r = subprocess.run([starling, "download", torrent, "-o", out4, "--select", "9"],
+                               capture_output=True, text=True, timeout=30)
+            c.equal(r.returncode, 2, "--select out of range is bad usage")
+        finally:
+            seeder.terminate()
+            try:
+                _, err = seeder.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                seeder.kill()
+                _, err = seeder.communicate()
+            c.equal(seeder.returncode, 0, "the seed exits 0 on SIGTERM (stderr: %s)"
+                    % err.decode(errors="replace").strip())
+    return c.summary("test_transfer_interop")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
