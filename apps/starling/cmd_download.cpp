@@ -95,7 +95,7 @@ int run_download(DownloadArgs& args) {
   job.verified =
       existing_pieces(job.torrent, job.directory, job.resume_file,
                       !args.transfer.json && !args.transfer.quiet && stderr_is_terminal());
-  return run_transfer(args.transfer, std::move(job));
+  return run_transfer(args.transfer, job);
 }
 
 }  // namespace

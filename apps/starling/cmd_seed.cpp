@@ -49,7 +49,7 @@ int run_seed(SeedArgs& args) {
   }
   torrent->layout = std::move(layout);
   TransferJob job{"seed", std::move(*torrent), directory, std::move(verified), {}, false, {}};
-  return run_transfer(args.transfer, std::move(job));
+  return run_transfer(args.transfer, job);
 }
 
 }  // namespace

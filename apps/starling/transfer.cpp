@@ -242,7 +242,7 @@ void add_transfer_flags(CLI::App& cmd, TransferArgs& args, bool downloading) {
   cmd.add_flag("-v,--verbose", args.verbose, "Log connections and failures on stderr");
 }
 
-int run_transfer(const TransferArgs& args, TransferJob job) {
+int run_transfer(const TransferArgs& args, const TransferJob& job) {
   if (args.utp_only) {
     return report(job.command, "--utp-only", "uTP is not available yet; use TCP", kBadInput);
   }

@@ -42,7 +42,7 @@ struct TransferJob {
 };
 
 // Runs the transfer to its end and returns the exit code (CLI.md).
-int run_transfer(const TransferArgs& args, TransferJob job);
+int run_transfer(const TransferArgs& args, const TransferJob& job);
 
 // "host:port", "[v6]:port" -> host and port; nullopt when malformed.
 std::optional<std::pair<std::string, std::uint16_t>> split_host_port(std::string_view text);

@@ -27,7 +27,8 @@ struct Digest {
   // Exactly N raw bytes.
   static std::optional<Digest> from_bytes(std::string_view raw);
 
-  friend auto operator<=>(const Digest&, const Digest&) = default;
+  // clang-tidy 14 misreads defaulted comparisons as a literal 0 pointer.
+  friend auto operator<=>(const Digest&, const Digest&) = default;  // NOLINT(modernize-use-nullptr)
 };
 
 struct Sha1Tag {};

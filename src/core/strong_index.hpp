@@ -20,7 +20,8 @@ class StrongIndex {
     return *this;
   }
   constexpr StrongIndex operator+(Rep n) const { return StrongIndex(value_ + n); }
-  friend constexpr auto operator<=>(StrongIndex, StrongIndex) = default;
+  friend constexpr auto operator<=>(StrongIndex,
+                                    StrongIndex) = default;  // NOLINT(modernize-use-nullptr)
 
  private:
   Rep value_ = 0;

@@ -14,7 +14,7 @@ constexpr std::chrono::seconds kHandshakeTimeout{10};
 }  // namespace
 
 Session::Session(SessionSettings settings)
-    : settings_(std::move(settings)),
+    : settings_(settings),
       disk_(std::make_unique<DiskIo>(io_, settings_.disk_threads)),
       acceptor_(io_) {
   std::random_device random;
@@ -67,7 +67,7 @@ void Session::accept() {
   });
 }
 
-void Session::read_incoming_handshake(std::shared_ptr<tcp::socket> socket) {
+void Session::read_incoming_handshake(const std::shared_ptr<tcp::socket>& socket) {
   auto buffer = std::make_shared<std::string>(wire::kHandshakeSize, '\0');
   auto timer = std::make_shared<boost::asio::steady_timer>(io_, kHandshakeTimeout);
   timer->async_wait([socket](boost::system::error_code ec) {

@@ -47,7 +47,7 @@ class Session {
 
  private:
   void accept();
-  void read_incoming_handshake(std::shared_ptr<tcp::socket> socket);
+  void read_incoming_handshake(const std::shared_ptr<tcp::socket>& socket);
 
   SessionSettings settings_;
   boost::asio::io_context io_;

@@ -1,5 +1,7 @@
 #include "session/torrent.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "session/disk_io.hpp"
@@ -22,8 +24,8 @@ Torrent::Torrent(Session& session, TorrentInfo info, std::filesystem::path save_
                 s.sequential = s.sequential || options_.sequential;
                 return s;
               }()),
-      smart_ban_(session.settings().max_bad_pieces),
       timer_(session.io()),
+      smart_ban_(session.settings().max_bad_pieces),
       last_tick_(Clock::now()),
       last_resume_save_(Clock::now()) {
   if (!options_.file_priorities.empty()) {
@@ -37,7 +39,10 @@ Torrent::Torrent(Session& session, TorrentInfo info, std::filesystem::path save_
 }
 
 Torrent::~Torrent() {
-  stop();
+  try {
+    stop();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): nothing left to report at teardown
+  }
 }
 
 // The disk pool is the Session's; a const Torrent may still queue work on it.
@@ -124,7 +129,7 @@ void Torrent::on_block(PeerConnection& from, policy::BlockRef block, std::string
   ++pending_writes_[block.piece];
   const PieceIndex piece = block.piece;
   disk().async_write(store_, piece, geometry_.block_offset(block), std::move(data),
-                     [this, piece, alive = std::weak_ptr<FileStore>(store_)](Status s) {
+                     [this, piece, alive = std::weak_ptr<FileStore>(store_)](const Status& s) {
                        if (alive.expired() || stopped_) return;
                        if (!s) return fail("disk write failed: " + s.error().message());
                        if (--pending_writes_[piece] == 0) {
@@ -140,7 +145,7 @@ void Torrent::hash_piece(PieceIndex piece) {
   if (!hashing_.insert(piece).second) return;
   disk().async_hash(
       store_, piece,
-      [this, piece, alive = std::weak_ptr<FileStore>(store_)](Expected<Sha1Digest> digest) {
+      [this, piece, alive = std::weak_ptr<FileStore>(store_)](const Expected<Sha1Digest>& digest) {
         if (alive.expired() || stopped_) return;
         on_hash(piece, digest);
       });
@@ -204,7 +209,7 @@ void Torrent::ban(const std::vector<std::string>& addresses, const std::string& 
     boost::system::error_code ec;
     const auto address = boost::asio::ip::make_address(text, ec);
     if (ec || !banned_.insert(address).second) continue;
-    log("banning " + text + ": " + why);
+    log(fmt::format("banning {}: {}", text, why));
     for (auto& peer : snapshot()) {
       if (peer->endpoint().address() == address) peer->close("banned: " + why);
     }
