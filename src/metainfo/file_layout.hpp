@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/piece_geometry.hpp"
 #include "core/strong_index.hpp"
 
 namespace starling {
@@ -41,6 +42,7 @@ class FileLayout {
   std::int64_t piece_length() const { return piece_length_; }
   std::int32_t num_pieces() const { return num_pieces_; }
   std::int64_t piece_size(PieceIndex piece) const;
+  PieceGeometry geometry() const { return {num_pieces_, piece_length_, total_size_}; }
 
   // The file runs that hold `length` bytes starting `offset` bytes into `piece`. Zero-length
   // files never appear. Precondition: the range lies inside the piece.

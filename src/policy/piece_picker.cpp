@@ -33,7 +33,7 @@ PiecePicker::PiecePicker(const PieceGeometry& geometry, const PickerSettings& se
 }
 
 PiecePicker::PiecePicker(const FileLayout& layout, const PickerSettings& settings)
-    : PiecePicker(PieceGeometry::from(layout), settings) {}
+    : PiecePicker(layout.geometry(), settings) {}
 
 // splitmix64: tiny, fast, and the same sequence on every platform (std distributions are not).
 std::uint64_t PiecePicker::random_below(std::uint64_t n) {

@@ -16,8 +16,8 @@
 
 #include "core/bitfield.hpp"
 #include "core/expected.hpp"
+#include "core/piece_geometry.hpp"
 #include "core/strong_index.hpp"
-#include "policy/piece_geometry.hpp"
 #include "policy/piece_order.hpp"
 
 namespace starling {
@@ -25,6 +25,9 @@ class FileLayout;
 }
 
 namespace starling::policy {
+
+// Who a request went to. The session hands out small stable numbers per connection.
+using PeerKey = StrongIndex<struct PeerKeyTag, std::uint32_t>;
 
 struct PickerSettings {
   // Pick random pieces (not rarest) until this many pieces are complete: the first piece then

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "policy/piece_geometry.hpp"
+#include "core/piece_geometry.hpp"
 
 namespace starling::policy {
 
@@ -24,7 +24,7 @@ int RequestPipeline::desired_outstanding() const {
   const int low = std::clamp(settings_.min_outstanding, 1, high);
   if (slow_start_) return std::clamp(slow_start_depth_, low, high);
   const double queue_seconds = std::chrono::duration<double>(settings_.target_queue_time).count();
-  const double blocks = std::ceil(rate_ * queue_seconds / block_size);
+  const double blocks = std::ceil(rate_ * queue_seconds / kBlockSize);
   // Compare as doubles: a huge rate must not overflow the int.
   if (blocks >= high) return high;
   return std::max(low, static_cast<int>(blocks));

@@ -110,7 +110,7 @@ void PeerConnection::after_handshake() {
   supports_extensions_ = their_handshake_->supports_extensions();
   const auto& layout = torrent_.info().layout;
   (void)decoder_.set_geometry(
-      wire::PieceGeometry{layout.num_pieces(), layout.piece_length(), layout.total_size()});
+      PieceGeometry{layout.num_pieces(), layout.piece_length(), layout.total_size()});
   peer_has_ = Bitfield(static_cast<std::size_t>(layout.num_pieces()));
   availability_counted_ = true;
   torrent_.on_peer_connected(*this);
@@ -196,8 +196,7 @@ bool PeerConnection::handle(const wire::Message& message) {
             });
           },
           [&](const wire::Reject& reject) {
-            const policy::BlockRef block{reject.piece,
-                                         static_cast<int>(reject.offset / policy::block_size)};
+            const BlockRef block{reject.piece, static_cast<int>(reject.offset / kBlockSize)};
             auto it = std::find_if(requests_.begin(), requests_.end(),
                                    [&](const Outstanding& o) { return o.block == block; });
             if (it == requests_.end()) return;
@@ -254,10 +253,10 @@ void PeerConnection::on_piece_passed() {
 
 void PeerConnection::handle_block(const wire::Piece& piece) {
   const auto& geometry = torrent_.geometry();
-  const policy::BlockRef block{piece.piece, static_cast<int>(piece.offset / policy::block_size)};
+  const BlockRef block{piece.piece, static_cast<int>(piece.offset / kBlockSize)};
   auto it = std::find_if(requests_.begin(), requests_.end(),
                          [&](const Outstanding& o) { return o.block == block; });
-  if (piece.offset % policy::block_size != 0 || it == requests_.end() ||
+  if (piece.offset % kBlockSize != 0 || it == requests_.end() ||
       static_cast<std::int64_t>(piece.block.size()) != geometry.block_length(block)) {
     return;  // not something we asked for (e.g. after we cancelled it): ignore
   }
@@ -302,7 +301,7 @@ void PeerConnection::request_more() {
   if (!blocks.empty()) pipeline_.on_requests_sent(static_cast<int>(blocks.size()), now);
 }
 
-void PeerConnection::cancel_block(policy::BlockRef block) {
+void PeerConnection::cancel_block(BlockRef block) {
   auto it = std::find_if(requests_.begin(), requests_.end(),
                          [&](const Outstanding& o) { return o.block == block; });
   if (it == requests_.end()) return;

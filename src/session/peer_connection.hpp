@@ -14,7 +14,8 @@
 #include <vector>
 
 #include "core/bitfield.hpp"
-#include "policy/piece_geometry.hpp"
+#include "core/piece_geometry.hpp"
+#include "policy/piece_picker.hpp"
 #include "policy/request_pipeline.hpp"
 #include "wire/handshake.hpp"
 #include "wire/message.hpp"
@@ -53,9 +54,9 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   // From the torrent.
   void send_have(PieceIndex piece);
   void set_choking(bool choke);
-  void cancel_block(policy::BlockRef block);  // end game: another peer delivered it
-  void on_piece_passed();                     // we may no longer be interested
-  void request_more();                        // the picker may have work for this peer
+  void cancel_block(BlockRef block);  // end game: another peer delivered it
+  void on_piece_passed();             // we may no longer be interested
+  void request_more();                // the picker may have work for this peer
   void tick(Clock::time_point now);
 
  private:
@@ -100,7 +101,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   // Our requests to the peer.
   policy::RequestPipeline pipeline_;
   struct Outstanding {
-    policy::BlockRef block;
+    BlockRef block;
     Clock::time_point sent;
   };
   std::vector<Outstanding> requests_;

@@ -17,7 +17,7 @@ Torrent::Torrent(Session& session, TorrentInfo info, std::filesystem::path save_
       save_dir_(std::move(save_dir)),
       options_(std::move(options)),
       store_(std::make_shared<FileStore>(info_.layout, save_dir_, OpenMode::read_write)),
-      geometry_(policy::PieceGeometry::from(info_.layout)),
+      geometry_(info_.layout.geometry()),
       picker_(info_.layout,
               [&] {
                 policy::PickerSettings s = session.settings().picker;
@@ -118,7 +118,7 @@ bool Torrent::accepting_blocks() const {
   return disk().queued_write_bytes() < settings().disk_write_high_water;
 }
 
-void Torrent::on_block(PeerConnection& from, policy::BlockRef block, std::string data) {
+void Torrent::on_block(PeerConnection& from, BlockRef block, std::string data) {
   const std::int64_t bytes = static_cast<std::int64_t>(data.size());
   downloaded_ += bytes;
   for (policy::PeerKey other : picker_.on_block_received(block, from.key())) {
@@ -172,7 +172,7 @@ void Torrent::piece_passed(PieceIndex piece) {
   if (smart_ban_.had_failed(piece)) {
     // A good copy at last: compare it block by block with the bad ones to find who lied.
     disk().async_hash_blocks(
-        store_, piece, policy::block_size,
+        store_, piece, kBlockSize,
         [this, piece,
          alive = std::weak_ptr<FileStore>(store_)](Expected<std::vector<Sha1Digest>> blocks) {
           if (alive.expired() || stopped_) return;
@@ -193,7 +193,7 @@ void Torrent::piece_failed(PieceIndex piece) {
   log("piece " + std::to_string(piece.value()) + " failed the hash check");
   // Hash the bad copy's blocks before any block of the piece is downloaded again.
   disk().async_hash_blocks(
-      store_, piece, policy::block_size,
+      store_, piece, kBlockSize,
       [this, piece,
        alive = std::weak_ptr<FileStore>(store_)](Expected<std::vector<Sha1Digest>> blocks) {
         if (alive.expired() || stopped_) return;

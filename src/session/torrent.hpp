@@ -66,11 +66,11 @@ class Torrent {
   const SessionSettings& settings() const;
   policy::PiecePicker& picker() { return picker_; }
   const std::shared_ptr<FileStore>& store() const { return store_; }
-  const policy::PieceGeometry& geometry() const { return geometry_; }
+  const PieceGeometry& geometry() const { return geometry_; }
   wire::Handshake our_handshake() const;
   bool need_data() const { return !picker_.is_finished(); }
   bool accepting_blocks() const;  // false while the disk is behind
-  void on_block(PeerConnection& from, policy::BlockRef block, std::string data);
+  void on_block(PeerConnection& from, BlockRef block, std::string data);
   void on_peer_connected(PeerConnection& peer);
   void on_peer_closed(PeerConnection& peer, const std::string& reason);
   void count_upload(std::int64_t bytes) { uploaded_ += bytes; }
@@ -98,7 +98,7 @@ class Torrent {
   std::filesystem::path save_dir_;
   TorrentOptions options_;
   std::shared_ptr<FileStore> store_;
-  policy::PieceGeometry geometry_;
+  PieceGeometry geometry_;
   policy::PiecePicker picker_;
   boost::asio::steady_timer timer_;
   bool stopped_ = false;

@@ -39,19 +39,4 @@ std::string_view message_name(const Message& message) {
                     message);
 }
 
-std::int64_t PieceGeometry::piece_size(PieceIndex piece) const {
-  if (piece.value() < 0 || piece.value() >= num_pieces) return 0;
-  const std::int64_t start = std::int64_t{piece.value()} * piece_length;
-  return std::clamp<std::int64_t>(total_size - start, 0, piece_length);
-}
-
-bool PieceGeometry::valid() const {
-  if (num_pieces <= 0 || piece_length <= 0 || total_size <= 0) return false;
-  // Every piece holds at least one byte and only the last may be short.
-  const std::int64_t others = num_pieces - 1;
-  if (others > 0 && piece_length > std::numeric_limits<std::int64_t>::max() / others) return false;
-  const std::int64_t full = others * piece_length;
-  return total_size > full && total_size - full <= piece_length;
-}
-
 }  // namespace starling::wire

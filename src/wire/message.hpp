@@ -8,6 +8,7 @@
 #include <string_view>
 #include <variant>
 
+#include "core/piece_geometry.hpp"
 #include "core/strong_index.hpp"
 
 namespace starling::wire {
@@ -139,21 +140,6 @@ struct WireLimits {
   std::uint32_t max_bitfield_length = 2 * 1024 * 1024;
   // Largest payload of a message with an unknown id.
   std::uint32_t max_unknown_length = 64 * 1024;
-};
-
-// The torrent's shape, for range checks. Unknown for a magnet link until the metadata arrives.
-struct PieceGeometry {
-  std::int32_t num_pieces = 0;
-  std::int64_t piece_length = 0;
-  std::int64_t total_size = 0;
-
-  // At least one piece, every piece non-empty, only the last one short.
-  bool valid() const;
-  // Bytes in `piece` (the last piece may be short); 0 when it is out of range.
-  std::int64_t piece_size(PieceIndex piece) const;
-  // Bytes of a bitfield message's payload for this torrent.
-  std::size_t bitfield_bytes() const { return (static_cast<std::size_t>(num_pieces) + 7) / 8; }
-  friend bool operator==(const PieceGeometry&, const PieceGeometry&) = default;
 };
 
 }  // namespace starling::wire

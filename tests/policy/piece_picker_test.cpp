@@ -398,12 +398,12 @@ TEST(PiecePicker, UnrequestedBlockIsAcceptedAndStartsThePiece) {
 // ---- Geometry ------------------------------------------------------------------------------
 
 TEST(PiecePicker, LastPieceHasFewerAndShorterBlocks) {
-  const PieceGeometry g{3, 4 * block_size, 8 * block_size + block_size + 100};
+  const PieceGeometry g{3, 4 * kBlockSize, 8 * kBlockSize + kBlockSize + 100};
   EXPECT_EQ(g.blocks_in_piece(PieceIndex(0)), 4);
   EXPECT_EQ(g.blocks_in_piece(PieceIndex(2)), 2);
-  EXPECT_EQ(g.block_length(blk(2, 0)), block_size);
+  EXPECT_EQ(g.block_length(blk(2, 0)), kBlockSize);
   EXPECT_EQ(g.block_length(blk(2, 1)), 100);
-  EXPECT_EQ(g.block_offset(blk(2, 1)), block_size);
+  EXPECT_EQ(g.block_offset(blk(2, 1)), kBlockSize);
   PiecePicker p(g);
   p.add_availability(bits("001"));
   EXPECT_EQ(picks(p, "peer 001", 10), "2.0 2.1");
@@ -413,7 +413,7 @@ TEST(PiecePicker, LastPieceHasFewerAndShorterBlocks) {
 }
 
 TEST(PiecePicker, OnePieceTorrent) {
-  PiecePicker p(PieceGeometry{1, 2 * block_size, block_size + 1});
+  PiecePicker p(PieceGeometry{1, 2 * kBlockSize, kBlockSize + 1});
   EXPECT_EQ(p.geometry().block_length(blk(0, 1)), 1);
   p.add_seed();
   EXPECT_EQ(picks(p, "peer 1", 5), "0.0 0.1");

@@ -9,7 +9,7 @@
 #include <queue>
 #include <vector>
 
-#include "policy/piece_geometry.hpp"
+#include "core/piece_geometry.hpp"
 
 namespace starling::policy {
 namespace {
@@ -58,7 +58,7 @@ SimResult simulate(const SimOptions& o, const PipelineSettings& settings = {}) {
     bool operator>(const Event& other) const { return when > other.when; }
   };
   const auto tx = std::chrono::duration_cast<Duration>(
-      std::chrono::duration<double>(block_size / o.link.bandwidth));
+      std::chrono::duration<double>(kBlockSize / o.link.bandwidth));
   const TimePoint end = at(o.run_for);
   const TimePoint measure_from = at(o.measure_from);
 
@@ -99,7 +99,7 @@ SimResult simulate(const SimOptions& o, const PipelineSettings& settings = {}) {
       case Kind::block_arrives:
         --outstanding;
         ++r.blocks;
-        if (o.fixed_depth == 0) pipe.on_block_received(block_size, e.when);
+        if (o.fixed_depth == 0) pipe.on_block_received(kBlockSize, e.when);
         send(e.when);
         break;
       case Kind::timer:
@@ -194,30 +194,30 @@ TEST(RequestPipeline, SlowStartGrowsByOnePerBlockUntilTheRateStopsGrowing) {
   EXPECT_EQ(pipe.requests_to_send(), 2);
   pipe.on_requests_sent(2, at(0s));
   EXPECT_EQ(pipe.requests_to_send(), 0);
-  pipe.on_block_received(block_size, at(10ms));
-  pipe.on_block_received(block_size, at(20ms));
+  pipe.on_block_received(kBlockSize, at(10ms));
+  pipe.on_block_received(kBlockSize, at(20ms));
   EXPECT_EQ(pipe.desired_outstanding(), 4);
   EXPECT_EQ(pipe.requests_to_send(), 4);
   // Window 1 (0-1 s): 2 blocks. Window 2: 4 blocks, twice the rate: still growing.
   pipe.update(at(1s));
   pipe.on_requests_sent(4, at(1s));
-  for (int i = 0; i < 4; ++i) pipe.on_block_received(block_size, at(1s + 100ms * (i + 1)));
+  for (int i = 0; i < 4; ++i) pipe.on_block_received(kBlockSize, at(1s + 100ms * (i + 1)));
   pipe.update(at(2s));
   EXPECT_TRUE(pipe.in_slow_start());
   EXPECT_EQ(pipe.desired_outstanding(), 8);
   // Window 3: 4 blocks again: no gain, slow start is over; depth = rate x 3 s / 16 KiB.
   pipe.on_requests_sent(4, at(2s));
-  for (int i = 0; i < 4; ++i) pipe.on_block_received(block_size, at(2s + 100ms * (i + 1)));
+  for (int i = 0; i < 4; ++i) pipe.on_block_received(kBlockSize, at(2s + 100ms * (i + 1)));
   pipe.update(at(3s));
   EXPECT_FALSE(pipe.in_slow_start());
-  EXPECT_NEAR(pipe.download_rate(), 4 * block_size, 1);
+  EXPECT_NEAR(pipe.download_rate(), 4 * kBlockSize, 1);
   EXPECT_EQ(pipe.desired_outstanding(), 12);
 }
 
 TEST(RequestPipeline, MinimumIsTwoEvenWithNoMeasuredRate) {
   RequestPipeline pipe(at(0s));
   pipe.on_requests_sent(2, at(0s));
-  pipe.on_block_received(block_size, at(100ms));
+  pipe.on_block_received(kBlockSize, at(100ms));
   pipe.update(at(1s));
   pipe.update(at(2s));  // a window with a request outstanding and nothing received: rate 0
   EXPECT_FALSE(pipe.in_slow_start());
@@ -230,7 +230,7 @@ TEST(RequestPipeline, MinimumIsTwoEvenWithNoMeasuredRate) {
 TEST(RequestPipeline, SnubbedPeerDropsToOneRequest) {
   RequestPipeline pipe(at(0s));
   pipe.on_requests_sent(2, at(0s));
-  pipe.on_block_received(block_size, at(1s));
+  pipe.on_block_received(kBlockSize, at(1s));
   EXPECT_EQ(pipe.next_deadline(), at(2s));  // the rate window
   pipe.update(at(60s));
   EXPECT_FALSE(pipe.snubbed());
@@ -240,7 +240,7 @@ TEST(RequestPipeline, SnubbedPeerDropsToOneRequest) {
   EXPECT_EQ(pipe.desired_outstanding(), 1);
   EXPECT_EQ(pipe.requests_to_send(), 0);  // one is still outstanding
   // It sends again: no longer snubbed, slow start from the beginning.
-  pipe.on_block_received(block_size, at(70s));
+  pipe.on_block_received(kBlockSize, at(70s));
   EXPECT_FALSE(pipe.snubbed());
   EXPECT_TRUE(pipe.in_slow_start());
   EXPECT_EQ(pipe.desired_outstanding(), 2);
