@@ -169,7 +169,10 @@ bool PeerConnection::handle(const wire::Message& message) {
             drop_requests();
           },
           [&](const wire::Unchoke&) { peer_choking_ = false; },
-          [&](const wire::Interested&) { peer_interested_ = true; },
+          [&](const wire::Interested&) {
+            peer_interested_ = true;
+            torrent_.on_peer_interest_changed();
+          },
           [&](const wire::NotInterested&) { peer_interested_ = false; },
           [&](const wire::Have& have) {
             const auto i = static_cast<std::size_t>(have.piece.value());

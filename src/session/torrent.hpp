@@ -72,6 +72,8 @@ class Torrent {
   bool accepting_blocks() const;  // false while the disk is behind
   void on_block(PeerConnection& from, BlockRef block, std::string data);
   void on_peer_connected(PeerConnection& peer);
+  // A peer became interested: unchoke it now if a slot is free, not at the next tick.
+  void on_peer_interest_changed() { unchoke_peers(); }
   void on_peer_closed(PeerConnection& peer, const std::string& reason);
   void count_upload(std::int64_t bytes) { uploaded_ += bytes; }
   void log(const std::string& line) const;

@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# Benchmark: transfer a 1 GiB file over loopback TCP, one seed to one leecher.
+#
+# Times RUNS rounds (default 3) of, interleaved in each round:
+#   starling seed (--skip-check) -> starling download --peer 127.0.0.1:P
+#   libtorrent seed -> libtorrent leecher, two /usr/bin/python3 processes, both sessions with
+#     lt.high_performance_seed() settings plus: listen on 127.0.0.1, DHT/LSD/UPnP/NAT-PMP off,
+#     uTP off, allow_multiple_connections_per_ip. The seed hash-checks the data before it is
+#     ready (not timed); the leecher connect_peer()s to it and exits once it is seeding.
+# Both sides use the same .torrent (made by starling, 1 MiB pieces). Only the leecher process
+# is timed: wall seconds from a monotonic clock around the process (so start-up, and for
+# libtorrent Python's start-up and `import libtorrent`, are included), peak RSS from
+# `/usr/bin/time -v`. The seed is started first and the clock starts once its port accepts.
+# Every run must exit 0 and give a file identical to the source (cmp), or the script stops.
+# The source file is page-cache warm; downloads go to a temp folder on $TMPDIR (a real disk
+# here, writes stay in the page cache) and are deleted after each check.
+#
+# Environment:
+#   STARLING   starling binary (default build/bin/starling)
+#   BENCH_DIR  cache folder for the 1 GiB random file (default /tmp/starling-bench; reused)
+#   RUNS       rounds (default 3)
+#   TIMEOUT    bound in seconds on every process started here (default 120)
+# Needs /usr/bin/python3 with python3-libtorrent, /usr/bin/time and timeout; installs nothing.
+set -euo pipefail
+
+STARLING=${STARLING:-build/bin/starling}
+BENCH_DIR=${BENCH_DIR:-/tmp/starling-bench}
+RUNS=${RUNS:-3}
+TIMEOUT=${TIMEOUT:-120}
+PY=/usr/bin/python3
+SIZE=$((1024 * 1024 * 1024))
+NAME=random-1GiB.bin
+
+die() { echo "transfer_bench: $*" >&2; exit 1; }
+
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer, got '$RUNS'"
+[[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "TIMEOUT must be a positive integer, got '$TIMEOUT'"
+[[ -x "$STARLING" ]] || die "no starling binary at '$STARLING' (build it, or set STARLING=path)"
+[[ -x "$PY" ]] || die "$PY is missing"
+"$PY" -c 'import libtorrent' 2>/dev/null ||
+  die "python3-libtorrent is missing for $PY (Debian: apt-get install python3-libtorrent)"
+[[ -x /usr/bin/time ]] || die "/usr/bin/time is missing (Debian: apt-get install time)"
+command -v timeout >/dev/null || die "timeout (coreutils) is missing"
+STARLING=$(readlink -f "$STARLING")
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
+mkdir -p "$BENCH_DIR"
+FILE="$BENCH_DIR/$NAME"
+if [[ ! -f "$FILE" || $(stat -c %s "$FILE") -ne $SIZE ]]; then
+  echo "making $FILE (1 GiB of random bytes)..." >&2
+  head -c "$SIZE" /dev/urandom >"$FILE.tmp"
+  mv "$FILE.tmp" "$FILE"
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/starling-transfer-bench.XXXXXX")
+PIDS=()  # background processes (each a `timeout`, which passes a signal on to its whole group)
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The libtorrent session both libtorrent processes use.
+cat >"$WORK/lt_common.py" <<'EOF'
+import sys, time
+import libtorrent as lt
+
+def session(port):
+    s = lt.high_performance_seed()
+    s.update({"listen_interfaces": "127.0.0.1:%d" % port, "enable_dht": False,
+              "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
+              "enable_outgoing_utp": False, "enable_incoming_utp": False,
+              "allow_multiple_connections_per_ip": True})
+    return lt.session(s)
+
+def add(ses, torrent, save_path):
+    atp = lt.add_torrent_params()
+    atp.ti = lt.torrent_info(torrent)
+    atp.save_path = save_path
+    return ses.add_torrent(atp)
+
+def wait_seeding(h, what):
+    while True:
+        st = h.status()
+        if st.errc.value():
+            sys.exit("%s: torrent error: %s" % (what, st.errc.message()))
+        if st.is_seeding:
+            return
+        time.sleep(0.02)
+EOF
+
+# lt_seed.py TORRENT DATA_DIR PORT READY_FILE: seeds until killed.
+cat >"$WORK/lt_seed.py" <<'EOF'
+import sys, time
+from lt_common import session, add, wait_seeding
+torrent, data_dir, port, ready = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+ses = session(port)
+h = add(ses, torrent, data_dir)
+wait_seeding(h, "libtorrent seed")  # after a full hash check of the data
+open(ready, "w").close()
+while True:
+    time.sleep(1)
+EOF
+
+# lt_leech.py TORRENT SAVE_DIR SEED_PORT: downloads from the seed, exits once complete.
+cat >"$WORK/lt_leech.py" <<'EOF'
+import sys
+from lt_common import session, add, wait_seeding
+torrent, save_dir, seed_port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ses = session(0)
+h = add(ses, torrent, save_dir)
+h.connect_peer(("127.0.0.1", seed_port))
+wait_seeding(h, "libtorrent leecher")
+EOF
+
+# timed.py OUT RSS_FILE STDOUT_FILE CMD...: runs `timeout T /usr/bin/time -v CMD`, writes
+# "seconds<TAB>max_rss_kb" to OUT and exits with the command's status. A signal it gets is
+# passed on to `timeout`, which passes it on to the command.
+cat >"$WORK/timed.py" <<'EOF'
+import os, re, signal, subprocess, sys, time
+out, rss_file, stdout_file, cmd = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+cmd = ["timeout", "-k", "5", os.environ["TIMEOUT"], "/usr/bin/time", "-v", "-o", rss_file] + cmd
+start = time.perf_counter()
+p = subprocess.Popen(cmd, stdout=open(stdout_file, "wb"), stderr=open(stdout_file + ".err", "wb"))
+for sig in (signal.SIGTERM, signal.SIGINT):
+    signal.signal(sig, lambda s, _: p.send_signal(s))
+rc = p.wait()
+seconds = time.perf_counter() - start
+m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(rss_file).read())
+with open(out, "w") as f:
+    f.write("%.6f\t%s\n" % (seconds, m.group(1) if m else "0"))
+sys.exit(rc)
+EOF
+export TIMEOUT
+
+free_port() {
+  "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_ready PID PORT [FILE]: until the port accepts (and FILE exists), failing if PID exits.
+wait_ready() {
+  local pid=$1 port=$2 file=${3:-} deadline=$((SECONDS + TIMEOUT))
+  while ((SECONDS < deadline)); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    if [[ -z "$file" || -e "$file" ]] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  return 1
+}
+
+forget() {  # drop PID from PIDS
+  local pid keep=()
+  for pid in "${PIDS[@]}"; do [[ $pid == "$1" ]] || keep+=("$pid"); done
+  PIDS=("${keep[@]}")
+}
+
+stop() {  # stop PID (a background `timeout`), and forget it
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  forget "$1"
+}
+
+# run_pair PAIR: one seed -> leecher transfer; appends "pair<TAB>seconds<TAB>rss_kb" to results.
+run_pair() {
+  local pair=$1 port seed dl="$WORK/dl" rc=0 leech
+  port=$(free_port)
+  rm -rf "$dl" "$WORK/ready" && mkdir "$dl"
+  if [[ $pair == starling ]]; then
+    timeout -k 5 "$TIMEOUT" "$STARLING" seed "$TORRENT" "$BENCH_DIR" --skip-check \
+      --listen "127.0.0.1:$port" --seed-time "$TIMEOUT" -q >/dev/null 2>"$WORK/seed.err" &
+    seed=$!; PIDS+=("$seed")
+    wait_ready "$seed" "$port" || { cat "$WORK/seed.err" >&2; die "starling seed did not start"; }
+    leech=("$STARLING" download "$TORRENT" -o "$dl" --peer "127.0.0.1:$port"
+           --listen 127.0.0.1:0 --json)
+  else
+    timeout -k 5 "$TIMEOUT" "$PY" "$WORK/lt_seed.py" "$TORRENT" "$BENCH_DIR" "$port" \
+      "$WORK/ready" >/dev/null 2>"$WORK/seed.err" &
+    seed=$!; PIDS+=("$seed")
+    wait_ready "$seed" "$port" "$WORK/ready" ||
+      { cat "$WORK/seed.err" >&2; die "libtorrent seed did not start"; }
+    leech=("$PY" "$WORK/lt_leech.py" "$TORRENT" "$dl" "$port")
+  fi
+  "$PY" "$WORK/timed.py" "$WORK/timing" "$WORK/rss" "$WORK/leech.out" "${leech[@]}" &
+  local timer=$!; PIDS+=("$timer")
+  wait "$timer" || rc=$?
+  forget "$timer"
+  stop "$seed"
+  if ((rc != 0)); then
+    tail -n 20 "$WORK/leech.out" "$WORK/leech.out.err" >&2
+    ((rc == 124)) && die "$pair leecher timed out after $TIMEOUT s"
+    die "$pair leecher failed (exit $rc)"
+  fi
+  if [[ $pair == starling ]]; then  # its last JSON line must report a whole download
+    tail -n 1 "$WORK/leech.out" | grep -q "\"event\":\"complete\".*\"bytes\":${SIZE}[,}]" ||
+      { tail -n 3 "$WORK/leech.out" >&2; die "starling's last JSON line is not a complete event"; }
+    tail -n 1 "$WORK/leech.out" >>"$WORK/starling.json"
+  fi
+  cmp "$FILE" "$dl/$NAME" || die "$pair: downloaded file differs from the source"
+  printf '%s\t%s\n' "$pair" "$(cat "$WORK/timing")" >>"$RESULTS"
+  rm -rf "$dl"
+}
+
+# A copy, so that a rebuild during the benchmark cannot swap the binary between runs.
+STARLING_DESC="$STARLING ($(date -r "$STARLING" '+%F %T'))"
+cp "$STARLING" "$WORK/starling"
+STARLING="$WORK/starling"
+RESULTS="$WORK/results.tsv"
+: >"$RESULTS"
+TORRENT="$WORK/bench.torrent"
+"$STARLING" create "$FILE" -o "$TORRENT" --piece-size 1m -q
+"$PY" - "$TORRENT" "$SIZE" "$NAME" <<'EOF' || die "libtorrent does not load starling's .torrent"
+import sys, libtorrent as lt
+ti = lt.torrent_info(sys.argv[1])
+assert ti.total_size() == int(sys.argv[2]) and ti.piece_length() == 1 << 20, "size/pieces"
+assert ti.num_files() == 1 and ti.files().file_path(0) == sys.argv[3], "file name"
+print("libtorrent loads the .torrent: %d pieces, info-hash %s" % (ti.num_pieces(), ti.info_hashes().v1),
+      file=sys.stderr)
+EOF
+
+echo "warming the page cache..." >&2
+cat "$FILE" >/dev/null
+
+for ((i = 1; i <= RUNS; i++)); do
+  for pair in starling libtorrent; do
+    echo "round $i/$RUNS: $pair -> $pair..." >&2
+    run_pair "$pair"
+  done
+done
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+"$PY" - "$RESULTS" "$WORK/starling.json" "$SIZE" "$RUNS" "$LOAD_START" "$LOAD_END" \
+  "$STARLING_DESC" <<'EOF'
+import json, os, statistics, sys
+import libtorrent as lt
+results, sjson, size, runs, load_start, load_end, binary = sys.argv[1:8]
+size = int(size)
+rows = {}
+for line in open(results):
+    pair, sec, rss = line.split("\t")
+    rows.setdefault(pair, []).append((float(sec), int(rss)))
+model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+              if l.startswith("model name")), "?")
+print("Machine: %d cores (nproc), %s" % (os.cpu_count(), model))
+print("starling: %s; python3-libtorrent %s" % (binary, lt.__version__))
+print("Load average (1/5/15 min): %s at start, %s at end" % (load_start, load_end))
+print("Transfer: 1 GiB random file, 1 MiB pieces, one seed -> one leecher over loopback TCP, "
+      "source page-cache warm; %s interleaved rounds; leecher process wall time" % runs)
+print()
+print("| pair | median s | min s | max s | MB/s (1 GiB / median) | leecher peak RSS MiB |")
+print("|---|---|---|---|---|---|")
+med = {}
+for pair in ("starling", "libtorrent"):
+    secs = [s for s, _ in rows[pair]]
+    med[pair] = statistics.median(secs)
+    print("| %s -> %s | %.3f | %.3f | %.3f | %.1f | %.1f |" % (
+        pair, pair, med[pair], min(secs), max(secs), size / med[pair] / 1e6,
+        max(r for _, r in rows[pair]) / 1024))
+print()
+print("starling_rate / libtorrent_rate = %.2f" % (med["libtorrent"] / med["starling"]))
+own = [json.loads(l)["seconds"] for l in open(sjson)]
+print("(starling's own \"seconds\" in its complete event: median %.3f s)" % statistics.median(own))
+EOF
