@@ -4,6 +4,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include "core/overloaded.hpp"
 #include "session/disk_io.hpp"
 #include "session/session.hpp"
 #include "session/torrent.hpp"
@@ -18,13 +19,6 @@ constexpr std::size_t kReadSize = 64 << 10;
 constexpr std::size_t kMaxQueuedUploads = 1000;
 // What we tell peers we queue (BEP 10 reqq).
 constexpr int kOurReqq = 1000;
-
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
 
 }  // namespace
 

@@ -3,17 +3,9 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/overloaded.hpp"
+
 namespace starling::wire {
-namespace {
-
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
-
-}  // namespace
 
 std::string_view message_name(const Message& message) {
   return std::visit(Overloaded{

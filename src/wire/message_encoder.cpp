@@ -4,15 +4,10 @@
 #include <limits>
 #include <string_view>
 
+#include "core/overloaded.hpp"
+
 namespace starling::wire {
 namespace {
-
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
 
 // Length prefix and id: a message without payload.
 constexpr std::size_t kBare = kLengthPrefixSize + 1;

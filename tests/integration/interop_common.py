@@ -5,15 +5,18 @@
   * a strict little bencode decoder/encoder, enough to look at a raw .torrent file;
   * `Checker`: counts checks, prints each failed one, and prints the summary line;
   * `run`: a command with its output captured and a timeout;
-  * `starling_path`, `temp_dir`, `write_random`: the command line, a scratch folder, test data.
+  * `starling_path`, `temp_dir`, `write_random`: the command line, a scratch folder, test data;
+  * for transfer tests: `free_port`, `json_events`/`last_event`, `stop_process`, `write_half`.
 
 Each script puts this folder on sys.path and imports what it needs from here.
 """
 
 import argparse
 import contextlib
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -163,3 +166,53 @@ def write_random(path, size):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "wb") as f:
         f.write(os.urandom(size))
+
+
+# ---------------------------------------------------------------------------------------------
+# Transfers: ports, JSON event streams, processes, partial data.
+
+def free_port(host="127.0.0.1"):
+    """A TCP port that was free a moment ago on `host`."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def json_events(stdout):
+    """The JSON objects among the lines of a `--json` run's output."""
+    events = []
+    for line in stdout.splitlines():
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            pass
+    return events
+
+
+def last_event(stdout, name):
+    found = [e for e in json_events(stdout) if e.get("event") == name]
+    return found[-1] if found else None
+
+
+def stop_process(proc, timeout=10):
+    """SIGTERM, then SIGKILL if it does not exit in time; reaps it either way."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+
+
+def write_half(source, dest, piece, keep_even=True):
+    """A copy of `source` whose odd (or even) pieces are zeroed: the other half must be fetched."""
+    with open(source, "rb") as f:
+        data = bytearray(f.read())
+    for start in range(0, len(data), piece):
+        if (start // piece) % 2 == (1 if keep_even else 0):
+            end = min(start + piece, len(data))
+            data[start:end] = bytes(end - start)
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    with open(dest, "wb") as f:
+        f.write(data)

@@ -22,17 +22,14 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop_common import Checker, starling_path, temp_dir, write_random  # noqa: E402
+from interop_common import (Checker, free_port, json_events, starling_path,  # noqa: E402
+                             stop_process, temp_dir, write_half, write_random)
 
 DEADLINE = 60
 PIECE = 64 * 1024
 SIZE = 4 * 1024 * 1024 + 777
 
 
-def free_port(host="127.0.0.1"):
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def read_exact(conn, n):
@@ -82,24 +79,8 @@ def serve_garbage(conn, num_pieces, stop):
         conn.close()
 
 
-def events(stdout):
-    out = []
-    for line in stdout.splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            pass
-    return out
 
 
-def stop_process(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
 
 
 def hostile_test(c, starling, work, data, torrent):
@@ -136,22 +117,12 @@ def hostile_test(c, starling, work, data, torrent):
         stop_process(seed)
 
 
-def write_half(source, dest):
-    with open(source, "rb") as f:
-        data = bytearray(f.read())
-    for start in range(0, len(data), PIECE):
-        if (start // PIECE) % 2 == 1:
-            end = min(start + PIECE, len(data))
-            data[start:end] = bytes(end - start)
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
-    with open(dest, "wb") as f:
-        f.write(data)
 
 
 def resume_test(c, starling, work, data, torrent):
     # A "half seed": a starling leecher holding the even pieces, which can never finish alone.
     half_dir = os.path.join(work, "half")
-    write_half(data, os.path.join(half_dir, "payload.bin"))
+    write_half(data, os.path.join(half_dir, "payload.bin"), PIECE)
     half_port = free_port()
     half = subprocess.Popen([starling, "download", torrent, "-o", half_dir, "--listen",
                              "127.0.0.1:%d" % half_port, "-q", "--timeout", str(DEADLINE)])
@@ -197,7 +168,7 @@ def resume_test(c, starling, work, data, torrent):
         c.equal(r.returncode, 0, "the restarted download: exit code (%s)" % r.stderr.strip())
         c.check(filecmp.cmp(data, os.path.join(out, "payload.bin"), shallow=False),
                 "the restarted download is identical")
-        complete = [e for e in events(r.stdout) if e.get("event") == "complete"]
+        complete = [e for e in json_events(r.stdout) if e.get("event") == "complete"]
         downloaded = complete[-1].get("downloaded", SIZE) if complete else SIZE
         c.check(downloaded <= SIZE // 2 + 2 * PIECE,
                 "the restart downloaded only the missing half",

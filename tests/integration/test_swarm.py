@@ -8,35 +8,20 @@
 """
 
 import filecmp
-import json
 import os
-import socket
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop_common import Checker, starling_path, temp_dir, write_random  # noqa: E402
+from interop_common import (Checker, free_port, last_event, starling_path,  # noqa: E402
+                             temp_dir, write_half, write_random)
 
 DEADLINE = 90
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def last_event(stdout, name):
-    found = None
-    for line in stdout.splitlines():
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        if event.get("event") == name:
-            found = event
-    return found
 
 
 PIECE = 64 * 1024
@@ -72,17 +57,6 @@ def run_leechers(starling, torrent, work, names, extra_peers, c):
                 proc.communicate()
 
 
-def write_half(source, dest, keep_even):
-    """A copy of `source` whose odd (or even) pieces are zeroed: the other half must be fetched."""
-    with open(source, "rb") as f:
-        data = bytearray(f.read())
-    for start in range(0, len(data), PIECE):
-        if (start // PIECE) % 2 == (1 if keep_even else 0):
-            end = min(start + PIECE, len(data))
-            data[start:end] = bytes(end - start)
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
-    with open(dest, "wb") as f:
-        f.write(data)
 
 
 def main():
@@ -119,8 +93,8 @@ def main():
 
         # 2. No seed: halves must be traded.
         trade = os.path.join(work, "trade")
-        write_half(data, os.path.join(trade, "a", "payload.bin"), keep_even=True)
-        write_half(data, os.path.join(trade, "b", "payload.bin"), keep_even=False)
+        write_half(data, os.path.join(trade, "a", "payload.bin"), PIECE, keep_even=True)
+        write_half(data, os.path.join(trade, "b", "payload.bin"), PIECE, keep_even=False)
         results = run_leechers(starling, torrent, trade, ["a", "b", "c"], [], c)
         for name, (_, out, complete) in results.items():
             c.check(filecmp.cmp(data, os.path.join(out, "payload.bin"), shallow=False),

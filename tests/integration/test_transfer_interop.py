@@ -9,23 +9,18 @@ Every process is bounded by a timeout and killed at the end.
 """
 
 import filecmp
-import json
 import os
-import socket
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop_common import Checker, lt, starling_path, temp_dir, write_random  # noqa: E402
+from interop_common import (Checker, free_port, json_events, lt,  # noqa: E402
+                             starling_path, temp_dir, write_random)
 
 DEADLINE = 60  # seconds for any one transfer
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def lt_session(port):
@@ -62,14 +57,6 @@ def make_data(root):
     return sorted(files)
 
 
-def starling_json_events(stdout):
-    events = []
-    for line in stdout.splitlines():
-        try:
-            events.append(json.loads(line))
-        except ValueError:
-            pass
-    return events
 
 
 def main():
@@ -99,7 +86,7 @@ def main():
         c.equal(r.returncode, 0, "starling download from libtorrent: exit code (stderr: %s)"
                 % r.stderr.strip())
         c.check(same_tree(seed_dir, out1, files), "files downloaded from libtorrent are identical")
-        events = starling_json_events(r.stdout)
+        events = json_events(r.stdout)
         c.check(events and events[-1].get("event") == "complete",
                 "the last JSON event is 'complete'", repr(events[-1:]))
         c.check(not os.path.exists(os.path.join(out1, "album.starling")),
