@@ -5,66 +5,115 @@
 namespace starling::session {
 namespace {
 
-// Hashing reads the piece in chunks of this size, so a large piece does not need a large buffer.
+// Reading back for a hash goes in chunks of this size, so a large piece needs no large buffer.
 constexpr std::int64_t kHashChunk = 256 << 10;
+
+// Feeds bytes [from, size) of the piece, read from disk, to `hasher`.
+Status hash_from_disk(FileStore& store, PieceIndex piece, std::int64_t from, Sha1Hasher& hasher) {
+  const std::int64_t size = store.layout().piece_size(piece);
+  if (from >= size) return ok();
+  std::string buffer(static_cast<std::size_t>(std::min(size - from, kHashChunk)), '\0');
+  for (std::int64_t at = from; at < size; at += kHashChunk) {
+    const auto n = static_cast<std::size_t>(std::min(kHashChunk, size - at));
+    if (Status s = store.read(piece, at, std::span<char>(buffer.data(), n)); !s) return s;
+    hasher.update(buffer.data(), n);
+  }
+  return ok();
+}
 
 }  // namespace
 
+PartialHashes::Entry& PartialHashes::at(PieceIndex piece) {
+  std::lock_guard lock(mutex_);
+  auto& entry = entries_[piece.value()];
+  if (!entry) entry = std::make_unique<Entry>();
+  return *entry;
+}
+
+std::unique_ptr<PartialHashes::Entry> PartialHashes::take(PieceIndex piece) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(piece.value());
+  if (it == entries_.end()) return nullptr;
+  auto entry = std::move(it->second);
+  entries_.erase(it);
+  return entry;
+}
+
 DiskIo::DiskIo(boost::asio::io_context& io, int threads) : io_(io) {
-  for (int i = 0; i < std::max(threads, 1); ++i) threads_.emplace_back([this] { worker(); });
+  for (int i = 0; i < std::max(threads, 1); ++i) {
+    auto worker = std::make_unique<Worker>();
+    worker->thread = std::thread([w = worker.get()] { run(*w); });
+    workers_.push_back(std::move(worker));
+  }
 }
 
 DiskIo::~DiskIo() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
+  for (auto& w : workers_) {
+    {
+      std::lock_guard lock(w->mutex);
+      w->stopping = true;
+    }
+    w->wake.notify_all();
   }
-  wake_.notify_all();
-  for (auto& t : threads_) t.join();
+  for (auto& w : workers_) w->thread.join();
 }
 
-void DiskIo::submit(std::function<void()> job) {
+void DiskIo::submit(PieceIndex piece, std::function<void()> job) {
+  Worker& w = *workers_[static_cast<std::size_t>(piece.value()) % workers_.size()];
   {
-    std::lock_guard lock(mutex_);
-    jobs_.push_back(std::move(job));
+    std::lock_guard lock(w.mutex);
+    w.jobs.push_back(std::move(job));
   }
-  wake_.notify_one();
+  w.wake.notify_one();
 }
 
-void DiskIo::worker() {
+void DiskIo::run(Worker& w) {
   for (;;) {
     std::function<void()> job;
     {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
+      std::unique_lock lock(w.mutex);
+      w.wake.wait(lock, [&] { return w.stopping || !w.jobs.empty(); });
+      if (w.jobs.empty()) return;  // stopping, and everything queued is done
+      job = std::move(w.jobs.front());
+      w.jobs.pop_front();
     }
     job();
   }
 }
 
-void DiskIo::async_read(std::shared_ptr<FileStore> store, PieceIndex piece, std::int64_t offset,
-                        std::int64_t length, std::function<void(Expected<std::string>)> done) {
-  submit([this, store = std::move(store), piece, offset, length, done = std::move(done)]() mutable {
-    std::string data(static_cast<std::size_t>(length), '\0');
-    Status s = store->read(piece, offset, std::span<char>(data.data(), data.size()));
-    Expected<std::string> result =
-        s ? Expected<std::string>(std::move(data)) : Expected<std::string>(s.error());
-    boost::asio::post(io_, [done = std::move(done), result = std::move(result)]() mutable {
-      done(std::move(result));
-    });
+template <class T>
+void DiskIo::complete(std::function<void(T)> done, T result) {
+  boost::asio::post(io_, [done = std::move(done), result = std::move(result)]() mutable {
+    done(std::move(result));
   });
 }
 
-void DiskIo::async_write(std::shared_ptr<FileStore> store, PieceIndex piece, std::int64_t offset,
-                         std::string data, std::function<void(Status)> done) {
+void DiskIo::async_read(std::shared_ptr<FileStore> store, PieceIndex piece, std::int64_t offset,
+                        std::int64_t length, std::function<void(Expected<std::string>)> done) {
+  submit(piece, [this, store = std::move(store), piece, offset, length,
+                 done = std::move(done)]() mutable {
+    std::string data(static_cast<std::size_t>(length), '\0');
+    Status s = store->read(piece, offset, std::span<char>(data.data(), data.size()));
+    complete<Expected<std::string>>(std::move(done), s ? Expected<std::string>(std::move(data))
+                                                       : Expected<std::string>(s.error()));
+  });
+}
+
+void DiskIo::async_write(std::shared_ptr<FileStore> store, std::shared_ptr<PartialHashes> hashes,
+                         PieceIndex piece, std::int64_t offset, std::string data,
+                         std::function<void(Status)> done) {
   const auto bytes = static_cast<std::int64_t>(data.size());
   queued_write_bytes_ += bytes;
-  submit([this, store = std::move(store), piece, offset, bytes, data = std::move(data),
-          done = std::move(done)]() mutable {
+  submit(piece, [this, store = std::move(store), hashes = std::move(hashes), piece, offset, bytes,
+                 data = std::move(data), done = std::move(done)]() mutable {
     Status s = store->write(piece, offset, data);
+    if (s && hashes) {
+      PartialHashes::Entry& entry = hashes->at(piece);
+      if (entry.next == offset) {
+        entry.hasher.update(data);
+        entry.next += bytes;
+      }
+    }
     data = std::string();
     boost::asio::post(io_, [this, bytes, done = std::move(done), s = std::move(s)]() mutable {
       queued_write_bytes_ -= bytes;
@@ -73,49 +122,36 @@ void DiskIo::async_write(std::shared_ptr<FileStore> store, PieceIndex piece, std
   });
 }
 
-void DiskIo::async_hash(std::shared_ptr<FileStore> store, PieceIndex piece,
-                        std::function<void(Expected<Sha1Digest>)> done) {
-  submit([this, store = std::move(store), piece, done = std::move(done)]() mutable {
-    const std::int64_t size = store->layout().piece_size(piece);
-    std::string buffer(static_cast<std::size_t>(std::min(size, kHashChunk)), '\0');
-    Sha1Hasher hasher;
-    Expected<Sha1Digest> result = Sha1Digest{};
-    for (std::int64_t at = 0; at < size; at += kHashChunk) {
-      const auto n = static_cast<std::size_t>(std::min(kHashChunk, size - at));
-      if (Status s = store->read(piece, at, std::span<char>(buffer.data(), n)); !s) {
-        result = s.error();
-        break;
-      }
-      hasher.update(buffer.data(), n);
-    }
-    if (result) result = hasher.finish();
-    boost::asio::post(io_, [done = std::move(done), result = std::move(result)]() mutable {
-      done(std::move(result));
-    });
+void DiskIo::async_hash(std::shared_ptr<FileStore> store, std::shared_ptr<PartialHashes> hashes,
+                        PieceIndex piece, std::function<void(Expected<Sha1Digest>)> done) {
+  submit(piece, [this, store = std::move(store), hashes = std::move(hashes), piece,
+                 done = std::move(done)]() mutable {
+    auto entry = hashes ? hashes->take(piece) : nullptr;
+    if (!entry) entry = std::make_unique<PartialHashes::Entry>();
+    Status s = hash_from_disk(*store, piece, entry->next, entry->hasher);
+    complete<Expected<Sha1Digest>>(std::move(done), s ? Expected<Sha1Digest>(entry->hasher.finish())
+                                                      : Expected<Sha1Digest>(s.error()));
   });
 }
 
 void DiskIo::async_hash_blocks(std::shared_ptr<FileStore> store, PieceIndex piece,
                                std::int64_t block_size,
                                std::function<void(Expected<std::vector<Sha1Digest>>)> done) {
-  submit([this, store = std::move(store), piece, block_size, done = std::move(done)]() mutable {
-    const std::int64_t size = store->layout().piece_size(piece);
-    std::string buffer(static_cast<std::size_t>(std::min(size, block_size)), '\0');
-    std::vector<Sha1Digest> digests;
-    Expected<std::vector<Sha1Digest>> result = std::vector<Sha1Digest>{};
-    for (std::int64_t at = 0; at < size; at += block_size) {
-      const auto n = static_cast<std::size_t>(std::min(block_size, size - at));
-      if (Status s = store->read(piece, at, std::span<char>(buffer.data(), n)); !s) {
-        result = s.error();
-        break;
-      }
-      digests.push_back(sha1(std::string_view(buffer.data(), n)));
-    }
-    if (result) result = std::move(digests);
-    boost::asio::post(io_, [done = std::move(done), result = std::move(result)]() mutable {
-      done(std::move(result));
-    });
-  });
+  submit(piece,
+         [this, store = std::move(store), piece, block_size, done = std::move(done)]() mutable {
+           const std::int64_t size = store->layout().piece_size(piece);
+           std::string buffer(static_cast<std::size_t>(std::min(size, block_size)), '\0');
+           std::vector<Sha1Digest> digests;
+           Status s = ok();
+           for (std::int64_t at = 0; at < size && s; at += block_size) {
+             const auto n = static_cast<std::size_t>(std::min(block_size, size - at));
+             s = store->read(piece, at, std::span<char>(buffer.data(), n));
+             if (s) digests.push_back(sha1(std::string_view(buffer.data(), n)));
+           }
+           complete<Expected<std::vector<Sha1Digest>>>(
+               std::move(done), s ? Expected<std::vector<Sha1Digest>>(std::move(digests))
+                                  : Expected<std::vector<Sha1Digest>>(s.error()));
+         });
 }
 
 }  // namespace starling::session

@@ -128,7 +128,7 @@ void Torrent::on_block(PeerConnection& from, BlockRef block, std::string data) {
                       geometry_.blocks_in_piece(block.piece));
   ++pending_writes_[block.piece];
   const PieceIndex piece = block.piece;
-  disk().async_write(store_, piece, geometry_.block_offset(block), std::move(data),
+  disk().async_write(store_, partial_hashes_, piece, geometry_.block_offset(block), std::move(data),
                      [this, piece, alive = std::weak_ptr<FileStore>(store_)](const Status& s) {
                        if (alive.expired() || stopped_) return;
                        if (!s) return fail("disk write failed: " + s.error().message());
@@ -144,7 +144,7 @@ void Torrent::on_block(PeerConnection& from, BlockRef block, std::string data) {
 void Torrent::hash_piece(PieceIndex piece) {
   if (!hashing_.insert(piece).second) return;
   disk().async_hash(
-      store_, piece,
+      store_, partial_hashes_, piece,
       [this, piece, alive = std::weak_ptr<FileStore>(store_)](const Expected<Sha1Digest>& digest) {
         if (alive.expired() || stopped_) return;
         on_hash(piece, digest);

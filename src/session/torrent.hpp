@@ -15,6 +15,7 @@
 #include "metainfo/torrent_info.hpp"
 #include "policy/piece_picker.hpp"
 #include "policy/smart_ban.hpp"
+#include "session/disk_io.hpp"
 #include "session/peer_connection.hpp"
 #include "session/settings.hpp"
 #include "storage/file_store.hpp"
@@ -100,6 +101,7 @@ class Torrent {
   std::filesystem::path save_dir_;
   TorrentOptions options_;
   std::shared_ptr<FileStore> store_;
+  std::shared_ptr<PartialHashes> partial_hashes_ = std::make_shared<PartialHashes>();
   PieceGeometry geometry_;
   policy::PiecePicker picker_;
   boost::asio::steady_timer timer_;
