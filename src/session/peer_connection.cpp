@@ -173,8 +173,8 @@ bool PeerConnection::handle(const wire::Message& message) {
             if (peer_has_[i] || peer_is_seed_) return;
             peer_has_.set(i);
             picker.add_availability(have.piece);
-            if (!am_interested_ && picker.piece_priority(have.piece) > 0 &&
-                !picker.have(have.piece)) {
+            if (picker.piece_priority(have.piece) > 0 && !picker.have(have.piece)) {
+              ++wanted_pieces_;
               update_interest();
             }
           },
@@ -222,17 +222,20 @@ void PeerConnection::handle_bitfield(const Bitfield& bits, bool all) {
   } else {
     picker.add_availability(bits);
   }
+  // Counted once per bitfield; HAVEs and our own passed pieces adjust it in O(1).
+  wanted_pieces_ = 0;
+  for (std::int32_t p = 0; p < picker.num_pieces(); ++p) {
+    const PieceIndex piece(p);
+    if (bits[static_cast<std::size_t>(p)] && !picker.have(piece) &&
+        picker.piece_priority(piece) > 0) {
+      ++wanted_pieces_;
+    }
+  }
   update_interest();
 }
 
 void PeerConnection::update_interest() {
-  const auto& picker = torrent_.picker();
-  bool interested = false;
-  for (std::int32_t p = 0; p < picker.num_pieces() && !interested; ++p) {
-    const PieceIndex piece(p);
-    interested = peer_has_[static_cast<std::size_t>(p)] && !picker.have(piece) &&
-                 picker.piece_priority(piece) > 0;
-  }
+  const bool interested = wanted_pieces_ > 0;
   if (interested == am_interested_) return;
   am_interested_ = interested;
   if (interested) {
@@ -242,8 +245,11 @@ void PeerConnection::update_interest() {
   }
 }
 
-void PeerConnection::on_piece_passed() {
-  if (am_interested_) update_interest();
+void PeerConnection::on_piece_passed(PieceIndex piece) {
+  if (handshake_done_ && peer_has_[static_cast<std::size_t>(piece.value())] && wanted_pieces_ > 0) {
+    --wanted_pieces_;
+    update_interest();
+  }
   // Two seeds have nothing to say to each other.
   if (!torrent_.need_data() && peer_is_seed_) close("both sides are seeds");
 }

@@ -54,9 +54,9 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   // From the torrent.
   void send_have(PieceIndex piece);
   void set_choking(bool choke);
-  void cancel_block(BlockRef block);  // end game: another peer delivered it
-  void on_piece_passed();             // we may no longer be interested
-  void request_more();                // the picker may have work for this peer
+  void cancel_block(BlockRef block);       // end game: another peer delivered it
+  void on_piece_passed(PieceIndex piece);  // we may no longer be interested
+  void request_more();                     // the picker may have work for this peer
   void tick(Clock::time_point now);
 
  private:
@@ -95,6 +95,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   bool peer_interested_ = false;
   bool am_choking_ = true;
   bool am_interested_ = false;
+  int wanted_pieces_ = 0;  // pieces the peer has that we still want: interested while > 0
   bool supports_fast_ = false;
   bool supports_extensions_ = false;
 

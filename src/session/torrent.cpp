@@ -81,7 +81,7 @@ TorrentStatus Torrent::status() const {
   s.up_rate = up_rate_;
   s.peers = static_cast<int>(std::count_if(peers_.begin(), peers_.end(),
                                            [](const auto& p) { return p.second->connected(); }));
-  s.finished = picker_.is_finished() && pending_writes_.empty() && hashing_.empty();
+  s.finished = finished();
   return s;
 }
 
@@ -168,7 +168,7 @@ void Torrent::on_hash(PieceIndex piece, const Expected<Sha1Digest>& digest) {
 void Torrent::piece_passed(PieceIndex piece) {
   picker_.on_piece_passed(piece);
   for (auto& peer : snapshot()) peer->send_have(piece);
-  for (auto& peer : snapshot()) peer->on_piece_passed();
+  for (auto& peer : snapshot()) peer->on_piece_passed(piece);
   if (smart_ban_.had_failed(piece)) {
     // A good copy at last: compare it block by block with the bad ones to find who lied.
     disk().async_hash_blocks(
@@ -217,7 +217,8 @@ void Torrent::ban(const std::vector<std::string>& addresses, const std::string& 
 }
 
 void Torrent::check_finished() {
-  if (finished_reported_ || !status().finished) return;
+  // O(1): this runs after every passed piece.
+  if (finished_reported_ || !finished()) return;
   finished_reported_ = true;
   save_resume();
   if (on_finished) on_finished();

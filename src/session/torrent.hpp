@@ -70,6 +70,10 @@ class Torrent {
   const PieceGeometry& geometry() const { return geometry_; }
   wire::Handshake our_handshake() const;
   bool need_data() const { return !picker_.is_finished(); }
+  // Every wanted piece verified, nothing left to write or hash.
+  bool finished() const {
+    return picker_.is_finished() && pending_writes_.empty() && hashing_.empty();
+  }
   bool accepting_blocks() const;  // false while the disk is behind
   void on_block(PeerConnection& from, BlockRef block, std::string data);
   void on_peer_connected(PeerConnection& peer);
