@@ -1,5 +1,8 @@
 #include "cli_common.hpp"
 
+#include "progress_bar.hpp"
+#include "storage/piece_hasher.hpp"
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -71,6 +74,22 @@ std::pair<FileLayout, std::filesystem::path> locate_data(const TorrentInfo& torr
     return {FileLayout(std::move(files), torrent.layout.piece_length()), data.parent_path()};
   }
   return {torrent.layout, data};
+}
+
+DataCheck check_data(const TorrentInfo& torrent, const FileLayout& layout,
+                     const std::filesystem::path& directory, const std::string& label,
+                     bool show_progress, int threads) {
+  ProgressBar bar(label, show_progress && stderr_is_terminal());
+  HashOptions options;
+  options.threads = threads;
+  options.progress = [&bar](std::int64_t done, std::int64_t total) { bar.update(done, total); };
+  HashResult hashed = hash_pieces(layout, directory, options);
+  bar.finish();
+  DataCheck check{Bitfield(hashed.pieces.size()), std::move(hashed.read_errors)};
+  for (std::size_t i = 0; i < hashed.pieces.size(); ++i) {
+    if (hashed.pieces[i] == torrent.piece_hashes[i]) check.good.set(i);
+  }
+  return check;
 }
 
 bool stderr_is_terminal() {

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/bitfield.hpp"
 #include "core/error.hpp"
 #include "metainfo/torrent_info.hpp"
 
@@ -37,6 +38,17 @@ std::optional<std::int64_t> parse_size(std::string_view text);
 // "starling <command>: <subject>: <message>" on stderr; returns `code` for convenience.
 int report(std::string_view command, std::string_view subject, const Error& error, int code);
 int report(std::string_view command, std::string_view subject, std::string_view message, int code);
+
+// Hash-checks the torrent's data (laid out as `layout` below `directory`) against its piece
+// hashes, with a progress bar labelled `label` on a terminal when `show_progress`.
+struct DataCheck {
+  Bitfield good;                   // pieces that match
+  std::vector<Error> read_errors;  // one per file that could not be read
+  std::size_t bad() const { return good.size() - good.count(); }
+};
+DataCheck check_data(const TorrentInfo& torrent, const FileLayout& layout,
+                     const std::filesystem::path& directory, const std::string& label,
+                     bool show_progress, int threads = 0);
 
 std::string human_size(std::int64_t bytes);  // "1.5 MiB"
 bool stderr_is_terminal();

@@ -6,8 +6,6 @@
 
 #include "cli_common.hpp"
 #include "core/digest.hpp"
-#include "progress_bar.hpp"
-#include "storage/piece_hasher.hpp"
 #include "storage/resume_data.hpp"
 #include "transfer.hpp"
 
@@ -57,19 +55,10 @@ Bitfield existing_pieces(const TorrentInfo& torrent, const fs::path& dir,
   if (auto resume = load_resume(resume_file, torrent.info_hash, torrent.layout)) {
     if (resume->files == stamps) return resume->have;
   }
-  Bitfield verified(static_cast<std::size_t>(torrent.num_pieces()));
   const bool any_file =
       std::any_of(stamps.begin(), stamps.end(), [](const FileStamp& s) { return s.size > 0; });
-  if (!any_file) return verified;
-  ProgressBar bar("checking existing data", show_progress);
-  HashOptions options;
-  options.progress = [&bar](std::int64_t done, std::int64_t total) { bar.update(done, total); };
-  HashResult hashed = hash_pieces(torrent.layout, dir, options);
-  bar.finish();
-  for (std::size_t i = 0; i < hashed.pieces.size(); ++i) {
-    if (hashed.pieces[i] == torrent.piece_hashes[i]) verified.set(i);
-  }
-  return verified;
+  if (!any_file) return Bitfield(static_cast<std::size_t>(torrent.num_pieces()));
+  return check_data(torrent, torrent.layout, dir, "checking existing data", show_progress).good;
 }
 
 int run_download(DownloadArgs& args) {

@@ -4,8 +4,6 @@
 #include <filesystem>
 
 #include "cli_common.hpp"
-#include "progress_bar.hpp"
-#include "storage/piece_hasher.hpp"
 #include "transfer.hpp"
 
 namespace starling::cli {
@@ -28,22 +26,14 @@ int run_seed(SeedArgs& args) {
   auto [layout, directory] = locate_data(*torrent, args.data);
   Bitfield verified(static_cast<std::size_t>(torrent->num_pieces()), true);
   if (!args.skip_check) {
-    ProgressBar bar("checking",
-                    !args.transfer.json && !args.transfer.quiet && stderr_is_terminal());
-    HashOptions options;
-    options.progress = [&bar](std::int64_t done, std::int64_t total) { bar.update(done, total); };
-    HashResult hashed = hash_pieces(layout, directory, options);
-    bar.finish();
-    std::size_t bad = 0;
-    for (std::size_t i = 0; i < hashed.pieces.size(); ++i) {
-      if (hashed.pieces[i] != torrent->piece_hashes[i]) ++bad;
-    }
-    if (bad > 0) {
-      for (const auto& e : hashed.read_errors) report("seed", "", e, 0);
+    const DataCheck check = check_data(*torrent, layout, directory, "checking",
+                                       !args.transfer.json && !args.transfer.quiet);
+    if (check.bad() > 0) {
+      for (const auto& e : check.read_errors) report("seed", "", e, 0);
       return report("seed", args.data,
                     fmt::format("{} of {} pieces do not match the torrent; `starling verify` "
                                 "lists them",
-                                bad, hashed.pieces.size()),
+                                check.bad(), check.good.size()),
                     kFailed);
     }
   }

@@ -7,8 +7,6 @@
 
 #include "cli_common.hpp"
 #include "metainfo/torrent_info.hpp"
-#include "progress_bar.hpp"
-#include "storage/piece_hasher.hpp"
 
 namespace starling::cli {
 namespace fs = std::filesystem;
@@ -32,20 +30,15 @@ int run_verify(const VerifyArgs& args) {
   }
   auto [layout, root] = locate_data(*torrent, data);
 
-  ProgressBar bar("verifying", !args.quiet && !args.json && stderr_is_terminal());
-  HashOptions options;
-  options.threads = args.threads;
-  options.progress = [&bar](std::int64_t done, std::int64_t total) { bar.update(done, total); };
-  HashResult hashed = hash_pieces(layout, root, options);
-  bar.finish();
-
+  const DataCheck check =
+      check_data(*torrent, layout, root, "verifying", !args.quiet && !args.json, args.threads);
   std::vector<std::int32_t> bad;
-  for (std::size_t i = 0; i < hashed.pieces.size(); ++i) {
-    if (hashed.pieces[i] != torrent->piece_hashes[i]) bad.push_back(static_cast<std::int32_t>(i));
+  for (std::size_t i = 0; i < check.good.size(); ++i) {
+    if (!check.good[i]) bad.push_back(static_cast<std::int32_t>(i));
   }
-  const auto pieces = static_cast<std::int64_t>(hashed.pieces.size());
+  const auto pieces = static_cast<std::int64_t>(check.good.size());
   const auto good = pieces - static_cast<std::int64_t>(bad.size());
-  for (const auto& e : hashed.read_errors) {
+  for (const auto& e : check.read_errors) {
     if (!args.quiet) report("verify", "", e, 0);
   }
   if (args.json) {

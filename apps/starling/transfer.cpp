@@ -65,11 +65,6 @@ class TransferRun {
     if (torrent_.status().finished) on_complete();
     schedule_report();
     session_.io().run();
-    // Stopping saved resume data one last time; a finished download does not need it.
-    if (downloading_ && completed_ && !job_.resume_file.empty()) {
-      std::error_code ec;
-      std::filesystem::remove(job_.resume_file, ec);
-    }
     return exit_code_;
   }
 
@@ -277,6 +272,7 @@ int run_transfer(const TransferArgs& args, const TransferJob& job) {
   options.file_priorities = job.file_priorities;
   options.sequential = job.sequential;
   options.resume_file = job.resume_file;
+  options.remove_resume_when_finished = true;  // aria2-style: the control file goes when done
   session::Torrent& torrent =
       session.add_torrent(job.torrent, job.directory, std::move(options), job.verified);
   for (const auto& endpoint : peers) torrent.add_peer(endpoint);

@@ -64,10 +64,15 @@ Expected<std::vector<FileEntry>> scan_directory(const fs::path& dir, const std::
   }
   if (ec) return Error(ec, dir.string());
   if (files.empty()) return Error(Errc::invalid_argument, dir.string() + ": no files to share");
-  std::sort(files.begin(), files.end(), [](const FileEntry& a, const FileEntry& b) {
-    return a.path_string() < b.path_string();
-  });
-  return files;
+  // Join each path once, not once per comparison.
+  std::vector<std::pair<std::string, std::size_t>> keys;
+  keys.reserve(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) keys.emplace_back(files[i].path_string(), i);
+  std::sort(keys.begin(), keys.end());
+  std::vector<FileEntry> sorted;
+  sorted.reserve(files.size());
+  for (const auto& [key, i] : keys) sorted.push_back(std::move(files[i]));
+  return sorted;
 }
 
 bencode::Value info_dictionary(const FileLayout& layout, const std::string& name, bool multi_file,

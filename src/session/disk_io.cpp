@@ -134,6 +134,12 @@ void DiskIo::async_hash(std::shared_ptr<FileStore> store, std::shared_ptr<Partia
   });
 }
 
+void DiskIo::async_run(std::function<Status()> job, std::function<void(Status)> done) {
+  submit(PieceIndex(0), [this, job = std::move(job), done = std::move(done)]() mutable {
+    complete<Status>(std::move(done), job());
+  });
+}
+
 void DiskIo::async_hash_blocks(std::shared_ptr<FileStore> store, PieceIndex piece,
                                std::int64_t block_size,
                                std::function<void(Expected<std::vector<Sha1Digest>>)> done) {

@@ -63,6 +63,9 @@ class DiskIo {
                          std::int64_t block_size,
                          std::function<void(Expected<std::vector<Sha1Digest>>)> done);
 
+  // Any other disk work (saving resume data): runs on one thread, in submission order.
+  void async_run(std::function<Status()> job, std::function<void(Status)> done);
+
   // Bytes handed to async_write whose write has not completed: the session's backpressure.
   std::int64_t queued_write_bytes() const { return queued_write_bytes_; }
 

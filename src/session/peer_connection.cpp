@@ -31,7 +31,9 @@ PeerConnection::PeerConnection(Torrent& torrent, policy::PeerKey key, tcp::endpo
       pipeline_(Clock::now(), torrent.settings().pipeline),
       connected_at_(Clock::now()),
       last_received_(Clock::now()),
-      last_sent_(Clock::now()) {}
+      last_sent_(Clock::now()) {
+  address_ = endpoint_.address().to_string();
+}
 
 PeerConnection::PeerConnection(Torrent& torrent, policy::PeerKey key, tcp::socket socket,
                                const wire::Handshake& their_handshake)
@@ -46,6 +48,7 @@ PeerConnection::PeerConnection(Torrent& torrent, policy::PeerKey key, tcp::socke
       last_sent_(Clock::now()) {
   boost::system::error_code ec;
   endpoint_ = socket_.remote_endpoint(ec);
+  address_ = endpoint_.address().to_string();
 }
 
 PeerConnection::~PeerConnection() {
@@ -102,10 +105,8 @@ void PeerConnection::after_handshake() {
   const wire::Handshake ours = torrent_.our_handshake();
   supports_fast_ = their_handshake_->supports_fast() && ours.supports_fast();
   supports_extensions_ = their_handshake_->supports_extensions();
-  const auto& layout = torrent_.info().layout;
-  (void)decoder_.set_geometry(
-      PieceGeometry{layout.num_pieces(), layout.piece_length(), layout.total_size()});
-  peer_has_ = Bitfield(static_cast<std::size_t>(layout.num_pieces()));
+  (void)decoder_.set_geometry(torrent_.geometry());
+  peer_has_ = Bitfield(static_cast<std::size_t>(torrent_.geometry().num_pieces));
   availability_counted_ = true;
   torrent_.on_peer_connected(*this);
 
@@ -419,8 +420,7 @@ void PeerConnection::close(const std::string& reason) {
   closed_ = true;
   boost::system::error_code ec;
   socket_.close(ec);
-  for (const auto& o : requests_) torrent_.picker().abort_request(o.block, key_);
-  requests_.clear();
+  drop_requests();
   if (availability_counted_) {
     if (peer_is_seed_) {
       torrent_.picker().peer_disconnected(key_, Bitfield(peer_has_.size()));

@@ -43,6 +43,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
 
   policy::PeerKey key() const { return key_; }
   const tcp::endpoint& endpoint() const { return endpoint_; }
+  // The peer's address as text, made once: it names the sender of every block (SmartBan).
+  const std::string& address() const { return address_; }
   bool outgoing() const { return outgoing_; }
   bool connected() const { return handshake_done_; }
   bool peer_interested() const { return peer_interested_; }
@@ -79,6 +81,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   Torrent& torrent_;
   policy::PeerKey key_;
   tcp::endpoint endpoint_;
+  std::string address_;
   tcp::socket socket_;
   bool outgoing_;
   bool closed_ = false;

@@ -124,7 +124,7 @@ void Torrent::on_block(PeerConnection& from, BlockRef block, std::string data) {
   for (policy::PeerKey other : picker_.on_block_received(block, from.key())) {
     if (auto it = peers_.find(other); it != peers_.end()) it->second->cancel_block(block);
   }
-  smart_ban_.on_block(block.piece, block.block, from.endpoint().address().to_string(),
+  smart_ban_.on_block(block.piece, block.block, from.address(),
                       geometry_.blocks_in_piece(block.piece));
   ++pending_writes_[block.piece];
   const PieceIndex piece = block.piece;
@@ -321,15 +321,27 @@ void Torrent::reconnect_peers(Clock::time_point now) {
   }
 }
 
-void Torrent::save_resume() const {
-  if (options_.resume_file.empty()) return;
+void Torrent::save_resume() {
+  if (options_.resume_file.empty() || resume_retired_) return;
   ResumeData resume;
   resume.info_hash = info_.info_hash;
   resume.have = picker_.have_pieces();
-  resume.files = stamp_files(info_.layout, save_dir_);
-  if (auto s = starling::save_resume(options_.resume_file, resume); !s) {
-    log("cannot save resume data: " + s.error().message());
-  }
+  const bool retire = options_.remove_resume_when_finished && finished_reported_;
+  resume_retired_ = retire;
+  disk().async_run(
+      [store = store_, file = options_.resume_file, resume = std::move(resume),
+       retire]() mutable -> Status {
+        if (retire) {
+          std::error_code ec;
+          std::filesystem::remove(file, ec);
+          return ok();
+        }
+        resume.files = stamp_files(store->layout(), store->download_dir());
+        return starling::save_resume(file, resume);
+      },
+      [this, life = std::weak_ptr<int>(life_)](const Status& s) {
+        if (!life.expired() && !s) log("cannot save resume data: " + s.error().message());
+      });
 }
 
 }  // namespace starling::session

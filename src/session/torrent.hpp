@@ -29,6 +29,9 @@ struct TorrentOptions {
   std::vector<int> file_priorities;  // one per file, 0 = skip; empty = every file
   bool sequential = false;
   std::filesystem::path resume_file;  // where to save progress; empty = nowhere
+  // Delete the resume file once every wanted piece is verified (a one-shot download needs no
+  // record of a finished job); otherwise keep saving it.
+  bool remove_resume_when_finished = false;
 };
 
 struct TorrentStatus {
@@ -95,7 +98,9 @@ class Torrent {
   void ban(const std::vector<std::string>& addresses, const std::string& why);
   void check_finished();
   void fail(const std::string& reason);
-  void save_resume() const;
+  // Saves resume data on the disk pool (stat, write, fsync and rename never block the network
+  // thread); jobs run in order, so the last save wins.
+  void save_resume();
   void unchoke_peers();
   void reconnect_peers(Clock::time_point now);
   policy::PeerKey next_key() { return policy::PeerKey(++last_key_); }
@@ -110,6 +115,9 @@ class Torrent {
   policy::PiecePicker picker_;
   boost::asio::steady_timer timer_;
   bool stopped_ = false;
+  bool resume_retired_ = false;  // removed after finishing: save no more
+  // Expires with the Torrent: completions posted after it is gone check this first.
+  std::shared_ptr<int> life_ = std::make_shared<int>(0);
   bool finished_reported_ = false;
 
   std::map<policy::PeerKey, std::shared_ptr<PeerConnection>> peers_;
