@@ -7,6 +7,9 @@ namespace {
 
 // Reading back for a hash goes in chunks of this size, so a large piece needs no large buffer.
 constexpr std::int64_t kHashChunk = 256 << 10;
+// A worker takes at most this many queued jobs at a time and then posts their completions
+// together: fewer wake-ups of the network thread, while early completions are not held long.
+constexpr std::size_t kJobsPerBatch = 16;
 
 // Feeds bytes [from, size) of the piece, read from disk, to `hasher`.
 Status hash_from_disk(FileStore& store, PieceIndex piece, std::int64_t from, Sha1Hasher& hasher) {
@@ -42,7 +45,7 @@ std::unique_ptr<PartialHashes::Entry> PartialHashes::take(PieceIndex piece) {
 DiskIo::DiskIo(boost::asio::io_context& io, int threads) : io_(io) {
   for (int i = 0; i < std::max(threads, 1); ++i) {
     auto worker = std::make_unique<Worker>();
-    worker->thread = std::thread([w = worker.get()] { run(*w); });
+    worker->thread = std::thread([this, w = worker.get()] { run(*w); });
     workers_.push_back(std::move(worker));
   }
 }
@@ -58,7 +61,7 @@ DiskIo::~DiskIo() {
   for (auto& w : workers_) w->thread.join();
 }
 
-void DiskIo::submit(PieceIndex piece, std::function<void()> job) {
+void DiskIo::submit(PieceIndex piece, Job job) {
   Worker& w = *workers_[static_cast<std::size_t>(piece.value()) % workers_.size()];
   {
     std::lock_guard lock(w.mutex);
@@ -68,96 +71,110 @@ void DiskIo::submit(PieceIndex piece, std::function<void()> job) {
 }
 
 void DiskIo::run(Worker& w) {
+  std::vector<Job> batch;
   for (;;) {
-    std::function<void()> job;
     {
       std::unique_lock lock(w.mutex);
       w.wake.wait(lock, [&] { return w.stopping || !w.jobs.empty(); });
       if (w.jobs.empty()) return;  // stopping, and everything queued is done
-      job = std::move(w.jobs.front());
-      w.jobs.pop_front();
+      const std::size_t n = std::min(w.jobs.size(), kJobsPerBatch);
+      for (std::size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(w.jobs.front()));
+        w.jobs.pop_front();
+      }
     }
-    job();
+    Completions completions;
+    for (Job& job : batch) job(completions);
+    batch.clear();
+    // One hand-off to the network thread per batch, not per job.
+    boost::asio::post(io_, [handlers = std::move(completions)]() mutable {
+      for (auto& handler : handlers) handler();
+    });
   }
 }
 
 template <class T>
-void DiskIo::complete(std::function<void(T)> done, T result) {
-  boost::asio::post(io_, [done = std::move(done), result = std::move(result)]() mutable {
-    done(std::move(result));
-  });
+void DiskIo::complete(Completions& completions, std::function<void(T)> done, T result) {
+  completions.push_back(
+      [done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });
 }
 
 void DiskIo::async_read(std::shared_ptr<FileStore> store, PieceIndex piece, std::int64_t offset,
                         std::int64_t length, std::function<void(Expected<std::string>)> done) {
   submit(piece, [this, store = std::move(store), piece, offset, length,
-                 done = std::move(done)]() mutable {
+                 done = std::move(done)](Completions& completions) mutable {
     std::string data(static_cast<std::size_t>(length), '\0');
     Status s = store->read(piece, offset, std::span<char>(data.data(), data.size()));
-    complete<Expected<std::string>>(std::move(done), s ? Expected<std::string>(std::move(data))
-                                                       : Expected<std::string>(s.error()));
+    complete<Expected<std::string>>(
+        completions, std::move(done),
+        s ? Expected<std::string>(std::move(data)) : Expected<std::string>(s.error()));
   });
 }
 
 void DiskIo::async_write(std::shared_ptr<FileStore> store, std::shared_ptr<PartialHashes> hashes,
-                         PieceIndex piece, std::int64_t offset, std::string data,
+                         PieceIndex piece, std::int64_t offset, SharedBytes data,
                          std::function<void(Status)> done) {
   const auto bytes = static_cast<std::int64_t>(data.size());
   queued_write_bytes_ += bytes;
   submit(piece, [this, store = std::move(store), hashes = std::move(hashes), piece, offset, bytes,
-                 data = std::move(data), done = std::move(done)]() mutable {
-    Status s = store->write(piece, offset, data);
+                 data = std::move(data), done = std::move(done)](Completions& completions) mutable {
+    Status s = store->write(piece, offset, data.view());
     if (s && hashes) {
       PartialHashes::Entry& entry = hashes->at(piece);
       if (entry.next == offset) {
-        entry.hasher.update(data);
+        entry.hasher.update(data.view());
         entry.next += bytes;
       }
     }
-    data = std::string();
-    boost::asio::post(io_, [this, bytes, done = std::move(done), s = std::move(s)]() mutable {
-      queued_write_bytes_ -= bytes;
-      done(std::move(s));
-    });
+    // The buffer goes back to the network thread, which allocated it, to be freed there.
+    completions.push_back(
+        [this, bytes, data = std::move(data), done = std::move(done), s = std::move(s)]() mutable {
+          queued_write_bytes_ -= bytes;
+          data.reset();
+          done(std::move(s));
+        });
   });
 }
 
 void DiskIo::async_hash(std::shared_ptr<FileStore> store, std::shared_ptr<PartialHashes> hashes,
                         PieceIndex piece, std::function<void(Expected<Sha1Digest>)> done) {
   submit(piece, [this, store = std::move(store), hashes = std::move(hashes), piece,
-                 done = std::move(done)]() mutable {
+                 done = std::move(done)](Completions& completions) mutable {
     auto entry = hashes ? hashes->take(piece) : nullptr;
     if (!entry) entry = std::make_unique<PartialHashes::Entry>();
     Status s = hash_from_disk(*store, piece, entry->next, entry->hasher);
-    complete<Expected<Sha1Digest>>(std::move(done), s ? Expected<Sha1Digest>(entry->hasher.finish())
-                                                      : Expected<Sha1Digest>(s.error()));
+    complete<Expected<Sha1Digest>>(
+        completions, std::move(done),
+        s ? Expected<Sha1Digest>(entry->hasher.finish()) : Expected<Sha1Digest>(s.error()));
   });
 }
 
 void DiskIo::async_run(std::function<Status()> job, std::function<void(Status)> done) {
-  submit(PieceIndex(0), [this, job = std::move(job), done = std::move(done)]() mutable {
-    complete<Status>(std::move(done), job());
-  });
+  submit(PieceIndex(0),
+         [job = std::move(job), done = std::move(done)](Completions& completions) mutable {
+           complete<Status>(completions, std::move(done), job());
+         });
 }
 
 void DiskIo::async_hash_blocks(std::shared_ptr<FileStore> store, PieceIndex piece,
                                std::int64_t block_size,
                                std::function<void(Expected<std::vector<Sha1Digest>>)> done) {
-  submit(piece,
-         [this, store = std::move(store), piece, block_size, done = std::move(done)]() mutable {
-           const std::int64_t size = store->layout().piece_size(piece);
-           std::string buffer(static_cast<std::size_t>(std::min(size, block_size)), '\0');
-           std::vector<Sha1Digest> digests;
-           Status s = ok();
-           for (std::int64_t at = 0; at < size && s; at += block_size) {
-             const auto n = static_cast<std::size_t>(std::min(block_size, size - at));
-             s = store->read(piece, at, std::span<char>(buffer.data(), n));
-             if (s) digests.push_back(sha1(std::string_view(buffer.data(), n)));
-           }
-           complete<Expected<std::vector<Sha1Digest>>>(
-               std::move(done), s ? Expected<std::vector<Sha1Digest>>(std::move(digests))
-                                  : Expected<std::vector<Sha1Digest>>(s.error()));
-         });
+  submit(piece, [store = std::move(store), piece, block_size,
+                 done = std::move(done)](Completions& completions) mutable {
+    const std::int64_t size = store->layout().piece_size(piece);
+    std::string buffer(static_cast<std::size_t>(std::min(size, block_size)), '\0');
+    std::vector<Sha1Digest> digests;
+    Status s = ok();
+    for (std::int64_t at = 0; at < size && s; at += block_size) {
+      const auto n = static_cast<std::size_t>(std::min(block_size, size - at));
+      s = store->read(piece, at, std::span<char>(buffer.data(), n));
+      if (s) digests.push_back(sha1(std::string_view(buffer.data(), n)));
+    }
+    complete<Expected<std::vector<Sha1Digest>>>(
+        completions, std::move(done),
+        s ? Expected<std::vector<Sha1Digest>>(std::move(digests))
+          : Expected<std::vector<Sha1Digest>>(s.error()));
+  });
 }
 
 }  // namespace starling::session

@@ -21,6 +21,7 @@
 
 #include "core/digest.hpp"
 #include "core/expected.hpp"
+#include "core/shared_bytes.hpp"
 #include "storage/file_store.hpp"
 
 namespace starling::session {
@@ -52,7 +53,7 @@ class DiskIo {
                   std::int64_t length, std::function<void(Expected<std::string>)> done);
   // Writes a block; with `hashes`, also feeds it to the piece's hash when it comes in order.
   void async_write(std::shared_ptr<FileStore> store, std::shared_ptr<PartialHashes> hashes,
-                   PieceIndex piece, std::int64_t offset, std::string data,
+                   PieceIndex piece, std::int64_t offset, SharedBytes data,
                    std::function<void(Status)> done);
   // SHA-1 of the whole piece: the in-order prefix from `hashes` (if any), the rest read back.
   void async_hash(std::shared_ptr<FileStore> store, std::shared_ptr<PartialHashes> hashes,
@@ -70,17 +71,20 @@ class DiskIo {
   std::int64_t queued_write_bytes() const { return queued_write_bytes_; }
 
  private:
+  // A job runs on a disk thread and adds its completion handler, which the network thread runs.
+  using Completions = std::vector<std::function<void()>>;
+  using Job = std::function<void(Completions&)>;
   struct Worker {
     std::mutex mutex;
     std::condition_variable wake;
-    std::deque<std::function<void()>> jobs;
+    std::deque<Job> jobs;
     bool stopping = false;
     std::thread thread;
   };
-  void submit(PieceIndex piece, std::function<void()> job);
-  static void run(Worker& worker);
+  void submit(PieceIndex piece, Job job);
+  void run(Worker& worker);
   template <class T>
-  void complete(std::function<void(T)> done, T result);
+  static void complete(Completions& completions, std::function<void(T)> done, T result);
 
   boost::asio::io_context& io_;
   std::vector<std::unique_ptr<Worker>> workers_;

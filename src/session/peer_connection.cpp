@@ -269,7 +269,7 @@ void PeerConnection::handle_block(const wire::Piece& piece) {
   pipeline_.on_block_received(bytes, Clock::now());
   downloaded_ += bytes;
   if (torrent_.picker().is_block_received(block)) return;  // end game: another peer was first
-  torrent_.on_block(*this, block, std::string(piece.block));
+  torrent_.on_block(*this, block, decoder_.share(piece.block));
 }
 
 void PeerConnection::handle_request(const wire::Request& request) {
@@ -327,9 +327,16 @@ void PeerConnection::drop_requests() {
 
 void PeerConnection::serve_uploads() {
   const auto& settings = torrent_.settings();
-  while (!closed_ && !upload_queue_.empty() && disk_reads_ < settings.max_disk_reads_per_peer &&
+  bool try_cache = true;
+  while (!closed_ && !upload_queue_.empty() &&
          outbox_.size() + writing_.size() < settings.send_high_water) {
     const wire::Request request = upload_queue_.front();
+    if (try_cache && send_cached_block(request)) {
+      upload_queue_.pop_front();
+      continue;
+    }
+    try_cache = false;  // the rest of this batch is likely not cached either
+    if (disk_reads_ >= settings.max_disk_reads_per_peer) break;
     upload_queue_.pop_front();
     ++disk_reads_;
     torrent_.disk().async_read(
@@ -341,12 +348,30 @@ void PeerConnection::serve_uploads() {
           if (self->am_choking_) return;
           wire::encode_piece_header(self->outbox_, request.piece, request.offset, request.length);
           self->outbox_ += *data;
-          self->uploaded_ += request.length;
-          self->torrent_.count_upload(request.length);
+          self->count_sent_block(request.length);
           self->serve_uploads();
           self->flush();
         });
   }
+}
+
+bool PeerConnection::send_cached_block(const wire::Request& request) {
+  const std::size_t message_at = outbox_.size();
+  wire::encode_piece_header(outbox_, request.piece, request.offset, request.length);
+  const std::size_t block_at = outbox_.size();
+  outbox_.resize(block_at + request.length);
+  if (!torrent_.store()->read_cached(request.piece, request.offset,
+                                     std::span<char>(outbox_.data() + block_at, request.length))) {
+    outbox_.resize(message_at);
+    return false;
+  }
+  count_sent_block(request.length);
+  return true;
+}
+
+void PeerConnection::count_sent_block(std::uint32_t length) {
+  uploaded_ += length;
+  torrent_.count_upload(length);
 }
 
 void PeerConnection::send_have(PieceIndex piece) {

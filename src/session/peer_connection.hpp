@@ -74,7 +74,11 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   void handle_extended(const wire::Extended& extended);
   void update_interest();
   void drop_requests();
+  // Queues piece messages for requests, up to the send buffer's high-water mark: straight from
+  // the page cache when it holds the block, else through a disk thread.
   void serve_uploads();
+  bool send_cached_block(const wire::Request& request);
+  void count_sent_block(std::uint32_t length);
   void send(const wire::Message& message);
   void flush();
 

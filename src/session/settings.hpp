@@ -22,7 +22,7 @@ struct SessionSettings {
   int max_disk_reads_per_peer = 16;
   // Ask for no new blocks while this many received bytes wait for the disk: memory stays bounded
   // by this plus what is already requested.
-  std::int64_t disk_write_high_water = 32 << 20;
+  std::int64_t disk_write_high_water = 16 << 20;
   // A request unanswered this long is given up and picked again from another peer.
   std::chrono::seconds request_timeout{30};
   // Send a keep-alive after this long without sending anything; drop a peer silent this long.

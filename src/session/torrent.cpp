@@ -118,7 +118,7 @@ bool Torrent::accepting_blocks() const {
   return disk().queued_write_bytes() < settings().disk_write_high_water;
 }
 
-void Torrent::on_block(PeerConnection& from, BlockRef block, std::string data) {
+void Torrent::on_block(PeerConnection& from, BlockRef block, SharedBytes data) {
   const std::int64_t bytes = static_cast<std::int64_t>(data.size());
   downloaded_ += bytes;
   for (policy::PeerKey other : picker_.on_block_received(block, from.key())) {

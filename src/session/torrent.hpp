@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/shared_bytes.hpp"
 #include "metainfo/torrent_info.hpp"
 #include "policy/piece_picker.hpp"
 #include "policy/smart_ban.hpp"
@@ -78,7 +79,7 @@ class Torrent {
     return picker_.is_finished() && pending_writes_.empty() && hashing_.empty();
   }
   bool accepting_blocks() const;  // false while the disk is behind
-  void on_block(PeerConnection& from, BlockRef block, std::string data);
+  void on_block(PeerConnection& from, BlockRef block, SharedBytes data);
   void on_peer_connected(PeerConnection& peer);
   // A peer became interested: unchoke it now if a slot is free, not at the next tick.
   void on_peer_interest_changed() { unchoke_peers(); }

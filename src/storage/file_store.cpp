@@ -1,6 +1,7 @@
 #include "storage/file_store.hpp"
 
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -51,6 +52,13 @@ Status FileStore::create_empty_files() {
 
 std::string FileStore::describe(FileIndex file) const {
   return layout_.file_path(download_dir_, file).string();
+}
+
+std::shared_ptr<FileStore::Handle> FileStore::find_open(FileIndex file) {
+  std::lock_guard lock(mutex_);
+  auto it =
+      std::find_if(open_.begin(), open_.end(), [&](const auto& h) { return h->file == file; });
+  return it == open_.end() ? nullptr : *it;
 }
 
 Expected<std::shared_ptr<FileStore::Handle>> FileStore::open(FileIndex file) {
@@ -106,6 +114,34 @@ Status FileStore::read(PieceIndex piece, std::int64_t offset, std::span<char> ou
     dest += length;
   }
   return ok();
+}
+
+bool FileStore::read_cached(PieceIndex piece, std::int64_t offset, std::span<char> out) {
+  char* dest = out.data();
+  for (const FileSpan& span :
+       layout_.map_block(piece, offset, static_cast<std::int64_t>(out.size()))) {
+    const auto length = static_cast<std::size_t>(span.length);
+    if (layout_.file(span.file).pad) {
+      std::memset(dest, 0, length);
+      dest += length;
+      continue;
+    }
+    const auto handle = find_open(span.file);
+    if (!handle) return false;
+    std::size_t done = 0;
+    while (done < length) {
+      iovec iov{dest + done, length - done};
+      const ssize_t n = ::preadv2(
+          handle->fd, &iov, 1,
+          static_cast<off_t>(span.file_offset + static_cast<std::int64_t>(done)), RWF_NOWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      // EAGAIN: not cached; EOPNOTSUPP: no RWF_NOWAIT here; 0: shorter file, read() says so.
+      if (n <= 0) return false;
+      done += static_cast<std::size_t>(n);
+    }
+    dest += length;
+  }
+  return true;
 }
 
 Status FileStore::write(PieceIndex piece, std::int64_t offset, std::string_view data) {

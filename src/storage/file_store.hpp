@@ -34,6 +34,11 @@ class FileStore {
   // Fills `out` with the bytes at `offset` inside `piece`; padding files read as zeros. Fails,
   // naming the file, when a file is missing, unreadable or shorter than the torrent says.
   Status read(PieceIndex piece, std::int64_t offset, std::span<char> out);
+  // Like read(), but never waits for a disk: reads only from files already open and only what
+  // is in the page cache (preadv2 with RWF_NOWAIT). True when `out` was filled; false when some
+  // of it would need the disk (or the kernel cannot tell), so the caller reads on a disk thread.
+  // For the network thread: a seed serves most blocks with no thread hand-off and no extra copy.
+  bool read_cached(PieceIndex piece, std::int64_t offset, std::span<char> out);
   // Writes `data` at `offset` inside `piece`, creating folders and (sparse) files as needed;
   // bytes that fall in padding files are dropped. Errors (a full disk) name the file.
   Status write(PieceIndex piece, std::int64_t offset, std::string_view data);
@@ -47,6 +52,7 @@ class FileStore {
  private:
   struct Handle;
   Expected<std::shared_ptr<Handle>> open(FileIndex file);
+  std::shared_ptr<Handle> find_open(FileIndex file);  // nullptr when not open
   std::string describe(FileIndex file) const;
 
   FileLayout layout_;

@@ -127,27 +127,32 @@ void MessageDecoder::update_max_length() {
 }
 
 std::span<char> MessageDecoder::prepare(std::size_t size) {
-  if (begin_ == end_) {
+  // Bytes below end_ of a buffer that backs shared blocks must stay as they are.
+  const bool shared = buffer_.use_count() > 1;
+  if (begin_ == end_ && !shared) {
     begin_ = end_ = 0;
     if (capacity_ > std::max(2 * size, kRetainedCapacity)) {
       buffer_.reset();
       capacity_ = 0;
     }
   }
-  if (capacity_ - end_ < size && begin_ > 0) {
+  if (capacity_ - end_ < size && begin_ > 0 && !shared) {
     std::memmove(buffer_.get(), buffer_.get() + begin_, end_ - begin_);
     end_ -= begin_;
     begin_ = 0;
   }
   if (capacity_ - end_ < size) {
     // Doubling keeps byte-at-a-time feeding linear; the cap keeps the bound of one frame + read.
-    const std::size_t needed = end_ + size;
-    const std::size_t cap = std::max(max_frame_size(), end_) + size;
+    const std::size_t live = end_ - begin_;
+    const std::size_t needed = live + size;
+    const std::size_t cap = std::max(max_frame_size(), live) + size;
     const std::size_t grown = std::max(needed, std::min(capacity_ * 2, cap));
-    auto bigger = std::make_unique_for_overwrite<char[]>(grown);
-    if (end_ > 0) std::memcpy(bigger.get(), buffer_.get(), end_);
-    buffer_ = std::move(bigger);
+    auto fresh = std::make_shared_for_overwrite<char[]>(grown);
+    if (live > 0) std::memcpy(fresh.get(), buffer_.get() + begin_, live);
+    buffer_ = std::move(fresh);
     capacity_ = grown;
+    begin_ = 0;
+    end_ = live;
   }
   prepared_ = size;
   return {buffer_.get() + end_, size};

@@ -13,7 +13,11 @@
 //
 // feed() is the copying form for bytes that already sit elsewhere (uTP payloads, tests).
 // Views inside a decoded message (bitfield, block, extended payload) point into the buffer and
-// stay valid until the next prepare() or feed(); next() and commit() never move bytes.
+// stay valid until the next prepare() or feed(); next() and commit() never move bytes. share()
+// turns such a view into SharedBytes that outlive that: the buffer is reference-counted, and while
+// any part of it is shared the decoder never writes over received bytes: it moves the undecoded
+// tail (less than one message) to a fresh buffer instead. A received block thus reaches the disk
+// with no copy in user space.
 //
 // Every length is checked as soon as it is known: the length prefix against the largest message
 // the limits allow once its 4 bytes arrive, then against the limit of its id once the id byte
@@ -32,6 +36,7 @@
 #include <string_view>
 
 #include "core/expected.hpp"
+#include "core/shared_bytes.hpp"
 #include "wire/message.hpp"
 
 namespace starling::wire {
@@ -55,6 +60,9 @@ class MessageDecoder {
   // message's position in the stream) when the stream is invalid and the connection must close.
   Expected<std::optional<Message>> next();
 
+  // `inside` must be a view from a message that next() returned since the last prepare()/feed().
+  SharedBytes share(std::string_view inside) const { return {buffer_, inside}; }
+
   std::size_t buffered() const { return end_ - begin_; }  // received, not yet decoded
   std::size_t capacity() const { return capacity_; }
   std::uint64_t consumed() const { return consumed_; }  // stream bytes decoded so far
@@ -75,7 +83,7 @@ class MessageDecoder {
   std::optional<PieceGeometry> geometry_;
   std::uint32_t max_length_ = 0;  // largest length prefix accepted
 
-  std::unique_ptr<char[]> buffer_;
+  std::shared_ptr<char[]> buffer_;
   std::size_t capacity_ = 0;
   std::size_t begin_ = 0;     // first byte not yet decoded
   std::size_t end_ = 0;       // one past the last received byte

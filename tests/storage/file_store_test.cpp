@@ -282,5 +282,32 @@ TEST(FileStoreRead, ManyFilesInAnyOrder) {
   }
 }
 
+TEST(FileStore, ReadCachedServesOpenFilesFromThePageCacheOnly) {
+  TempDir dir;
+  const std::string stream = content(3, 36);
+  {
+    FileStore writer(sample_layout(), dir.path(), OpenMode::read_write);
+    for (int p = 0; p < 5; ++p) {
+      const auto size = writer.layout().piece_size(PieceIndex(p));
+      ASSERT_TRUE(writer.write(PieceIndex(p), 0, std::string_view(stream).substr(p * 8, size)));
+    }
+  }
+  FileStore store(sample_layout(), dir.path(), OpenMode::read_only);
+  std::string out(8, '\0');
+  // Nothing is open yet: the network thread must not open files, so it is told to go to disk.
+  EXPECT_FALSE(store.read_cached(PieceIndex(0), 0, out));
+  ASSERT_TRUE(store.read(PieceIndex(0), 0, out));  // opens name/a
+  // Piece 1 spans name/a (2 bytes), the padding (6 zero bytes) and nothing of name/sub/b.
+  std::string cached(8, 'x');
+  ASSERT_TRUE(store.read_cached(PieceIndex(1), 0, cached));
+  EXPECT_EQ(cached, stream.substr(8, 2) + std::string(6, '\0'));
+  // Piece 2 lies in name/sub/b, not open yet.
+  EXPECT_FALSE(store.read_cached(PieceIndex(2), 0, out));
+  ASSERT_TRUE(store.read(PieceIndex(2), 0, out));
+  std::string again(8, 'x');
+  ASSERT_TRUE(store.read_cached(PieceIndex(2), 0, again));
+  EXPECT_EQ(again, out);
+}
+
 }  // namespace
 }  // namespace starling

@@ -176,6 +176,45 @@ TEST(MessageDecoder, WaitsForTheWholeMessage) {
   EXPECT_EQ(std::get<Piece>(**m).block, std::string(100, 'a'));
 }
 
+TEST(MessageDecoder, SharedBlocksOutliveLaterReads) {
+  // 40 blocks of distinct bytes, read 700 bytes at a time so most reads end inside a message.
+  std::string stream;
+  std::vector<std::string> blocks;
+  for (int i = 0; i < 40; ++i) {
+    blocks.emplace_back(300 + i, static_cast<char>('A' + i % 26));
+    encode(stream, Piece{PieceIndex(i), 0, blocks.back()});
+  }
+  MessageDecoder decoder;
+  std::vector<std::pair<std::size_t, SharedBytes>> kept;  // block index, shared bytes
+  const auto check_kept = [&] {
+    for (const auto& [index, bytes] : kept) {
+      EXPECT_EQ(bytes.view(), blocks[index]) << "block " << index;
+    }
+  };
+  std::size_t decoded = 0;
+  for (std::size_t at = 0, reads = 0; at < stream.size(); ++reads) {
+    const std::size_t n = std::min<std::size_t>(700, stream.size() - at);
+    std::span<char> space = decoder.prepare(n);
+    std::copy_n(stream.data() + at, n, space.data());
+    decoder.commit(n);
+    at += n;
+    for (;;) {
+      auto m = decoder.next();
+      ASSERT_TRUE(m) << m.error().message();
+      if (!*m) break;
+      kept.emplace_back(decoded++, decoder.share(std::get<Piece>(**m).block));
+    }
+    // Every third read, check and let go of what was kept, so the buffer is sometimes reused
+    // in place and sometimes still shared when the next read needs room.
+    if (reads % 3 == 2) {
+      check_kept();
+      kept.clear();
+    }
+  }
+  check_kept();
+  EXPECT_EQ(decoded, blocks.size());
+}
+
 TEST(MessageDecoder, SkipsRangeChecksWithoutGeometry) {
   MessageDecoder decoder;
   const std::vector<Message> messages = {
