@@ -82,6 +82,17 @@ Expected<std::shared_ptr<FileStore::Handle>> FileStore::open(FileIndex file) {
   const int fd = ::open(path.c_str(), flags, 0644);
   if (fd < 0) return errno_error(errno, path.string());
   if (mode_ == OpenMode::read_only) ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  if (mode_ == OpenMode::read_write && settings_.preallocate) {
+    // Reserves the blocks (not the size: the file still looks as long as what was written).
+    // A full disk shows up here, before any data is received for the file.
+    const auto size = static_cast<off_t>(layout_.file(file).size);
+    if (size > 0 && ::fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, size) != 0 && errno != EOPNOTSUPP &&
+        errno != ENOSYS) {
+      const int err = errno;
+      ::close(fd);
+      return errno_error(err, path.string() + " (reserving " + std::to_string(size) + " bytes)");
+    }
+  }
   open_.push_front(std::make_shared<Handle>(file, fd));
   if (open_.size() > std::max<std::size_t>(settings_.max_open_files, 1)) open_.pop_back();
   return open_.front();

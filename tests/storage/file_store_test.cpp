@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <csignal>
 #include <fstream>
@@ -105,6 +106,30 @@ TEST(FileStore, FullDiskIsReportedWithTheFile) {
   ASSERT_FALSE(written);
   EXPECT_EQ(written.error().code, std::errc::file_too_large);
   EXPECT_NE(written.error().message().find("big"), std::string::npos);
+}
+
+// Bytes the filesystem has allocated to `path` (st_blocks are 512-byte units).
+std::int64_t allocated_bytes(const fs::path& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0);
+  return static_cast<std::int64_t>(st.st_blocks) * 512;
+}
+
+TEST(FileStore, PreallocatesFilesItWritesWithoutChangingTheirSize) {
+  TempDir dir;
+  constexpr std::int64_t kSize = 4 << 20;
+  for (const bool preallocate : {true, false}) {
+    const fs::path sub = dir.path() / (preallocate ? "on" : "off");
+    FileStore store(FileLayout({entry({"f"}, kSize)}, 1 << 20), sub, OpenMode::read_write,
+                    FileStoreSettings{.preallocate = preallocate});
+    ASSERT_TRUE(store.write(PieceIndex(0), 0, "x"));
+    EXPECT_EQ(fs::file_size(sub / "f"), 1u);
+    if (preallocate) {
+      EXPECT_GE(allocated_bytes(sub / "f"), kSize);
+    } else {
+      EXPECT_LT(allocated_bytes(sub / "f"), kSize);
+    }
+  }
 }
 
 TEST(FileStore, ManyThreadsWithATinyDescriptorCache) {
