@@ -10,7 +10,7 @@ packages=(
   libssl-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # reference peers and tools used by the interop tests and benchmarks
-  python3 python3-libtorrent mktorrent aria2 time
+  python3 python3-libtorrent mktorrent aria2 time wrk opentracker
 )
 
 missing=()

@@ -58,6 +58,16 @@ class Category final : public std::error_category {
         return "peer wire: piece, offset or length out of range";
       case Errc::wire_bad_extension_handshake:
         return "peer wire: invalid extension handshake";
+      case Errc::tracker_bad_request:
+        return "tracker: malformed request";
+      case Errc::tracker_bad_reply:
+        return "tracker: malformed reply";
+      case Errc::tracker_bad_packet:
+        return "tracker: malformed UDP packet";
+      case Errc::tracker_not_allowed:
+        return "tracker: torrent not allowed";
+      case Errc::tracker_full:
+        return "tracker: capacity reached";
     }
     return "unknown error";
   }

@@ -40,6 +40,12 @@ enum class Errc {
   wire_bad_message,
   wire_out_of_range,
   wire_bad_extension_handshake,
+  // trackers
+  tracker_bad_request,
+  tracker_bad_reply,
+  tracker_bad_packet,
+  tracker_not_allowed,
+  tracker_full,
 };
 
 const std::error_category& error_category() noexcept;

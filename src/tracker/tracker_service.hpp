@@ -1,0 +1,76 @@
+// What the tracker answers, independent of sockets (sans-IO): an HTTP request target or a UDP
+// datagram in, with the sender's address and the time; the reply bytes out. The servers only
+// move bytes; tests drive this directly. One Counters block per server thread, so counting
+// costs no shared cache line.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tracker/connection_id.hpp"
+#include "tracker/peer_address.hpp"
+#include "tracker/peer_store.hpp"
+
+namespace starling::tracker {
+
+struct TrackerSettings {
+  std::uint32_t interval = 1800;     // seconds between announces we ask for
+  std::uint32_t min_interval = 900;  // "min interval" in HTTP replies; 0: not sent
+  std::size_t max_scrape_hashes = 64;
+  PeerStoreLimits store;
+};
+
+struct alignas(64) Counters {
+  // Written by one thread only (relaxed load + store, no locked add); read by /stats.
+  std::atomic<std::uint64_t> http_announces{0};
+  std::atomic<std::uint64_t> http_scrapes{0};
+  std::atomic<std::uint64_t> udp_connects{0};
+  std::atomic<std::uint64_t> udp_announces{0};
+  std::atomic<std::uint64_t> udp_scrapes{0};
+  std::atomic<std::uint64_t> errors{0};  // failure replies and UDP error packets
+
+  static void bump(std::atomic<std::uint64_t>& c) {
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+};
+
+struct HttpAnswer {
+  int status = 200;  // 200 (also for failure replies, as trackers do) or 404
+  std::string_view content_type = "text/plain";
+};
+
+class TrackerService {
+ public:
+  TrackerService(TrackerSettings settings, ConnectionIds ids, std::size_t workers);
+
+  PeerStore& store() { return store_; }
+  const TrackerSettings& settings() const { return settings_; }
+  Counters& counters(std::size_t worker) { return *counters_[worker]; }
+
+  // `target`: the HTTP request-target ("/announce?..."). Appends the body to `body`.
+  HttpAnswer handle_http(std::string_view target, const IpAddress& from, Seconds now,
+                         std::string& body, std::size_t worker);
+  // Appends the reply datagram to `out` (an error packet for anything malformed).
+  void handle_udp(std::span<const std::uint8_t> datagram, const PeerAddress& from, Seconds now,
+                  std::string& out, std::size_t worker);
+
+  // {"torrents":..,"peers":..,"seeds":..,"leechers":..,"announces":..,...}
+  std::string stats_json() const;
+
+ private:
+  void http_announce(std::string_view query, const IpAddress& from, Seconds now, std::string& body,
+                     Counters& c);
+  void http_scrape(std::string_view query, std::string& body, Counters& c);
+
+  TrackerSettings settings_;
+  ConnectionIds ids_;
+  PeerStore store_;
+  std::vector<std::unique_ptr<Counters>> counters_;
+};
+
+}  // namespace starling::tracker

@@ -1,0 +1,243 @@
+#include "tracker/peer_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <string>
+
+namespace starling::tracker {
+namespace {
+
+Sha1Digest torrent(std::uint32_t n) {
+  Sha1Digest d;
+  for (std::size_t i = 0; i < 20; ++i)
+    d.bytes[i] =
+        static_cast<std::uint8_t>((n * 2654435761U) >> (i % 4 * 8)) ^ static_cast<std::uint8_t>(i);
+  return d;
+}
+
+StoreAnnounce from(const Sha1Digest& hash, std::string_view ip, std::uint16_t port,
+                   bool seed = false, AnnounceEvent event = AnnounceEvent::none) {
+  StoreAnnounce a;
+  a.info_hash = hash;
+  a.peer = {*IpAddress::parse(ip), port};
+  a.seed = seed;
+  a.event = event;
+  return a;
+}
+
+struct Result {
+  AnnounceStatus status;
+  SwarmCounts counts;
+  std::string peers4;
+  std::string peers6;
+};
+
+Result announce(PeerStore& store, const StoreAnnounce& a, std::int64_t now = 100) {
+  Result r;
+  r.status = store.announce(a, Seconds(now), r.counts, r.peers4, r.peers6);
+  return r;
+}
+
+std::set<std::string> split(const std::string& compact, std::size_t entry) {
+  std::set<std::string> out;
+  for (std::size_t at = 0; at + entry <= compact.size(); at += entry) {
+    out.insert(compact.substr(at, entry));
+  }
+  return out;
+}
+
+TEST(PeerStore, CountsSeedsLeechersAndCompleted) {
+  PeerStore store;
+  const auto t = torrent(1);
+  EXPECT_EQ(announce(store, from(t, "10.0.0.1", 1, false, AnnounceEvent::started)).counts,
+            (SwarmCounts{0, 1, 0}));
+  EXPECT_EQ(announce(store, from(t, "10.0.0.2", 2, true)).counts, (SwarmCounts{1, 1, 0}));
+  // The leecher completes: a seed now, one download counted, once.
+  EXPECT_EQ(announce(store, from(t, "10.0.0.1", 1, true, AnnounceEvent::completed)).counts,
+            (SwarmCounts{2, 0, 1}));
+  EXPECT_EQ(announce(store, from(t, "10.0.0.1", 1, true, AnnounceEvent::completed)).counts,
+            (SwarmCounts{2, 0, 1}));
+  EXPECT_EQ(store.scrape(t), (SwarmCounts{2, 0, 1}));
+  // Stopped: removed and gets no peers.
+  auto stopped = announce(store, from(t, "10.0.0.2", 2, true, AnnounceEvent::stopped));
+  EXPECT_EQ(stopped.counts, (SwarmCounts{1, 0, 1}));
+  EXPECT_TRUE(stopped.peers4.empty());
+  EXPECT_EQ(store.scrape(torrent(2)), (SwarmCounts{}));
+  const auto totals = store.totals();
+  EXPECT_EQ(totals.torrents, 1U);
+  EXPECT_EQ(totals.peers, 1U);
+  EXPECT_EQ(totals.seeds, 1U);
+}
+
+TEST(PeerStore, ReturnsOthersNotTheRequesterFamiliesApart) {
+  PeerStore store;
+  const auto t = torrent(3);
+  announce(store, from(t, "10.0.0.1", 1000));
+  announce(store, from(t, "10.0.0.2", 2000));
+  announce(store, from(t, "2001:db8::1", 3000));
+  auto r = announce(store, from(t, "10.0.0.1", 1000));
+  EXPECT_EQ(r.peers4, std::string("\x0a\x00\x00\x02\x07\xd0", 6));
+  ASSERT_EQ(r.peers6.size(), 18U);
+  EXPECT_EQ(r.peers6.substr(16), std::string("\x0b\xb8", 2));
+  StoreAnnounce only4 = from(t, "2001:db8::1", 3000);
+  only4.want_v6 = false;
+  auto r6 = announce(store, only4);
+  EXPECT_EQ(r6.peers4.size(), 12U);
+  EXPECT_TRUE(r6.peers6.empty());
+  // Same address, other port: another peer.
+  EXPECT_EQ(announce(store, from(t, "10.0.0.1", 1001)).counts.incomplete, 4U);
+}
+
+TEST(PeerStore, NumwantDefaultCapAndRandomSubsets) {
+  PeerStoreLimits limits;
+  limits.default_numwant = 50;
+  limits.max_numwant = 200;
+  PeerStore store(limits);
+  const auto t = torrent(4);
+  for (std::uint16_t p = 1; p <= 500; ++p) announce(store, from(t, "10.1.0.1", p));
+  auto def = announce(store, from(t, "10.1.0.1", 1));
+  EXPECT_EQ(def.peers4.size(), 50U * 6);
+  EXPECT_EQ(split(def.peers4, 6).size(), 50U);  // no duplicates
+  EXPECT_EQ(split(def.peers4, 6).count(std::string("\x0a\x01\x00\x01\x00\x01", 6)), 0U);
+  StoreAnnounce huge = from(t, "10.1.0.1", 1);
+  huge.numwant = 1'000'000;
+  EXPECT_EQ(announce(store, huge).peers4.size(), 200U * 6);
+  StoreAnnounce none = from(t, "10.1.0.1", 1);
+  none.numwant = 0;
+  EXPECT_TRUE(announce(store, none).peers4.empty());
+  // Different requesters see different subsets; together they cover much of the swarm.
+  std::set<std::string> seen;
+  for (int i = 0; i < 40; ++i) {
+    for (const auto& p : split(announce(store, from(t, "10.1.0.1", 1)).peers4, 6)) seen.insert(p);
+  }
+  EXPECT_GT(seen.size(), 300U);
+}
+
+TEST(PeerStore, ExpiresSilentPeersAndEmptyTorrents) {
+  PeerStoreLimits limits;
+  limits.peer_timeout = Seconds(100);
+  PeerStore store(limits);
+  const auto t = torrent(5);
+  announce(store, from(t, "10.0.0.1", 1, true), 1000);
+  announce(store, from(t, "10.0.0.2", 2), 1050);
+  EXPECT_EQ(store.sweep(Seconds(1100)), 0U);
+  EXPECT_EQ(store.sweep(Seconds(1101)), 1U);  // the seed, silent for 101 s
+  EXPECT_EQ(store.scrape(t), (SwarmCounts{0, 1, 0}));
+  announce(store, from(t, "10.0.0.2", 2), 1140);  // re-announce keeps it
+  EXPECT_EQ(store.sweep(Seconds(1200)), 0U);
+  EXPECT_EQ(store.sweep(Seconds(1241)), 1U);
+  const auto totals = store.totals();
+  EXPECT_EQ(totals.torrents, 0U);
+  EXPECT_EQ(totals.peers, 0U);
+  EXPECT_EQ(totals.bytes, 0U);
+}
+
+TEST(PeerStore, LimitsAndWhitelist) {
+  PeerStoreLimits limits;
+  limits.max_torrents = 2;
+  limits.max_peers_per_torrent = 3;
+  limits.max_peers = 5;
+  PeerStore store(limits);
+  for (std::uint16_t p = 1; p <= 5; ++p) announce(store, from(torrent(1), "10.0.0.1", p));
+  EXPECT_EQ(store.scrape(torrent(1)).incomplete, 3U);
+  for (std::uint16_t p = 1; p <= 5; ++p) announce(store, from(torrent(2), "10.0.0.1", p));
+  EXPECT_EQ(store.scrape(torrent(2)).incomplete, 2U);  // the total limit
+  EXPECT_EQ(announce(store, from(torrent(3), "10.0.0.1", 1)).status, AnnounceStatus::torrent_limit);
+  // A peer not stored still gets peers.
+  EXPECT_EQ(announce(store, from(torrent(1), "10.0.0.9", 9)).peers4.size(), 18U);
+
+  PeerStore listed;
+  listed.set_whitelist({torrent(7)});
+  EXPECT_EQ(announce(listed, from(torrent(7), "10.0.0.1", 1)).status, AnnounceStatus::ok);
+  EXPECT_EQ(announce(listed, from(torrent(8), "10.0.0.1", 1)).status, AnnounceStatus::not_allowed);
+}
+
+TEST(PeerStore, ChurnKeepsIndexConsistent) {
+  PeerStore store;
+  const auto t = torrent(6);
+  std::set<int> live;
+  std::uint64_t x = 12345;
+  for (int step = 0; step < 20000; ++step) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    const int port = 1 + static_cast<int>((x >> 33) % 300);
+    const bool stop = ((x >> 20) & 3) == 0;
+    announce(store, from(t, "10.0.0.1", static_cast<std::uint16_t>(port), false,
+                         stop ? AnnounceEvent::stopped : AnnounceEvent::none));
+    if (stop) {
+      live.erase(port);
+    } else {
+      live.insert(port);
+    }
+    ASSERT_EQ(store.scrape(t).incomplete, live.size());
+  }
+  StoreAnnounce all = from(t, "10.9.9.9", 1);
+  all.numwant = 1000;
+  auto r = announce(store, all);
+  EXPECT_EQ(r.peers4.size(), std::min<std::size_t>(live.size(), 200) * 6);
+  for (const auto& p : split(r.peers4, 6)) {
+    EXPECT_EQ(live.count((static_cast<std::uint8_t>(p[4]) << 8) | static_cast<std::uint8_t>(p[5])),
+              1U);
+  }
+}
+
+std::size_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::size_t pages = 0;
+  std::size_t resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+// docs/architecture.md: an IPv4 peer costs at most 12 x 2 (array slack) + 4 x 4 (index slots)
+// = 40 bytes, a torrent kTorrentOverhead more.
+TEST(PeerStore, MillionPeersStayWithinTheDocumentedBound) {
+  constexpr std::uint32_t kTorrents = 10'000;
+  constexpr std::uint32_t kPeers = 1'000'000;
+  constexpr std::size_t kBound = kPeers * 40 + kTorrents * PeerStore::kTorrentOverhead;
+  PeerStoreLimits limits;
+  limits.peer_timeout = Seconds(3600);
+  const std::size_t rss_before = resident_bytes();
+  {
+    PeerStore store(limits);
+    SwarmCounts counts;
+    std::string peers4;
+    std::string peers6;
+    StoreAnnounce a;
+    a.numwant = 0;
+    for (std::uint32_t i = 0; i < kPeers; ++i) {
+      a.info_hash = torrent(i % kTorrents);
+      a.peer = {IpAddress::v4_from(0x0a000000U + i / 60000),
+                static_cast<std::uint16_t>(1 + i % 60000)};
+      ASSERT_EQ(store.announce(a, Seconds(10), counts, peers4, peers6), AnnounceStatus::ok);
+    }
+    const auto totals = store.totals();
+    EXPECT_EQ(totals.torrents, kTorrents);
+    EXPECT_EQ(totals.peers, kPeers);
+    EXPECT_LE(totals.bytes, kBound);
+    std::printf("store accounting: %zu bytes, %.1f per peer; RSS growth %zu bytes\n", totals.bytes,
+                static_cast<double>(totals.bytes) / kPeers,
+                resident_bytes() - std::min(resident_bytes(), rss_before));
+    EXPECT_GE(totals.bytes, kPeers * 16U);  // the accounting is not trivially small
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__has_feature)
+    const std::size_t rss_growth = resident_bytes() - std::min(resident_bytes(), rss_before);
+    EXPECT_LE(rss_growth, kBound + kBound / 2) << "RSS grew by " << rss_growth;
+#elif defined(__has_feature)
+#if !__has_feature(address_sanitizer)
+    const std::size_t rss_growth = resident_bytes() - std::min(resident_bytes(), rss_before);
+    EXPECT_LE(rss_growth, kBound + kBound / 2) << "RSS grew by " << rss_growth;
+#endif
+#endif
+    (void)rss_before;
+    // An hour later, everyone has expired.
+    EXPECT_EQ(store.sweep(Seconds(10 + 3601)), kPeers);
+    EXPECT_EQ(store.totals().peers, 0U);
+    EXPECT_EQ(store.totals().torrents, 0U);
+  }
+}
+
+}  // namespace
+}  // namespace starling::tracker
