@@ -59,7 +59,10 @@ class TransferRun {
           std::chrono::duration<double>(args_.timeout)));
       limit_timer_.async_wait([this](boost::system::error_code ec) {
         if (ec || completed_) return;
-        fail(fmt::format("not complete after {} s", args_.timeout));
+        const auto s = torrent_.status();
+        std::string why = fmt::format("not complete after {} s", args_.timeout);
+        if (s.peers == 0 && !s.tracker_error.empty()) why += " (" + s.tracker_error + ")";
+        fail(why);
       });
     }
     if (torrent_.status().finished) on_complete();
@@ -172,7 +175,7 @@ class TransferRun {
     limit_timer_.cancel();
     signals_.cancel();
     session_.stop();
-    session_.io().stop();
+    torrent_.announce_stopped([this] { session_.io().stop(); });
   }
 
   const TransferArgs& args_;

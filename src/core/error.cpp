@@ -68,6 +68,8 @@ class Category final : public std::error_category {
         return "tracker: torrent not allowed";
       case Errc::tracker_full:
         return "tracker: capacity reached";
+      case Errc::tracker_http_status:
+        return "HTTP error";
     }
     return "unknown error";
   }

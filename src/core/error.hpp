@@ -46,6 +46,7 @@ enum class Errc {
   tracker_bad_packet,
   tracker_not_allowed,
   tracker_full,
+  tracker_http_status,
 };
 
 const std::error_category& error_category() noexcept;

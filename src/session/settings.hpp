@@ -6,6 +6,7 @@
 
 #include "policy/piece_picker.hpp"
 #include "policy/request_pipeline.hpp"
+#include "tracker/tracker_client.hpp"
 
 namespace starling::session {
 
@@ -37,6 +38,7 @@ struct SessionSettings {
   std::chrono::seconds resume_interval{30};
   policy::PickerSettings picker;
   policy::PipelineSettings pipeline;
+  tracker::TrackerClientSettings trackers;
 };
 
 }  // namespace starling::session

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 
 #include "session/disk_io.hpp"
 #include "session/session.hpp"
@@ -35,7 +36,52 @@ Torrent::Torrent(Session& session, TorrentInfo info, std::filesystem::path save_
     if (verified[i]) picker_.we_have(PieceIndex(static_cast<std::int32_t>(i)));
   }
   if (auto s = store_->create_empty_files(); !s) log("cannot create files: " + s.error().message());
+  complete_at_start_ = picker_.is_finished();
   schedule_tick();
+  start_trackers();
+}
+
+void Torrent::start_trackers() {
+  if (info_.trackers.empty()) return;
+  trackers_ = std::make_unique<tracker::TrackerClient>(
+      session_.io(), info_.trackers, info_.info_hash, session_.peer_id(), session_.listen_port(),
+      [this] {
+        const TorrentStatus s = status();
+        return tracker::TransferTotals{uploaded_, downloaded_, s.wanted_bytes - s.done_bytes};
+      },
+      [this](const std::vector<tracker::PeerAddress>& peers) { on_tracker_peers(peers); },
+      settings().trackers);
+  trackers_->log = [this](const std::string& line) { log(line); };
+  trackers_->start();
+}
+
+void Torrent::on_tracker_peers(const std::vector<tracker::PeerAddress>& peers) {
+  for (const auto& peer : peers) {
+    if (peer.port == 0) continue;
+    const auto& ip = peer.ip.unmapped();
+    boost::asio::ip::address address;
+    if (ip.v6) {
+      boost::asio::ip::address_v6::bytes_type bytes;
+      std::copy_n(ip.bytes.begin(), bytes.size(), bytes.begin());
+      address = boost::asio::ip::address_v6(bytes);
+    } else {
+      address = boost::asio::ip::address_v4({ip.bytes[0], ip.bytes[1], ip.bytes[2], ip.bytes[3]});
+    }
+    // Ourselves, as a tracker on this host may list us.
+    if ((address.is_loopback() || address.is_unspecified()) &&
+        peer.port == session_.listen_port()) {
+      continue;
+    }
+    add_peer(tcp::endpoint(address, peer.port));
+  }
+}
+
+void Torrent::announce_stopped(std::function<void()> done) {
+  if (!trackers_) {
+    boost::asio::post(session_.io(), std::move(done));
+    return;
+  }
+  trackers_->stop(std::move(done));
 }
 
 Torrent::~Torrent() {
@@ -82,6 +128,7 @@ TorrentStatus Torrent::status() const {
   s.peers = static_cast<int>(std::count_if(peers_.begin(), peers_.end(),
                                            [](const auto& p) { return p.second->connected(); }));
   s.finished = finished();
+  if (trackers_) s.tracker_error = trackers_->last_error();
   return s;
 }
 
@@ -221,6 +268,7 @@ void Torrent::check_finished() {
   if (finished_reported_ || !finished()) return;
   finished_reported_ = true;
   save_resume();
+  if (trackers_ && !complete_at_start_) trackers_->completed();
   if (on_finished) on_finished();
 }
 

@@ -20,6 +20,7 @@
 #include "session/peer_connection.hpp"
 #include "session/settings.hpp"
 #include "storage/file_store.hpp"
+#include "tracker/tracker_client.hpp"
 
 namespace starling::session {
 
@@ -42,8 +43,9 @@ struct TorrentStatus {
   std::int64_t uploaded = 0;      // payload sent
   double down_rate = 0;           // bytes per second
   double up_rate = 0;
-  int peers = 0;          // connected (handshake done)
-  bool finished = false;  // every wanted piece verified on disk
+  int peers = 0;              // connected (handshake done)
+  bool finished = false;      // every wanted piece verified on disk
+  std::string tracker_error;  // the trackers' latest failure, empty once one answers
 };
 
 class Torrent {
@@ -60,6 +62,8 @@ class Torrent {
   void add_peer(const tcp::endpoint& endpoint);
   void attach(tcp::socket socket, const wire::Handshake& their_handshake);
   void stop();  // closes every peer and saves resume data
+  // Tells the trackers we left (after stop()), then calls `done`; bounded in time.
+  void announce_stopped(std::function<void()> done);
 
   // Called once every wanted piece is verified on disk, and on a fatal error (a disk error).
   std::function<void()> on_finished;
@@ -104,6 +108,8 @@ class Torrent {
   void save_resume();
   void unchoke_peers();
   void reconnect_peers(Clock::time_point now);
+  void start_trackers();
+  void on_tracker_peers(const std::vector<tracker::PeerAddress>& peers);
   policy::PeerKey next_key() { return policy::PeerKey(++last_key_); }
 
   Session& session_;
@@ -120,6 +126,8 @@ class Torrent {
   // Expires with the Torrent: completions posted after it is gone check this first.
   std::shared_ptr<int> life_ = std::make_shared<int>(0);
   bool finished_reported_ = false;
+  bool complete_at_start_ = false;  // a seed: no `completed` announce
+  std::unique_ptr<tracker::TrackerClient> trackers_;
 
   std::map<policy::PeerKey, std::shared_ptr<PeerConnection>> peers_;
   struct KnownPeer {

@@ -1,0 +1,164 @@
+// HTTP announces with Boost.Beast: resolve, connect, GET, read the reply (chunked or not),
+// follow a few redirects, all under one deadline.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "tracker/announcer.hpp"
+
+namespace starling::tracker {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using boost::asio::ip::tcp;
+
+class HttpAnnounce : public AnnounceOperation, public std::enable_shared_from_this<HttpAnnounce> {
+ public:
+  HttpAnnounce(boost::asio::io_context& io, TrackerUrl url, std::string query,
+               AnnounceSettings settings, AnnounceHandler handler)
+      : io_(io),
+        url_(std::move(url)),
+        query_(std::move(query)),
+        settings_(std::move(settings)),
+        handler_(std::move(handler)),
+        resolver_(io),
+        stream_(io),
+        deadline_(io) {}
+
+  void start() {
+    deadline_.expires_after(settings_.timeout);
+    deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (!ec) self->finish(Error(std::make_error_code(std::errc::timed_out), "no reply"));
+    });
+    request(url_.target_with_query(query_));
+  }
+
+  void cancel() override {
+    if (done_) return;
+    done_ = true;
+    shut();
+  }
+
+ private:
+  void request(std::string target) {
+    target_ = std::move(target);
+    resolver_.async_resolve(
+        url_.host, std::to_string(url_.port),
+        [self = shared_from_this()](boost::system::error_code ec, tcp::resolver::results_type r) {
+          if (self->done_) return;
+          if (ec) return self->finish(Error(ec, "looking up " + self->url_.host));
+          self->stream_.async_connect(
+              r, [self](boost::system::error_code ec2, const tcp::endpoint&) {
+                if (self->done_) return;
+                if (ec2) return self->finish(Error(ec2, ""));
+                self->send();
+              });
+        });
+  }
+
+  void send() {
+    request_ = {http::verb::get, target_, 11};
+    request_.set(http::field::host, url_.port == 80 ? url_.host
+                                                    : url_.host + ":" + std::to_string(url_.port));
+    request_.set(http::field::user_agent, settings_.user_agent);
+    request_.set(http::field::accept_encoding, "identity");
+    request_.set(http::field::connection, "close");
+    http::async_write(stream_, request_,
+                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                        if (self->done_) return;
+                        if (ec) return self->finish(Error(ec, "sending the request"));
+                        self->receive();
+                      });
+  }
+
+  void receive() {
+    parser_.emplace();
+    parser_->body_limit(settings_.max_reply_size);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                       if (self->done_) return;
+                       if (ec) return self->finish(Error(ec, "reading the reply"));
+                       self->on_reply();
+                     });
+  }
+
+  void on_reply() {
+    auto& reply = parser_->get();
+    const unsigned status = reply.result_int();
+    if (status >= 300 && status < 400 && reply.count(http::field::location) != 0) {
+      return redirect(std::string(reply[http::field::location]));
+    }
+    if (status != 200) {
+      return finish(Error(Errc::tracker_http_status,
+                          std::to_string(status) + " " + std::string(reply.reason())));
+    }
+    finish(decode_announce_reply(reply.body()));
+  }
+
+  void redirect(const std::string& location) {
+    if (++redirects_ > settings_.max_redirects) {
+      return finish(Error(Errc::tracker_http_status, "too many redirects"));
+    }
+    boost::system::error_code ignored;
+    stream_.socket().close(ignored);
+    buffer_.consume(buffer_.size());
+    if (location.starts_with("/")) return request(location);  // same host
+    auto next = parse_tracker_url(location);
+    if (!next || next->scheme != TrackerScheme::http) {
+      return finish(
+          Error(Errc::tracker_http_status, "redirected to unsupported '" + location + "'"));
+    }
+    url_.host = next->host;
+    url_.port = next->port;
+    request(next->target);
+  }
+
+  void finish(Expected<AnnounceReply> result) {
+    if (done_) return;
+    done_ = true;
+    shut();
+    boost::asio::post(io_, [handler = std::move(handler_), result = std::move(result)]() mutable {
+      handler(std::move(result));
+    });
+  }
+
+  void shut() {
+    deadline_.cancel();
+    resolver_.cancel();
+    boost::system::error_code ignored;
+    stream_.socket().close(ignored);
+  }
+
+  boost::asio::io_context& io_;
+  TrackerUrl url_;
+  std::string query_;
+  AnnounceSettings settings_;
+  AnnounceHandler handler_;
+  tcp::resolver resolver_;
+  beast::tcp_stream stream_;
+  boost::asio::steady_timer deadline_;
+  std::string target_;
+  http::request<http::empty_body> request_;
+  beast::flat_buffer buffer_;
+  std::optional<http::response_parser<http::string_body>> parser_;
+  int redirects_ = 0;
+  bool done_ = false;
+};
+
+}  // namespace
+
+std::shared_ptr<AnnounceOperation> start_http_announce(boost::asio::io_context& io,
+                                                       const TrackerUrl& url,
+                                                       const AnnounceRequest& request,
+                                                       const AnnounceSettings& settings,
+                                                       AnnounceHandler handler) {
+  auto op = std::make_shared<HttpAnnounce>(io, url, build_announce_query(request), settings,
+                                           std::move(handler));
+  op->start();
+  return op;
+}
+
+}  // namespace starling::tracker
