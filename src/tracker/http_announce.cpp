@@ -50,19 +50,19 @@ class HttpAnnounce : public AnnounceOperation, public std::enable_shared_from_th
         [self = shared_from_this()](boost::system::error_code ec, tcp::resolver::results_type r) {
           if (self->done_) return;
           if (ec) return self->finish(Error(ec, "looking up " + self->url_.host));
-          self->stream_.async_connect(
-              r, [self](boost::system::error_code ec2, const tcp::endpoint&) {
-                if (self->done_) return;
-                if (ec2) return self->finish(Error(ec2, ""));
-                self->send();
-              });
+          self->stream_.async_connect(r,
+                                      [self](boost::system::error_code ec2, const tcp::endpoint&) {
+                                        if (self->done_) return;
+                                        if (ec2) return self->finish(Error(ec2, ""));
+                                        self->send();
+                                      });
         });
   }
 
   void send() {
     request_ = {http::verb::get, target_, 11};
-    request_.set(http::field::host, url_.port == 80 ? url_.host
-                                                    : url_.host + ":" + std::to_string(url_.port));
+    request_.set(http::field::host,
+                 url_.port == 80 ? url_.host : url_.host + ":" + std::to_string(url_.port));
     request_.set(http::field::user_agent, settings_.user_agent);
     request_.set(http::field::accept_encoding, "identity");
     request_.set(http::field::connection, "close");

@@ -24,9 +24,9 @@ std::mt19937& random_engine() {
 
 TrackerClient::TrackerClient(boost::asio::io_context& io,
                              std::vector<std::vector<std::string>> tiers,
-                             const Sha1Digest& info_hash, const PeerId& peer_id,
-                             std::uint16_t port, std::function<TransferTotals()> totals,
-                             PeersHandler on_peers, TrackerClientSettings settings)
+                             const Sha1Digest& info_hash, const PeerId& peer_id, std::uint16_t port,
+                             std::function<TransferTotals()> totals, PeersHandler on_peers,
+                             TrackerClientSettings settings)
     : io_(io),
       schedule_(shuffled(std::move(tiers), random_engine()), settings.schedule),
       info_hash_(info_hash),
@@ -58,7 +58,8 @@ void TrackerClient::completed() {
     return;
   }
   timer_.cancel();
-  announce_now();
+  // Straight to the tracker that registered us, not the first tier's (which may have failed).
+  announce_now(last_good_);
 }
 
 AnnounceRequest TrackerClient::make_request(AnnounceEvent event) const {
@@ -77,14 +78,16 @@ AnnounceRequest TrackerClient::make_request(AnnounceEvent event) const {
   return request;
 }
 
-void TrackerClient::announce_now() {
+void TrackerClient::announce_now(const std::string& direct) {
   if (stopping_ || empty()) return;
-  const std::string url_text = schedule_.current();
+  in_flight_direct_ = !direct.empty();
+  const std::string url_text = in_flight_direct_ ? direct : schedule_.current();
   const AnnounceEvent event = pending_;
   auto url = parse_tracker_url(url_text);
   if (!url) {
     return on_result(event, url_text, url.error());
   }
+  in_flight_event_ = event;
   in_flight_ = start_announce(
       io_, *url, make_request(event), settings_.announce,
       [this, event, url_text, alive = std::weak_ptr<int>(life_)](Expected<AnnounceReply> r) {
@@ -96,7 +99,11 @@ void TrackerClient::announce_now() {
 void TrackerClient::on_result(AnnounceEvent sent, const std::string& url,
                               Expected<AnnounceReply> result) {
   in_flight_.reset();
-  if (stopping_) return;
+  if (stopping_) {
+    if (result && !result->failure_reason) last_good_ = url;
+    timer_.cancel();
+    return send_stopped();
+  }
   const auto now = AnnounceSchedule::Clock::now();
   std::string failure;
   if (!result) {
@@ -107,6 +114,7 @@ void TrackerClient::on_result(AnnounceEvent sent, const std::string& url,
   if (!failure.empty()) {
     last_error_ = failure;
     say("tracker: " + failure);
+    if (in_flight_direct_) return announce_now();          // a normal round, from the first tier
     if (schedule_.on_failure(now)) return announce_now();  // the next tracker in the tiers
     return wait_for_next_round();
   }
@@ -123,6 +131,7 @@ void TrackerClient::on_result(AnnounceEvent sent, const std::string& url,
   if (reply.min_interval && *reply.min_interval > 0) {
     min_interval = std::chrono::seconds(*reply.min_interval);
   }
+  // (After a direct announce the round cursor is at its start, so this promotes nothing.)
   schedule_.on_success(now, interval, min_interval);
   std::vector<PeerAddress> peers;
   peers.reserve(reply.peers.size());
@@ -153,9 +162,28 @@ void TrackerClient::stop(std::function<void()> done) {
     return;
   }
   stopping_ = true;
+  stop_done_ = std::move(done);
   timer_.cancel();
+  if (in_flight_ && in_flight_event_ == AnnounceEvent::completed) {
+    // Let `completed` arrive first (a download that quits at once still counts as one), but
+    // only for stop_timeout; on_result sends `stopped` after it.
+    timer_.expires_after(settings_.stop_timeout);
+    timer_.async_wait([this, alive = std::weak_ptr<int>(life_)](boost::system::error_code ec) {
+      if (ec || alive.expired() || !in_flight_) return;
+      in_flight_->cancel();
+      in_flight_.reset();
+      send_stopped();
+    });
+    return;
+  }
   if (in_flight_) in_flight_->cancel();
   in_flight_.reset();
+  send_stopped();
+}
+
+void TrackerClient::send_stopped() {
+  auto done = std::move(stop_done_);
+  stop_done_ = nullptr;
   auto url = parse_tracker_url(last_good_);
   if (last_good_.empty() || !url) {
     boost::asio::post(io_, std::move(done));
@@ -163,6 +191,7 @@ void TrackerClient::stop(std::function<void()> done) {
   }
   AnnounceSettings quick = settings_.announce;
   quick.timeout = std::min(quick.timeout, settings_.stop_timeout);
+  in_flight_event_ = AnnounceEvent::stopped;
   in_flight_ = start_announce(io_, *url, make_request(AnnounceEvent::stopped), quick,
                               [done = std::move(done)](const Expected<AnnounceReply>&) { done(); });
 }

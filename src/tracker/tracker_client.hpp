@@ -47,7 +47,8 @@ class TrackerClient {
   void start();
   void completed();
   // Sends `stopped` to the tracker that last answered (if any did), then calls `done`, within
-  // stop_timeout; `done` always runs, on the io_context.
+  // stop_timeout (twice that when a `completed` announce is still on its way: it goes first);
+  // `done` always runs, on the io_context.
   void stop(std::function<void()> done);
 
   // The most recent failure ("udp://h:1: Connection refused"), empty when the last one worked.
@@ -57,9 +58,11 @@ class TrackerClient {
   std::function<void(const std::string&)> log;
 
  private:
-  void announce_now();
+  // To `direct` if given, else to the schedule's current tracker.
+  void announce_now(const std::string& direct = {});
   void on_result(AnnounceEvent sent, const std::string& url, Expected<AnnounceReply> result);
   void wait_for_next_round();
+  void send_stopped();
   AnnounceRequest make_request(AnnounceEvent event) const;
   void say(const std::string& line) const {
     if (log) log(line);
@@ -76,11 +79,14 @@ class TrackerClient {
   std::string key_;  // 8 hex digits, the same for every announce of this client
   boost::asio::steady_timer timer_;
   std::shared_ptr<AnnounceOperation> in_flight_;
+  AnnounceEvent in_flight_event_ = AnnounceEvent::none;
+  bool in_flight_direct_ = false;  // sent to a chosen tracker, outside the schedule's round
+  std::function<void()> stop_done_;
   std::shared_ptr<int> life_ = std::make_shared<int>(0);
 
   AnnounceEvent pending_ = AnnounceEvent::started;  // the event the next announce carries
-  bool started_ = false;        // start() was called
-  bool announce_again_ = false;  // an event came while an announce was in flight
+  bool started_ = false;                            // start() was called
+  bool announce_again_ = false;                     // an event came while an announce was in flight
   bool stopping_ = false;
   std::string last_good_;  // URL of the tracker that answered last
   std::string last_error_;

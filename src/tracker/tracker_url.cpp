@@ -6,7 +6,8 @@ namespace starling::tracker {
 namespace {
 
 Error bad_url(std::string_view url, std::string_view why) {
-  return Error(Errc::invalid_argument, "tracker URL '" + std::string(url) + "': " + std::string(why));
+  return Error(Errc::invalid_argument,
+               "tracker URL '" + std::string(url) + "': " + std::string(why));
 }
 
 }  // namespace

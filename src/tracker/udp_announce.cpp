@@ -46,13 +46,14 @@ class UdpAnnounce : public AnnounceOperation, public std::enable_shared_from_thi
     deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (!ec) self->finish(Error(std::make_error_code(std::errc::timed_out), "no reply"));
     });
-    resolver_.async_resolve(
-        url_.host, std::to_string(url_.port),
-        [self = shared_from_this()](boost::system::error_code ec, ip::udp::resolver::results_type r) {
-          if (self->done_) return;
-          if (ec || r.empty()) return self->finish(Error(ec, "looking up " + self->url_.host));
-          self->open(r.begin()->endpoint());
-        });
+    resolver_.async_resolve(url_.host, std::to_string(url_.port),
+                            [self = shared_from_this()](boost::system::error_code ec,
+                                                        ip::udp::resolver::results_type r) {
+                              if (self->done_) return;
+                              if (ec || r.empty())
+                                return self->finish(Error(ec, "looking up " + self->url_.host));
+                              self->open(r.begin()->endpoint());
+                            });
   }
 
   void cancel() override {
@@ -106,22 +107,22 @@ class UdpAnnounce : public AnnounceOperation, public std::enable_shared_from_thi
                          self->finish(Error(ec, "sending"));
                        });
     retry_.expires_after(wait);
-    retry_.async_wait([self = shared_from_this(), wait,
-                       sent = transaction_](boost::system::error_code ec) {
-      if (ec || self->done_ || sent != self->transaction_) return;
-      self->send_with_retries(wait * 2);
-    });
+    retry_.async_wait(
+        [self = shared_from_this(), wait, sent = transaction_](boost::system::error_code ec) {
+          if (ec || self->done_ || sent != self->transaction_) return;
+          self->send_with_retries(wait * 2);
+        });
   }
 
   void receive() {
-    socket_.async_receive(
-        boost::asio::buffer(incoming_),
-        [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-          if (self->done_) return;
-          // ICMP "port unreachable" shows up as a refused receive: nobody listens there.
-          if (ec) return self->finish(Error(ec, ""));
-          self->on_datagram(n);
-        });
+    socket_.async_receive(boost::asio::buffer(incoming_),
+                          [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                            if (self->done_) return;
+                            // ICMP "port unreachable" shows up as a refused receive: nobody listens
+                            // there.
+                            if (ec) return self->finish(Error(ec, ""));
+                            self->on_datagram(n);
+                          });
   }
 
   void on_datagram(std::size_t n) {
