@@ -7,7 +7,8 @@
     sensible counters; `starling seed` must announce started, then stopped on SIGTERM.
   * opentracker (Debian), over HTTP and over UDP: a libtorrent seed announces there, and
     `starling download` with that tracker as its only source of peers finishes.
-  * `starling tracker`, the same way (when this build has the command).
+  * `starling tracker`, the same way (when this build has the command), and aria2c downloading
+    from a `starling seed` that it finds through `starling tracker`.
 Every process is bounded by a timeout and killed at the end.
 """
 
@@ -188,6 +189,34 @@ def through_tracker(c, starling, work, data, name, urls):
     del handle, ses
 
 
+def aria2_from_starling_seed(c, starling, work, data, tracker_port):
+    aria2 = shutil.which("aria2c")
+    if not aria2:
+        print("SKIP: aria2c is not installed")
+        return
+    torrent = os.path.join(work, "aria2.torrent")
+    create(starling, data, torrent, ["http://127.0.0.1:%d/announce" % tracker_port])
+    seed = subprocess.Popen(["timeout", str(DEADLINE), starling, "seed", torrent,
+                             os.path.dirname(data), "--listen", "127.0.0.1:%d" % free_port(),
+                             "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(1)  # the seed's first announce
+        out = os.path.join(work, "aria2-out")
+        try:
+            r = subprocess.run([aria2, "--seed-time=0", "--enable-dht=false",
+                                "--bt-enable-lpd=false", "--enable-peer-exchange=false",
+                                "--listen-port=%d" % free_port(), "--summary-interval=0",
+                                "--console-log-level=warn", "--stop=%d" % DEADLINE, "-d", out,
+                                torrent], capture_output=True, text=True, timeout=DEADLINE + 15)
+            c.equal(r.returncode, 0, "aria2c exit code (stderr: %s)" % r.stderr.strip()[-300:])
+        except subprocess.TimeoutExpired:
+            c.check(False, "aria2c finished in time")
+        c.check(filecmp_same(data, os.path.join(out, os.path.basename(data))),
+                "aria2c's copy from the starling seed is byte-identical")
+    finally:
+        stop_process(seed)
+
+
 def main():
     starling = starling_path(__doc__)
     if not starling:
@@ -234,6 +263,7 @@ def main():
                 through_tracker(c, starling, work, data, "starling-tracker",
                                 ["http://127.0.0.1:%d/announce" % port,
                                  "udp://127.0.0.1:%d" % port])
+                aria2_from_starling_seed(c, starling, work, data, port)
             finally:
                 stop_process(tracker)
         else:
