@@ -69,12 +69,10 @@ ConnectionIds ConnectionIds::with_random_key() {
 }
 
 std::uint64_t ConnectionIds::mac(const PeerAddress& client, std::int64_t bucket) const {
-  std::array<char, 1 + 16 + 2 + 8> input{};
+  std::array<char, 1 + 16 + 8> input{};
   input[0] = client.ip.v6 ? 6 : 4;
   std::memcpy(input.data() + 1, client.ip.bytes.data(), 16);
-  input[17] = static_cast<char>(client.port >> 8);
-  input[18] = static_cast<char>(client.port);
-  for (int i = 0; i < 8; ++i) input[19 + i] = static_cast<char>(bucket >> (8 * i));
+  for (int i = 0; i < 8; ++i) input[17 + i] = static_cast<char>(bucket >> (8 * i));
   return siphash24(key_, std::string_view(input.data(), input.size()));
 }
 

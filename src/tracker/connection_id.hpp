@@ -1,7 +1,9 @@
 // BEP 15 connection ids that cannot be forged: SipHash-2-4, keyed with 16 random bytes per
-// process, of the client's address, port and a 60-second time bucket. An id is accepted in its
+// process, of the client's IP address and a 60-second time bucket. An id is accepted in its
 // own bucket and the next one, so it lives 60 to 120 seconds (BEP 15: a client uses it for one
-// minute, a server accepts it for two). Nothing is stored per client.
+// minute, a server accepts it for two). Nothing is stored per client. The port is left out on
+// purpose: what the id proves is that the sender receives packets at that address (no spoofed
+// source), and clients such as libtorrent share one cached id among sockets of one host.
 #pragma once
 
 #include <array>

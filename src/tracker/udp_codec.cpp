@@ -86,7 +86,7 @@ Expected<Request> parse_request(std::span<const std::uint8_t> datagram) {
       a.key = r.u32(88);
       a.num_want = static_cast<std::int32_t>(r.u32(92));
       a.port = r.u16(96);
-      return Request(std::move(a));
+      return Request(a);
     }
     case Action::scrape: {
       const std::size_t hashes = (r.size() - 16) / 20;
