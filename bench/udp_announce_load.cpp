@@ -1,6 +1,8 @@
-// A BEP 15 load generator for tracker benchmarks (bench/tracker_bench.sh): each thread gets a
-// connection id, then sends announces in batches of --batch with sendmmsg and collects the
-// replies with recvmmsg, for --seconds. Every announce is a distinct peer (peer_id and port
+// A BEP 15 load generator for tracker benchmarks (bench/tracker_bench.sh): each thread opens
+// --sockets sockets (so, like a tracker's real clients, the load comes from many source ports and
+// a server's SO_REUSEPORT sockets all get a share), gets a connection id on each, then sends
+// announces in batches of --batch with sendmmsg, one socket after the other, and collects each
+// batch's replies with recvmmsg, for --seconds. Every announce is a distinct peer (peer_id and port
 // from a counter) on one of --torrents info-hashes (SHA-1 of "starling-bench-<i>", the same list
 // `--print-hashes` writes for whitelists and the HTTP load script). Loopback only by intent.
 //
@@ -40,6 +42,7 @@ struct Options {
   int threads = 1;
   int batch = 64;
   int torrents = 1000;
+  int sockets = 8;  // per thread
 };
 
 std::vector<Sha1Digest> bench_hashes(int n) {
@@ -79,8 +82,7 @@ std::uint64_t get_connection_id(int fd, std::uint32_t tid) {
   std::exit(1);
 }
 
-void worker(const Options& o, int index, const std::vector<Sha1Digest>& hashes,
-            Clock::time_point end, Totals& totals) {
+int open_socket(const Options& o) {
   const int fd = socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_in target{};
   target.sin_family = AF_INET;
@@ -92,7 +94,18 @@ void worker(const Options& o, int index, const std::vector<Sha1Digest>& hashes,
   }
   int rcvbuf = 4 << 20;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  std::uint64_t cid = get_connection_id(fd, 0x10000U * static_cast<std::uint32_t>(index) + 1);
+  return fd;
+}
+
+void worker(const Options& o, int index, const std::vector<Sha1Digest>& hashes,
+            Clock::time_point end, Totals& totals) {
+  std::vector<int> fds;
+  std::vector<std::uint64_t> cids;
+  for (int s = 0; s < o.sockets; ++s) {
+    fds.push_back(open_socket(o));
+    cids.push_back(get_connection_id(
+        fds.back(), 0x10000U * static_cast<std::uint32_t>(index) + static_cast<std::uint32_t>(s)));
+  }
   auto cid_time = Clock::now();
 
   const auto batch = static_cast<std::size_t>(o.batch);
@@ -106,14 +119,16 @@ void worker(const Options& o, int index, const std::vector<Sha1Digest>& hashes,
   tracker::udp::AnnounceRequest a;
   a.left = 1000;
   a.event = tracker::AnnounceEvent::started;
-  while (Clock::now() < end) {
+  for (std::size_t round = 0; Clock::now() < end; ++round) {
     if (Clock::now() - cid_time > std::chrono::seconds(50)) {
-      cid = get_connection_id(fd, 0x10000U * static_cast<std::uint32_t>(index) + 2);
+      for (std::size_t s = 0; s < fds.size(); ++s) cids[s] = get_connection_id(fds[s], 7);
       cid_time = Clock::now();
     }
+    const std::size_t which = round % fds.size();
+    const int fd = fds[which];
     for (std::size_t i = 0; i < batch; ++i) {
       ++counter;
-      a.connection_id = cid;
+      a.connection_id = cids[which];
       a.transaction_id = static_cast<std::uint32_t>(counter);
       a.info_hash = hashes[counter % hashes.size()];
       std::memcpy(a.peer_id.data(), &counter, sizeof counter);
@@ -158,14 +173,15 @@ void worker(const Options& o, int index, const std::vector<Sha1Digest>& hashes,
       got += static_cast<std::size_t>(n);
     }
   }
-  close(fd);
+  for (int fd : fds) close(fd);
 }
 
 int usage() {
-  std::fprintf(stderr,
-               "usage: udp_announce_load --target HOST:PORT [--seconds S] [--threads N] "
-               "[--batch N] [--torrents N]\n       udp_announce_load --print-hashes N "
-               "[--escaped]\n");
+  std::fprintf(
+      stderr,
+      "usage: udp_announce_load --target HOST:PORT [--seconds S] [--threads N] "
+      "[--batch N] [--sockets N] [--torrents N]\n       udp_announce_load --print-hashes N "
+      "[--escaped]\n");
   return 2;
 }
 
@@ -196,6 +212,8 @@ int main(int argc, char** argv) {
       o.threads = std::max(1, std::atoi(next));
     } else if (arg == "--batch") {
       o.batch = std::clamp(std::atoi(next), 1, 1024);
+    } else if (arg == "--sockets") {
+      o.sockets = std::clamp(std::atoi(next), 1, 256);
     } else if (arg == "--torrents") {
       o.torrents = std::max(1, std::atoi(next));
     } else if (arg == "--print-hashes") {
