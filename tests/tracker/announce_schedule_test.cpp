@@ -45,8 +45,8 @@ TEST(AnnounceSchedule, FailedRoundsBackOffExponentiallyUpToTheCap) {
   AnnounceSchedule s(Tiers{{"a"}, {"b"}}, settings);
   const seconds want[] = {seconds(15), seconds(30), seconds(60), seconds(100), seconds(100)};
   for (const seconds wait : want) {
-    EXPECT_TRUE(s.on_failure(kT0));    // "a" failed, "b" is next
-    EXPECT_FALSE(s.on_failure(kT0));   // "b" failed too: the round is over
+    EXPECT_TRUE(s.on_failure(kT0));   // "a" failed, "b" is next
+    EXPECT_FALSE(s.on_failure(kT0));  // "b" failed too: the round is over
     EXPECT_EQ(s.next_round(), kT0 + wait);
     EXPECT_EQ(s.current(), "a");
   }
