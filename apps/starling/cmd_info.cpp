@@ -1,4 +1,4 @@
-// starling info TORRENT_OR_MAGNET [--json]
+// starling info TORRENT_OR_MAGNET [--json] [--scrape]
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
@@ -8,6 +8,7 @@
 #include "cli_common.hpp"
 #include "metainfo/magnet.hpp"
 #include "metainfo/torrent_info.hpp"
+#include "tracker_scrape.hpp"
 
 namespace starling::cli {
 namespace {
@@ -17,10 +18,51 @@ using Json = nlohmann::ordered_json;  // keys in the order CLI.md lists them
 struct InfoArgs {
   std::string source;
   bool json = false;
+  bool scrape = false;
+  double scrape_timeout = 10;  // seconds
 };
 
+using Scrapes = std::optional<std::vector<ScrapeResult>>;
+
+Json scrape_json(const std::vector<ScrapeResult>& results) {
+  Json out = Json::array();
+  for (const auto& r : results) {
+    if (r.counts) {
+      out.push_back({{"url", r.url},
+                     {"complete", r.counts->complete},
+                     {"incomplete", r.counts->incomplete},
+                     {"downloaded", r.counts->downloaded}});
+    } else {
+      out.push_back({{"url", r.url}, {"error", r.error}});
+    }
+  }
+  return out;
+}
+
+void print_scrapes(const std::vector<ScrapeResult>& results) {
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    const std::string what =
+        r.counts ? fmt::format("{} seeds, {} leechers, {} downloaded", r.counts->complete,
+                               r.counts->incomplete, r.counts->downloaded)
+                 : r.error;
+    fmt::print("{:<13}{}: {}\n", i == 0 ? "scrape:" : "", r.url, what);
+  }
+  if (results.empty()) fmt::print("scrape:      no trackers to ask\n");
+}
+
+// Exit code after a scrape: the info was shown, but if every tracker failed the work did too.
+int scrape_status(const Scrapes& scrapes) {
+  if (!scrapes || scrapes->empty()) return kSuccess;
+  for (const auto& r : *scrapes) {
+    if (r.counts) return kSuccess;
+  }
+  return kFailed;
+}
+
 // Torrent names are bytes, not always UTF-8: replace what is not, rather than fail.
-void print_json(const Json& j) {
+void print_json(Json j, const Scrapes& scrapes) {
+  if (scrapes) j["scrape"] = scrape_json(*scrapes);
   fmt::print("{}\n", j.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
@@ -39,7 +81,7 @@ Magnet magnet_of(const TorrentInfo& t) {
   return m;
 }
 
-int show_torrent(const TorrentInfo& t, bool json) {
+int show_torrent(const TorrentInfo& t, bool json, const Scrapes& scrapes) {
   if (json) {
     Json files = Json::array();
     for (const auto& f : t.layout.files()) {
@@ -57,8 +99,9 @@ int show_torrent(const TorrentInfo& t, bool json) {
                 {"comment", t.comment},
                 {"created_by", t.created_by},
                 {"creation_date", t.creation_date ? Json(*t.creation_date) : Json(nullptr)},
-                {"magnet", format_magnet(magnet_of(t))}});
-    return kSuccess;
+                {"magnet", format_magnet(magnet_of(t))}},
+               scrapes);
+    return scrape_status(scrapes);
   }
   fmt::print("name:        {}\n", t.name);
   fmt::print("info hash:   {}\n", t.info_hash.hex());
@@ -88,10 +131,11 @@ int show_torrent(const TorrentInfo& t, bool json) {
     fmt::print("  {:>4}  {:>10}  {}{}\n", i, human_size(files[i].size), files[i].path_string(),
                files[i].pad ? "  (padding)" : "");
   }
-  return kSuccess;
+  if (scrapes) print_scrapes(*scrapes);
+  return scrape_status(scrapes);
 }
 
-int show_magnet(const Magnet& m, bool json) {
+int show_magnet(const Magnet& m, bool json, const Scrapes& scrapes) {
   std::vector<std::vector<std::string>> tiers;
   for (const auto& url : m.trackers) tiers.push_back({url});
   if (json) {
@@ -105,8 +149,9 @@ int show_magnet(const Magnet& m, bool json) {
                 {"trackers", tiers_json(tiers)},
                 {"web_seeds", m.web_seeds},
                 {"peers", m.peers},
-                {"magnet", format_magnet(m)}});
-    return kSuccess;
+                {"magnet", format_magnet(m)}},
+               scrapes);
+    return scrape_status(scrapes);
   }
   fmt::print("name:        {}\n", m.display_name.empty() ? "(unknown)" : m.display_name);
   fmt::print("info hash:   {}\n", m.info_hash.hex());
@@ -120,23 +165,34 @@ int show_magnet(const Magnet& m, bool json) {
   for (std::size_t i = 0; i < m.peers.size(); ++i) {
     fmt::print("{:<13}{}\n", i == 0 ? "peers:" : "", m.peers[i]);
   }
-  return kSuccess;
+  if (scrapes) print_scrapes(*scrapes);
+  return scrape_status(scrapes);
+}
+
+Scrapes scrape_if_asked(const InfoArgs& args, const Sha1Digest& info_hash,
+                        const std::vector<std::string>& urls) {
+  if (!args.scrape) return std::nullopt;
+  return scrape_trackers(info_hash, urls,
+                         std::chrono::milliseconds(static_cast<long>(args.scrape_timeout * 1000)));
 }
 
 int run_info(const InfoArgs& args) {
   if (args.source.rfind("magnet:", 0) == 0 || args.source.rfind("MAGNET:", 0) == 0) {
     auto magnet = parse_magnet(args.source);
     if (!magnet) return report("info", "magnet link", magnet.error(), kBadInput);
-    return show_magnet(*magnet, args.json);
+    return show_magnet(*magnet, args.json,
+                       scrape_if_asked(args, magnet->info_hash, magnet->trackers));
   }
   if (auto hash = Sha1Digest::from_hex(args.source)) {
     Magnet m;
     m.info_hash = *hash;
-    return show_magnet(m, args.json);
+    return show_magnet(m, args.json, scrape_if_asked(args, m.info_hash, {}));
   }
   auto torrent = load_torrent(args.source);
   if (!torrent) return report("info", args.source, torrent.error(), kBadInput);
-  return show_torrent(*torrent, args.json);
+  std::vector<std::string> urls;
+  for (const auto& tier : torrent->trackers) urls.insert(urls.end(), tier.begin(), tier.end());
+  return show_torrent(*torrent, args.json, scrape_if_asked(args, torrent->info_hash, urls));
 }
 
 }  // namespace
@@ -148,6 +204,12 @@ Runner add_info_command(CLI::App& app) {
                   "A .torrent file, a magnet URI or a 40-hex info-hash")
       ->required();
   cmd->add_flag("--json", args->json, "Print one JSON object instead of text");
+  cmd->add_flag("--scrape", args->scrape,
+                "Also ask every tracker for its seed and leecher counts (BEP 48 / BEP 15); "
+                "exit 1 if none answers");
+  cmd->add_option("--scrape-timeout", args->scrape_timeout,
+                  "Seconds to wait for the trackers (default 10)")
+      ->check(CLI::Range(0.1, 300.0));
   return [cmd, args] { return cmd->parsed() ? run_info(*args) : -1; };
 }
 

@@ -78,7 +78,7 @@ class TrackerClient {
   TrackerClientSettings settings_;
   std::string key_;  // 8 hex digits, the same for every announce of this client
   boost::asio::steady_timer timer_;
-  std::shared_ptr<AnnounceOperation> in_flight_;
+  std::shared_ptr<TrackerOperation> in_flight_;
   AnnounceEvent in_flight_event_ = AnnounceEvent::none;
   bool in_flight_direct_ = false;  // sent to a chosen tracker, outside the schedule's round
   std::function<void()> stop_done_;

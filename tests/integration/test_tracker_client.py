@@ -5,8 +5,9 @@
     with a libtorrent seed's address. `starling download` must fall over to the second tier,
     find the seed, finish byte-identical and announce started -> completed -> stopped with
     sensible counters; `starling seed` must announce started, then stopped on SIGTERM.
-  * opentracker (Debian), over HTTP and over UDP: a libtorrent seed announces there, and
-    `starling download` with that tracker as its only source of peers finishes.
+  * opentracker (Debian), over HTTP and over UDP: a libtorrent seed announces there,
+    `starling info --scrape` counts it, and `starling download` with that tracker as its only
+    source of peers finishes.
   * `starling tracker`, the same way (when this build has the command), and aria2c downloading
     from a `starling seed` that it finds through `starling tracker`.
 Every process is bounded by a timeout and killed at the end.
@@ -174,6 +175,16 @@ def through_tracker(c, starling, work, data, name, urls):
     c.check(wait_for(lambda: handle.status().is_seeding, DEADLINE), "libtorrent seeds (%s)" % name)
     # Until libtorrent has announced to every URL (it announces as soon as it seeds).
     wait_for(lambda: all(t.get("verified") for t in handle.trackers()), 20)
+    # `info --scrape` asks each tracker for its counts: the libtorrent seed is one seed.
+    r = subprocess.run([starling, "info", torrent_all, "--json", "--scrape"], capture_output=True,
+                       text=True, timeout=DEADLINE)
+    c.equal(r.returncode, 0, "info --scrape exit code (%s)" % name)
+    try:
+        scrapes = __import__("json").loads(r.stdout).get("scrape", [])
+    except ValueError:
+        scrapes = []
+    c.equal([(e.get("url"), e.get("complete")) for e in scrapes], [(u, 1) for u in urls],
+            "scrape through %s: one seed on every URL (got %r)" % (name, scrapes))
     for url in urls:
         torrent = os.path.join(work, "%s-%s.torrent" % (name, url.split(":")[0]))
         create(starling, data, torrent, [url])

@@ -1,5 +1,7 @@
 #include "tracker/tracker_url.hpp"
 
+#include "tracker/announcer.hpp"
+
 #include <gtest/gtest.h>
 
 namespace starling::tracker {
@@ -37,6 +39,19 @@ TEST(TrackerUrl, MalformedUrlsAreRefusedWithTheUrlNamed) {
     ASSERT_FALSE(u) << bad;
     EXPECT_NE(u.error().message().find(bad), std::string::npos) << u.error().message();
   }
+}
+
+TEST(TrackerUrl, ScrapeUrlFollowsTheAnnounceConvention) {
+  const auto scrape_of = [](const char* text) -> std::string {
+    auto scrape = scrape_url(*parse_tracker_url(text));
+    return scrape ? scrape->target : "(none)";
+  };
+  EXPECT_EQ(scrape_of("http://t.example/announce"), "/scrape");
+  EXPECT_EQ(scrape_of("http://t.example/x/announce.php?passkey=a/b"), "/x/scrape.php?passkey=a/b");
+  EXPECT_EQ(scrape_of("http://t.example/announce?x=announce"), "/scrape?x=announce");
+  EXPECT_EQ(scrape_of("http://t.example/a"), "(none)");
+  EXPECT_EQ(scrape_of("http://t.example/x/announce/y"), "(none)");
+  EXPECT_EQ(scrape_of("udp://t.example:80"), "/");  // UDP scrapes the same address
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// HTTP announces with Boost.Beast: resolve, connect, GET, read the reply (chunked or not),
-// follow a few redirects, all under one deadline.
+// HTTP requests to trackers with Boost.Beast: resolve, connect, GET, read the reply (chunked or
+// not), follow a few redirects, all under one deadline. Announce and scrape decode the body.
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -15,13 +15,15 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using boost::asio::ip::tcp;
 
-class HttpAnnounce : public AnnounceOperation, public std::enable_shared_from_this<HttpAnnounce> {
+class HttpExchange : public TrackerOperation, public std::enable_shared_from_this<HttpExchange> {
  public:
-  HttpAnnounce(boost::asio::io_context& io, TrackerUrl url, std::string query,
-               AnnounceSettings settings, AnnounceHandler handler)
+  using BodyHandler = std::function<void(Expected<std::string>)>;
+
+  HttpExchange(boost::asio::io_context& io, TrackerUrl url, std::string target,
+               AnnounceSettings settings, BodyHandler handler)
       : io_(io),
         url_(std::move(url)),
-        query_(std::move(query)),
+        first_target_(std::move(target)),
         settings_(std::move(settings)),
         handler_(std::move(handler)),
         resolver_(io),
@@ -33,7 +35,7 @@ class HttpAnnounce : public AnnounceOperation, public std::enable_shared_from_th
     deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (!ec) self->finish(Error(std::make_error_code(std::errc::timed_out), "no reply"));
     });
-    request(url_.target_with_query(query_));
+    request(first_target_);
   }
 
   void cancel() override {
@@ -95,7 +97,7 @@ class HttpAnnounce : public AnnounceOperation, public std::enable_shared_from_th
       return finish(Error(Errc::tracker_http_status,
                           std::to_string(status) + " " + std::string(reply.reason())));
     }
-    finish(decode_announce_reply(reply.body()));
+    finish(std::move(reply.body()));
   }
 
   void redirect(const std::string& location) {
@@ -116,7 +118,7 @@ class HttpAnnounce : public AnnounceOperation, public std::enable_shared_from_th
     request(next->target);
   }
 
-  void finish(Expected<AnnounceReply> result) {
+  void finish(Expected<std::string> result) {
     if (done_) return;
     done_ = true;
     shut();
@@ -134,9 +136,9 @@ class HttpAnnounce : public AnnounceOperation, public std::enable_shared_from_th
 
   boost::asio::io_context& io_;
   TrackerUrl url_;
-  std::string query_;
+  std::string first_target_;
   AnnounceSettings settings_;
-  AnnounceHandler handler_;
+  BodyHandler handler_;
   tcp::resolver resolver_;
   beast::tcp_stream stream_;
   boost::asio::steady_timer deadline_;
@@ -150,13 +152,32 @@ class HttpAnnounce : public AnnounceOperation, public std::enable_shared_from_th
 
 }  // namespace
 
-std::shared_ptr<AnnounceOperation> start_http_announce(boost::asio::io_context& io,
-                                                       const TrackerUrl& url,
-                                                       const AnnounceRequest& request,
-                                                       const AnnounceSettings& settings,
-                                                       AnnounceHandler handler) {
-  auto op = std::make_shared<HttpAnnounce>(io, url, build_announce_query(request), settings,
-                                           std::move(handler));
+std::shared_ptr<TrackerOperation> start_http_announce(boost::asio::io_context& io,
+                                                      const TrackerUrl& url,
+                                                      const AnnounceRequest& request,
+                                                      const AnnounceSettings& settings,
+                                                      AnnounceHandler handler) {
+  auto op = std::make_shared<HttpExchange>(
+      io, url, url.target_with_query(build_announce_query(request)), settings,
+      [handler = std::move(handler)](Expected<std::string> body) {
+        if (!body) return handler(body.error());
+        handler(decode_announce_reply(*body));
+      });
+  op->start();
+  return op;
+}
+
+std::shared_ptr<TrackerOperation> start_http_scrape(boost::asio::io_context& io,
+                                                    const TrackerUrl& scrape,
+                                                    const Sha1Digest& info_hash,
+                                                    const AnnounceSettings& settings,
+                                                    ScrapeHandler handler) {
+  auto op = std::make_shared<HttpExchange>(
+      io, scrape, scrape.target_with_query(build_scrape_query({{info_hash}})), settings,
+      [handler = std::move(handler)](Expected<std::string> body) {
+        if (!body) return handler(body.error());
+        handler(decode_scrape_reply(*body));
+      });
   op->start();
   return op;
 }
