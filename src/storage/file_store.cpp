@@ -98,49 +98,63 @@ Expected<std::shared_ptr<FileStore::Handle>> FileStore::open(FileIndex file) {
   return open_.front();
 }
 
-Status FileStore::read(PieceIndex piece, std::int64_t offset, std::span<char> out) {
+namespace {
+
+// Fills `out` with the bytes at `offset` inside `piece`: padding files as zeros, the rest by
+// `read_file(span, dest)`, which returns false to stop (then so does this).
+template <class ReadFile>
+bool fill(const FileLayout& layout, PieceIndex piece, std::int64_t offset, std::span<char> out,
+          ReadFile&& read_file) {
   char* dest = out.data();
   for (const FileSpan& span :
-       layout_.map_block(piece, offset, static_cast<std::int64_t>(out.size()))) {
-    const auto length = static_cast<std::size_t>(span.length);
-    if (layout_.file(span.file).pad) {
-      std::memset(dest, 0, length);
-      dest += length;
-      continue;
+       layout.map_block(piece, offset, static_cast<std::int64_t>(out.size()))) {
+    if (layout.file(span.file).pad) {
+      std::memset(dest, 0, static_cast<std::size_t>(span.length));
+    } else if (!read_file(span, dest)) {
+      return false;
     }
+    dest += span.length;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status FileStore::read(PieceIndex piece, std::int64_t offset, std::span<char> out) {
+  Status status = ok();
+  fill(layout_, piece, offset, out, [&](const FileSpan& span, char* dest) {
     auto handle = open(span.file);
-    if (!handle) return handle.error();
-    std::size_t done = 0;
-    while (done < length) {
+    if (!handle) {
+      status = handle.error();
+      return false;
+    }
+    const auto length = static_cast<std::size_t>(span.length);
+    for (std::size_t done = 0; done < length;) {
       const ssize_t n =
           ::pread((*handle)->fd, dest + done, length - done,
                   static_cast<off_t>(span.file_offset + static_cast<std::int64_t>(done)));
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return errno_error(errno, describe(span.file));
+      if (n < 0) {
+        status = errno_error(errno, describe(span.file));
+        return false;
+      }
       if (n == 0) {
-        return Error(Errc::io_error, describe(span.file) + " is shorter than the torrent says");
+        status = Error(Errc::io_error, describe(span.file) + " is shorter than the torrent says");
+        return false;
       }
       done += static_cast<std::size_t>(n);
     }
-    dest += length;
-  }
-  return ok();
+    return true;
+  });
+  return status;
 }
 
 bool FileStore::read_cached(PieceIndex piece, std::int64_t offset, std::span<char> out) {
-  char* dest = out.data();
-  for (const FileSpan& span :
-       layout_.map_block(piece, offset, static_cast<std::int64_t>(out.size()))) {
-    const auto length = static_cast<std::size_t>(span.length);
-    if (layout_.file(span.file).pad) {
-      std::memset(dest, 0, length);
-      dest += length;
-      continue;
-    }
+  return fill(layout_, piece, offset, out, [&](const FileSpan& span, char* dest) {
     const auto handle = find_open(span.file);
     if (!handle) return false;
-    std::size_t done = 0;
-    while (done < length) {
+    const auto length = static_cast<std::size_t>(span.length);
+    for (std::size_t done = 0; done < length;) {
       iovec iov{dest + done, length - done};
       const ssize_t n = ::preadv2(
           handle->fd, &iov, 1,
@@ -150,9 +164,8 @@ bool FileStore::read_cached(PieceIndex piece, std::int64_t offset, std::span<cha
       if (n <= 0) return false;
       done += static_cast<std::size_t>(n);
     }
-    dest += length;
-  }
-  return true;
+    return true;
+  });
 }
 
 Status FileStore::write(PieceIndex piece, std::int64_t offset, std::string_view data) {

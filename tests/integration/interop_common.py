@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 try:
     import libtorrent as lt  # noqa: F401 - re-exported for the scripts
@@ -216,3 +217,13 @@ def write_half(source, dest, piece, keep_even=True):
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     with open(dest, "wb") as f:
         f.write(data)
+
+
+def wait_for(predicate, seconds):
+    """Polls `predicate` every 0.1 s for up to `seconds`; True as soon as it holds."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False

@@ -23,7 +23,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from interop_common import (Checker, bdecode_value, free_port, lt, starling_path,  # noqa: E402
-                            stop_process, temp_dir, write_random)
+                            stop_process, temp_dir, write_random, wait_for)
 
 DEADLINE = 40
 PROTOCOL_ID = 0x41727101980
@@ -34,15 +34,6 @@ def bdecode(data):
     if end != len(data):
         raise ValueError("trailing data")
     return value
-
-
-def wait_for(predicate, seconds):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 class Tracker:

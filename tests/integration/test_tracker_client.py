@@ -27,7 +27,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from interop_common import (Checker, bencode, free_port, json_events, lt,  # noqa: E402
-                             starling_path, stop_process, temp_dir, write_random)
+                             starling_path, stop_process, temp_dir, write_random, wait_for)
 
 DEADLINE = 60
 SIZE = 3_000_000
@@ -44,15 +44,6 @@ def lt_seed(torrent, save_path):
     ses = lt.session(settings)
     handle = ses.add_torrent({"ti": lt.torrent_info(torrent), "save_path": save_path})
     return ses, handle
-
-
-def wait_for(predicate, seconds):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def compact(host, port):

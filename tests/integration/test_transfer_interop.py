@@ -16,7 +16,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from interop_common import (Checker, free_port, json_events, lt,  # noqa: E402
-                             starling_path, temp_dir, write_random)
+                             starling_path, temp_dir, write_random, wait_for)
 
 DEADLINE = 60  # seconds for any one transfer
 
@@ -32,15 +32,6 @@ def lt_session(port):
         "alert_mask": 0,
     }
     return lt.session(settings)
-
-
-def wait_for(predicate, seconds):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def same_tree(a, b, rel_paths):
