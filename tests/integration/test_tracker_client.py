@@ -8,6 +8,7 @@
   * opentracker (Debian), over HTTP and over UDP: a libtorrent seed announces there,
     `starling info --scrape` counts it, and `starling download` with that tracker as its only
     source of peers finishes.
+  * IPv6: a starling seed and leecher on [::1] meet through `starling tracker` on [::1].
   * `starling tracker`, the same way (when this build has the command), and aria2c downloading
     from a `starling seed` that it finds through `starling tracker`.
 Every process is bounded by a timeout and killed at the end.
@@ -219,6 +220,46 @@ def aria2_from_starling_seed(c, starling, work, data, tracker_port):
         stop_process(seed)
 
 
+def ipv6_swarm(c, starling, work, data):
+    """A starling seed and leecher on [::1] find each other through `starling tracker` on [::1]
+    (peers6, BEP 7), over an http:// and a udp:// announce URL."""
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        print("SKIP: no IPv6 loopback")
+        return
+    with socket.socket(socket.AF_INET6) as s6:
+        s6.bind(("::1", 0))
+        port = s6.getsockname()[1]
+    tracker = subprocess.Popen(["timeout", "120", starling, "tracker", "--http", "[::1]:%d" % port],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seed = None
+    try:
+        time.sleep(0.5)
+        urls = ["http://[::1]:%d/announce" % port, "udp://[::1]:%d" % port]
+        torrent_all = os.path.join(work, "v6-all.torrent")
+        create(starling, data, torrent_all, urls)
+        seed = subprocess.Popen(["timeout", str(DEADLINE), starling, "seed", torrent_all,
+                                 os.path.dirname(data), "--listen", "[::1]:0", "-q"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1)  # the seed's first announces
+        for url in urls:
+            torrent = os.path.join(work, "v6-%s.torrent" % url.split(":")[0])
+            create(starling, data, torrent, [url])
+            out = os.path.join(work, "v6-%s-out" % url.split(":")[0])
+            r = subprocess.run([starling, "download", torrent, "-o", out, "--listen", "[::1]:0",
+                                "--json", "--timeout", "30"], capture_output=True, text=True,
+                               timeout=DEADLINE)
+            c.equal(r.returncode, 0, "IPv6 download through %s" % url)
+            c.check(filecmp_same(data, os.path.join(out, os.path.basename(data))),
+                    "IPv6 download through %s is byte-identical" % url)
+    finally:
+        if seed:
+            stop_process(seed)
+        stop_process(tracker)
+
+
 def main():
     starling = starling_path(__doc__)
     if not starling:
@@ -266,6 +307,7 @@ def main():
                                 ["http://127.0.0.1:%d/announce" % port,
                                  "udp://127.0.0.1:%d" % port])
                 aria2_from_starling_seed(c, starling, work, data, port)
+                ipv6_swarm(c, starling, work, data)
             finally:
                 stop_process(tracker)
         else:
