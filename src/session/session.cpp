@@ -14,7 +14,7 @@ constexpr std::chrono::seconds kHandshakeTimeout{10};
 }  // namespace
 
 Session::Session(SessionSettings settings)
-    : settings_(settings),
+    : settings_(std::move(settings)),
       disk_(std::make_unique<DiskIo>(io_, settings_.disk_threads)),
       acceptor_(io_) {
   std::random_device random;
