@@ -168,10 +168,11 @@ std::vector<PeerKey> Choker::choose_seed(std::span<const ChokeCandidate> peers, 
     }
     return a.peer->key < b.peer->key;
   });
-  const auto slots = static_cast<std::size_t>(
-      std::max(settings_.regular_slots, 0) + std::max(settings_.optimistic_slots, 0));
+  const auto slots = static_cast<std::size_t>(std::max(settings_.regular_slots, 0) +
+                                              std::max(settings_.optimistic_slots, 0));
   std::vector<PeerKey> unchoke;
-  for (std::size_t i = 0; i < ranked.size() && i < slots; ++i) unchoke.push_back(ranked[i].peer->key);
+  for (std::size_t i = 0; i < ranked.size() && i < slots; ++i)
+    unchoke.push_back(ranked[i].peer->key);
   return unchoke;
 }
 

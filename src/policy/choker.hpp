@@ -56,12 +56,12 @@ struct ChokerSettings {
 
 struct ChokeCandidate {
   PeerKey key;
-  bool interested = false;        // the peer wants our data
-  double rate_from_peer = 0;      // bytes/s it sent us over the rate window (leecher state)
-  double rate_to_peer = 0;        // bytes/s we sent it over the rate window (seed tie-break)
-  TimePoint connected_at{};       // newly connected: favoured for the optimistic slot
-  TimePoint last_received{};      // its last block to us (snubbing)
-  bool unchoked = false;          // our current choke state towards it
+  bool interested = false;    // the peer wants our data
+  double rate_from_peer = 0;  // bytes/s it sent us over the rate window (leecher state)
+  double rate_to_peer = 0;    // bytes/s we sent it over the rate window (seed tie-break)
+  TimePoint connected_at{};   // newly connected: favoured for the optimistic slot
+  TimePoint last_received{};  // its last block to us (snubbing)
+  bool unchoked = false;      // our current choke state towards it
 };
 
 class Choker {
@@ -100,8 +100,7 @@ class Choker {
 
   std::vector<PeerKey> decide(std::span<const ChokeCandidate> peers, bool seeding, TimePoint now,
                               bool reshuffle);
-  void admit_and_forget(std::span<const ChokeCandidate> peers, const Lookup& lookup,
-                        TimePoint now);
+  void admit_and_forget(std::span<const ChokeCandidate> peers, const Lookup& lookup, TimePoint now);
   void insert_into_ring(PeerKey key, bool is_new);
   std::vector<PeerKey> choose_leecher(std::span<const ChokeCandidate> peers, const Lookup& lookup,
                                       TimePoint now, bool reshuffle);

@@ -71,8 +71,8 @@ void TokenBucket::set_rate(std::int64_t rate, TimePoint now) {
   burst_ = burst_for(rate_, settings_);
   // Leaving "unlimited" starts with a full bucket; otherwise the savings are kept, up to the
   // new burst.
-  tokens_ = was_unlimited ? static_cast<double>(burst_)
-                          : std::min(tokens_, static_cast<double>(burst_));
+  tokens_ =
+      was_unlimited ? static_cast<double>(burst_) : std::min(tokens_, static_cast<double>(burst_));
   updated_ = std::max(updated_, now);
 }
 

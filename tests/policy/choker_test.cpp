@@ -202,11 +202,10 @@ TEST_F(ChokerTest, NewlyConnectedPeersAreFavouredForTheOptimisticSlot) {
         peers.push_back({.key = PeerKey(k), .interested = true, .connected_at = at(0s)});
       }
       choker.rechoke(peers, false, at(100s));
-      peers.push_back({.key = PeerKey(10),
-                       .interested = true,
-                       .connected_at = is_new ? at(110s) : at(0s)});
+      peers.push_back(
+          {.key = PeerKey(10), .interested = true, .connected_at = is_new ? at(110s) : at(0s)});
       choker.fill_free_slots(peers, false, at(110s));  // slot taken: no change yet
-      choker.rechoke(peers, false, at(130s));           // rotation
+      choker.rechoke(peers, false, at(130s));          // rotation
       const bool first = choker.optimistic().front() == PeerKey(10);
       (is_new ? new_first : old_first) += first ? 1 : 0;
     }

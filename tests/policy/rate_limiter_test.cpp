@@ -48,8 +48,7 @@ std::int64_t send_for(TokenBucket& bucket, TimePoint from, Duration length,
                   length, whole_blocks);
 }
 
-std::int64_t send_for(RateLimiter& limiter, TokenBucket& torrent, TimePoint from,
-                      Duration length) {
+std::int64_t send_for(RateLimiter& limiter, TokenBucket& torrent, TimePoint from, Duration length) {
   return send_for([&](std::int64_t n, TimePoint t) { return limiter.grant(torrent, n, t); },
                   [&](std::int64_t n, TimePoint t) { return limiter.time_until(torrent, n, t); },
                   from, length);
@@ -199,8 +198,7 @@ TEST(RateLimiter, GlobalRateChangeTakesEffect) {
               50.0 * KiB);
   limiter.set_global_rate(2 * MiB, at(10s));
   EXPECT_EQ(limiter.global().rate(), 2 * MiB);
-  EXPECT_NEAR(static_cast<double>(send_for(limiter, torrent, at(10s), 10s)), 20.0 * MiB,
-              1.0 * MiB);
+  EXPECT_NEAR(static_cast<double>(send_for(limiter, torrent, at(10s), 10s)), 20.0 * MiB, 1.0 * MiB);
 }
 
 }  // namespace
