@@ -19,7 +19,8 @@ TokenBucket::TokenBucket(std::int64_t rate, TimePoint now, const BucketSettings&
     : settings_(settings),
       rate_(std::max<std::int64_t>(rate, 0)),
       burst_(burst_for(rate_, settings)),
-      tokens_(static_cast<double>(burst_)),
+      tokens_(
+          static_cast<double>(settings.start_full ? burst_ : std::min(burst_, settings.min_burst))),
       updated_(now) {}
 
 double TokenBucket::tokens_at(TimePoint now) const {

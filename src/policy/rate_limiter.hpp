@@ -22,6 +22,9 @@ struct BucketSettings {
   // But never less than one whole PIECE message (16 KiB block + 13 bytes of header), so a block
   // can always go out in one piece even at a very low rate.
   std::int64_t min_burst = 16 * 1024 + 13;
+  // A new bucket holds its whole burst (true) or just min_burst (false: a fresh transfer starts
+  // at the rate, so its total over a few seconds stays within the limit even with a long burst).
+  bool start_full = true;
 };
 
 class TokenBucket {

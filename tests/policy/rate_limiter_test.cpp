@@ -104,6 +104,18 @@ TEST(TokenBucket, TimeUntilSaysWhenTheBytesAreThere) {
   EXPECT_NEAR(seconds(bucket.time_until(100 * MiB, at(1s))), 0.1, 1e-3);
 }
 
+TEST(TokenBucket, CanStartNearlyEmptyWithALongBurst) {
+  BucketSettings settings;
+  settings.burst_time = 1000ms;
+  settings.start_full = false;
+  TokenBucket bucket(2 * MiB, at(0s), settings);
+  EXPECT_EQ(bucket.burst(), 2 * MiB);
+  EXPECT_EQ(bucket.grant(4 * MiB, at(0s)), settings.min_burst);  // not the whole second's worth
+  // A sleeper that wakes late keeps what it earned, up to a second of it.
+  EXPECT_EQ(bucket.grant(4 * MiB, at(800ms)), static_cast<std::int64_t>(0.8 * 2 * MiB));
+  EXPECT_EQ(bucket.grant(4 * MiB, at(3800ms)), 2 * MiB);
+}
+
 TEST(TokenBucket, UnlimitedGrantsEverything) {
   TokenBucket bucket(0, at(0s));
   EXPECT_TRUE(bucket.unlimited());
