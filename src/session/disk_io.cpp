@@ -101,7 +101,7 @@ void DiskIo::complete(Completions& completions, std::function<void(T)> done, T r
 
 void DiskIo::async_read(std::shared_ptr<FileStore> store, PieceIndex piece, std::int64_t offset,
                         std::int64_t length, std::function<void(Expected<std::string>)> done) {
-  submit(piece, [this, store = std::move(store), piece, offset, length,
+  submit(piece, [store = std::move(store), piece, offset, length,
                  done = std::move(done)](Completions& completions) mutable {
     std::string data(static_cast<std::size_t>(length), '\0');
     Status s = store->read(piece, offset, std::span<char>(data.data(), data.size()));
