@@ -287,6 +287,7 @@ def pick_free_riders(n, fraction):
 def run_swarm(cfg, n, fraction, source, source_sha1, work):
     """Runs one flash crowd of n leechers; returns a result dict (see the keys below)."""
     run_dir = os.path.join(work, "n%d-fr%g" % (n, fraction))
+    shutil.rmtree(run_dir, ignore_errors=True)  # a --work folder may hold an earlier run
     os.makedirs(run_dir)
     procs = Processes()
     size = cfg.size_bytes
@@ -528,6 +529,9 @@ def plot(cfg, results, out):
     ax1.set_xlabel("seconds since t = 0")
     ax1.set_ylabel("fraction of leechers complete")
     ax1.set_title("Completion CDF, N = %d" % largest["n"])
+    copies = ax1.secondary_yaxis("right", functions=(lambda f: 1 + f * largest["n"],
+                                                     lambda c: (c - 1) / largest["n"]))
+    copies.set_ylabel("complete copies (with the seed)")
     ax2.set_xlabel("seconds since t = 0")
     ax2.set_ylabel("aggregate bytes done / (N·F)")
     ax2.set_title("Aggregate progress")
@@ -594,6 +598,8 @@ def parse_args(argv):
                    help="output prefix: OUT.md, OUT.json, OUT_cdf.png, OUT_vs_n.png")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--keep", action="store_true", help="keep the work folder (logs, data)")
+    p.add_argument("--work", default=None,
+                   help="work folder (made if missing, kept afterwards; default: a temp folder)")
     args = p.parse_args(argv)
     if not 0 <= args.free_riders < 1:
         p.error("--free-riders must be in [0, 1)")
@@ -628,11 +634,16 @@ def main(argv=None):
             "machine": machine_line(), "load_start": load_average(),
             "starling": "%s (%s)" % (args.starling, time.strftime(
                 "%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(args.starling))))}
-    work = tempfile.mkdtemp(prefix="starling-flash-crowd-")
+    if args.work:
+        args.keep = True
+        work = os.path.abspath(args.work)
+        os.makedirs(work, exist_ok=True)
+    else:
+        work = tempfile.mkdtemp(prefix="starling-flash-crowd-")
     results = []
     try:
         source = os.path.join(work, "seed", "payload.bin")
-        os.makedirs(os.path.dirname(source))
+        os.makedirs(os.path.dirname(source), exist_ok=True)
         with open(source, "wb") as f:
             left = args.size_bytes
             while left:
