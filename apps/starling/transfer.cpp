@@ -227,6 +227,19 @@ void add_transfer_flags(CLI::App& cmd, TransferArgs& args, bool downloading) {
                  "port 0 = any)");
   cmd.add_flag("--tcp-only", args.tcp_only, "Use TCP only (today the only transport)");
   cmd.add_flag("--utp-only", args.utp_only, "Use uTP only (not available yet)");
+  const CLI::Validator rate(
+      [](const std::string& text) -> std::string {
+        return parse_size(text)
+                   ? ""
+                   : "expected a rate in bytes per second such as 500k or 2m, got '" + text + "'";
+      },
+      "RATE");
+  cmd.add_option("--max-down", args.max_down,
+                 "Download at most RATE bytes/s of payload (e.g. 500k, 2m; 0 = no limit)")
+      ->check(rate);
+  cmd.add_option("--max-up", args.max_up,
+                 "Upload at most RATE bytes/s of payload (e.g. 500k, 2m; 0 = no limit)")
+      ->check(rate);
   if (downloading) {
     cmd.add_option("--seed-ratio", args.seed_ratio,
                    "After completing, keep seeding until uploaded/size reaches R");
@@ -249,7 +262,10 @@ int run_transfer(const TransferArgs& args, const TransferJob& job) {
     return report(job.command, "--listen", "expected HOST:PORT, got '" + args.listen + "'",
                   kBadInput);
   }
-  session::Session session;
+  session::SessionSettings settings;
+  settings.max_download_rate = args.max_down.empty() ? 0 : parse_size(args.max_down).value_or(0);
+  settings.max_upload_rate = args.max_up.empty() ? 0 : parse_size(args.max_up).value_or(0);
+  session::Session session(settings);
   if (args.verbose) {
     session.logger = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
   }

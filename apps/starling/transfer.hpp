@@ -22,13 +22,15 @@ struct TransferArgs {
   double seed_ratio = 0;
   double seed_time = 0;  // seconds
   double timeout = 0;    // seconds; 0 = none
+  std::string max_down;  // RATE ("2m" = 2 MiB/s); empty or 0 = unlimited
+  std::string max_up;
   bool json = false;
   bool quiet = false;
   bool verbose = false;
 };
 
-// Registers --peer, --listen, --tcp-only, --utp-only, --json, --quiet, --verbose, --seed-time and,
-// for downloads, --seed-ratio and --timeout.
+// Registers --peer, --listen, --tcp-only, --utp-only, --max-down, --max-up, --json, --quiet,
+// --verbose, --seed-time and, for downloads, --seed-ratio and --timeout.
 void add_transfer_flags(CLI::App& cmd, TransferArgs& args, bool downloading);
 
 struct TransferJob {

@@ -15,6 +15,9 @@ namespace starling::session {
 namespace {
 
 constexpr std::size_t kReadSize = 64 << 10;
+// Under a download limit, reads wait until at least this much may be read (one block and its
+// header), so a slow rate does not mean a system call per few bytes.
+constexpr std::int64_t kMinLimitedRead = 16 * 1024 + 13;
 // A peer asking for more than this many blocks at once is refused the surplus.
 constexpr std::size_t kMaxQueuedUploads = 1000;
 // What we tell peers we queue (BEP 10 reqq).
@@ -31,7 +34,10 @@ PeerConnection::PeerConnection(Torrent& torrent, policy::PeerKey key, tcp::endpo
       pipeline_(Clock::now(), torrent.settings().pipeline),
       connected_at_(Clock::now()),
       last_received_(Clock::now()),
-      last_sent_(Clock::now()) {
+      last_sent_(Clock::now()),
+      last_block_at_(Clock::now()),
+      upload_timer_(torrent.session().io()),
+      download_timer_(torrent.session().io()) {
   address_ = endpoint_.address().to_string();
 }
 
@@ -45,7 +51,10 @@ PeerConnection::PeerConnection(Torrent& torrent, policy::PeerKey key, tcp::socke
       pipeline_(Clock::now(), torrent.settings().pipeline),
       connected_at_(Clock::now()),
       last_received_(Clock::now()),
-      last_sent_(Clock::now()) {
+      last_sent_(Clock::now()),
+      last_block_at_(Clock::now()),
+      upload_timer_(torrent.session().io()),
+      download_timer_(torrent.session().io()) {
   boost::system::error_code ec;
   endpoint_ = socket_.remote_endpoint(ec);
   address_ = endpoint_.address().to_string();
@@ -130,14 +139,34 @@ void PeerConnection::after_handshake() {
   read_messages();
 }
 
+std::size_t PeerConnection::read_allowance() {
+  auto& bucket = torrent_.session().download_bucket();
+  if (bucket.unlimited()) return kReadSize;
+  const auto want = static_cast<std::int64_t>(kReadSize);
+  const auto now = Clock::now();
+  if (download_credit_ < kMinLimitedRead)
+    download_credit_ += bucket.grant(want - download_credit_, now);
+  if (download_credit_ >= kMinLimitedRead) return static_cast<std::size_t>(download_credit_);
+  download_timer_.expires_after(bucket.time_until(kMinLimitedRead - download_credit_, now));
+  download_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec && !self->closed_) self->read_messages();
+  });
+  return 0;
+}
+
 void PeerConnection::read_messages() {
-  std::span<char> space = decoder_.prepare(kReadSize);
+  const std::size_t allowed = read_allowance();
+  if (allowed == 0) return;  // the download timer reads again when tokens are there
+  std::span<char> space = decoder_.prepare(allowed);
   socket_.async_read_some(
       boost::asio::buffer(space.data(), space.size()),
       [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
         if (self->closed_) return;
         if (ec) {
           return self->close(ec == boost::asio::error::eof ? "closed by peer" : ec.message());
+        }
+        if (!self->torrent_.session().download_bucket().unlimited()) {
+          self->download_credit_ -= static_cast<std::int64_t>(n);
         }
         self->decoder_.commit(n);
         self->last_received_ = Clock::now();
@@ -168,7 +197,10 @@ bool PeerConnection::handle(const wire::Message& message) {
             peer_interested_ = true;
             torrent_.on_peer_interest_changed();
           },
-          [&](const wire::NotInterested&) { peer_interested_ = false; },
+          [&](const wire::NotInterested&) {
+            peer_interested_ = false;
+            torrent_.on_peer_interest_changed();
+          },
           [&](const wire::Have& have) {
             const auto i = static_cast<std::size_t>(have.piece.value());
             if (peer_has_[i] || peer_is_seed_) return;
@@ -266,7 +298,8 @@ void PeerConnection::handle_block(const wire::Piece& piece) {
   }
   requests_.erase(it);
   const auto bytes = static_cast<std::int64_t>(piece.block.size());
-  pipeline_.on_block_received(bytes, Clock::now());
+  last_block_at_ = Clock::now();
+  pipeline_.on_block_received(bytes, last_block_at_);
   downloaded_ += bytes;
   if (torrent_.picker().is_block_received(block)) return;  // end game: another peer was first
   torrent_.on_block(*this, block, decoder_.share(piece.block));
@@ -331,12 +364,16 @@ void PeerConnection::serve_uploads() {
   while (!closed_ && !upload_queue_.empty() &&
          outbox_.size() + writing_.size() < settings.send_high_water) {
     const wire::Request request = upload_queue_.front();
+    if (!take_upload(request.length)) break;  // a timer calls us again
     if (try_cache && send_cached_block(request)) {
       upload_queue_.pop_front();
       continue;
     }
     try_cache = false;  // the rest of this batch is likely not cached either
-    if (disk_reads_ >= settings.max_disk_reads_per_peer) break;
+    if (disk_reads_ >= settings.max_disk_reads_per_peer) {
+      if (!torrent_.session().upload_bucket().unlimited()) upload_credit_ += request.length;
+      break;
+    }
     upload_queue_.pop_front();
     ++disk_reads_;
     torrent_.disk().async_read(
@@ -353,6 +390,28 @@ void PeerConnection::serve_uploads() {
           self->flush();
         });
   }
+}
+
+bool PeerConnection::take_upload(std::int64_t bytes) {
+  auto& bucket = torrent_.session().upload_bucket();
+  if (bucket.unlimited()) return true;
+  if (upload_waiting_) return false;
+  const auto now = Clock::now();
+  // Partial grants add up, so a block goes out once its whole length has been granted.
+  if (upload_credit_ < bytes) upload_credit_ += bucket.grant(bytes - upload_credit_, now);
+  if (upload_credit_ >= bytes) {
+    upload_credit_ -= bytes;
+    return true;
+  }
+  upload_waiting_ = true;
+  upload_timer_.expires_after(bucket.time_until(bytes - upload_credit_, now));
+  upload_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    self->upload_waiting_ = false;
+    if (ec || self->closed_) return;
+    self->serve_uploads();
+    self->flush();
+  });
+  return false;
 }
 
 bool PeerConnection::send_cached_block(const wire::Request& request) {
@@ -403,6 +462,7 @@ void PeerConnection::tick(Clock::time_point now) {
     return;
   }
   if (now - last_received_ > settings.inactivity_timeout) return close("inactive");
+  rates_.sample(now, downloaded_, uploaded_);
   // Requests unanswered for too long go back to the picker for other peers.
   int expired = 0;
   std::erase_if(requests_, [&](const Outstanding& o) {
@@ -445,6 +505,8 @@ void PeerConnection::close(const std::string& reason) {
   closed_ = true;
   boost::system::error_code ec;
   socket_.close(ec);
+  upload_timer_.cancel();
+  download_timer_.cancel();
   drop_requests();
   if (availability_counted_) {
     if (peer_is_seed_) {

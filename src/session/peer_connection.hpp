@@ -6,6 +6,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -17,6 +18,7 @@
 #include "core/piece_geometry.hpp"
 #include "policy/piece_picker.hpp"
 #include "policy/request_pipeline.hpp"
+#include "session/transfer_rates.hpp"
 #include "wire/handshake.hpp"
 #include "wire/message.hpp"
 #include "wire/message_decoder.hpp"
@@ -52,6 +54,11 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   bool is_seed() const { return peer_is_seed_; }
   std::int64_t downloaded() const { return downloaded_; }  // payload bytes from this peer
   std::int64_t uploaded() const { return uploaded_; }
+  // Over the last 20 s (what the choker ranks by).
+  const TransferRates& rates() const { return rates_; }
+  Clock::time_point connected_at() const { return connected_at_; }
+  Clock::time_point last_block_at() const { return last_block_at_; }
+  bool am_interested() const { return am_interested_; }
 
   // From the torrent.
   void send_have(PieceIndex piece);
@@ -78,6 +85,11 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   // the page cache when it holds the block, else through a disk thread.
   void serve_uploads();
   bool send_cached_block(const wire::Request& request);
+  // Rate limits: true when `bytes` may be sent now (taken from the upload bucket); else a timer
+  // calls serve_uploads() again once they may.
+  bool take_upload(std::int64_t bytes);
+  // How many bytes the next socket read may take (0: a timer reads again later).
+  std::size_t read_allowance();
   void count_sent_block(std::uint32_t length);
   void send(const wire::Message& message);
   void flush();
@@ -126,6 +138,13 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   Clock::time_point connected_at_;
   Clock::time_point last_received_;
   Clock::time_point last_sent_;
+  Clock::time_point last_block_at_;  // the last block we asked for and got
+  TransferRates rates_;
+  boost::asio::steady_timer upload_timer_;    // waits for upload tokens
+  boost::asio::steady_timer download_timer_;  // waits for download tokens
+  bool upload_waiting_ = false;
+  std::int64_t upload_credit_ = 0;    // granted upload bytes not yet spent on a block
+  std::int64_t download_credit_ = 0;  // granted download bytes not yet read
   std::int64_t downloaded_ = 0;
   std::int64_t uploaded_ = 0;
 };

@@ -14,9 +14,13 @@ constexpr std::chrono::seconds kHandshakeTimeout{10};
 }  // namespace
 
 Session::Session(SessionSettings settings)
-    : settings_(settings),
+    : settings_(std::move(settings)),
       disk_(std::make_unique<DiskIo>(io_, settings_.disk_threads)),
-      acceptor_(io_) {
+      acceptor_(io_),
+      upload_bucket_(settings_.max_upload_rate, std::chrono::steady_clock::now(),
+                     settings_.rate_limit_bucket),
+      download_bucket_(settings_.max_download_rate, std::chrono::steady_clock::now(),
+                       settings_.rate_limit_bucket) {
   std::random_device random;
   std::copy(kPeerIdPrefix.begin(), kPeerIdPrefix.end(), peer_id_.begin());
   for (std::size_t i = kPeerIdPrefix.size(); i < peer_id_.size(); ++i) {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/expected.hpp"
+#include "policy/rate_limiter.hpp"
 #include "session/disk_io.hpp"
 #include "session/settings.hpp"
 #include "session/torrent.hpp"
@@ -36,6 +37,9 @@ class Session {
   DiskIo& disk() { return *disk_; }
   const SessionSettings& settings() const { return settings_; }
   const std::array<std::uint8_t, 20>& peer_id() const { return peer_id_; }
+  // Payload rate limits shared by every peer (--max-up, --max-down); unlimited by default.
+  policy::TokenBucket& upload_bucket() { return upload_bucket_; }
+  policy::TokenBucket& download_bucket() { return download_bucket_; }
 
   // Log lines (connections, failures, bans). Default: none.
   std::function<void(const std::string&)> logger;
@@ -55,6 +59,8 @@ class Session {
   tcp::acceptor acceptor_;
   std::uint16_t listen_port_ = 0;
   std::array<std::uint8_t, 20> peer_id_{};
+  policy::TokenBucket upload_bucket_;
+  policy::TokenBucket download_bucket_;
   std::map<Sha1Digest, std::unique_ptr<Torrent>> torrents_;
 };
 

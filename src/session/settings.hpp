@@ -4,19 +4,27 @@
 #include <chrono>
 #include <cstdint>
 
+#include "policy/choker.hpp"
 #include "policy/piece_picker.hpp"
+#include "policy/rate_limiter.hpp"
 #include "policy/request_pipeline.hpp"
 #include "tracker/tracker_client.hpp"
 
 namespace starling::session {
 
 struct SessionSettings {
+  // Payload bytes per second over all torrents and peers; 0 = no limit (--max-down, --max-up).
+  std::int64_t max_download_rate = 0;
+  std::int64_t max_upload_rate = 0;
+  // Their token buckets: a 1 s burst, so a process that the scheduler keeps waiting (a loaded
+  // machine) catches up instead of losing the time; starting near empty, so a transfer's first
+  // seconds are not above the limit.
+  policy::BucketSettings rate_limit_bucket{.burst_time = std::chrono::milliseconds(1000),
+                                           .start_full = false};
   // Threads for disk reads, writes and piece hashes.
   int disk_threads = 2;
   // Housekeeping period: rates, timeouts, unchoking, progress reports.
   std::chrono::milliseconds tick{500};
-  // Peers we upload to at once (until the choke algorithm of its own issue lands: first come).
-  int max_unchoked = 8;
   // Stop reading block requests from disk for a peer whose send buffer holds this much.
   std::size_t send_high_water = 2 << 20;
   // Disk reads in flight per peer for its requests.
@@ -37,6 +45,7 @@ struct SessionSettings {
   // Save resume data this often while downloading.
   std::chrono::seconds resume_interval{30};
   policy::PickerSettings picker;
+  policy::ChokerSettings choker;
   policy::PipelineSettings pipeline;
   tracker::TrackerClientSettings trackers;
 };

@@ -25,6 +25,7 @@ Torrent::Torrent(Session& session, TorrentInfo info, std::filesystem::path save_
                 s.sequential = s.sequential || options_.sequential;
                 return s;
               }()),
+      choker_(session.settings().choker),
       timer_(session.io()),
       smart_ban_(session.settings().max_bad_pieces),
       last_tick_(Clock::now()),
@@ -332,7 +333,12 @@ void Torrent::tick() {
   last_downloaded_ = downloaded_;
   last_uploaded_ = uploaded_;
   for (auto& peer : snapshot()) peer->tick(now);
-  unchoke_peers();
+  if (now >= next_rechoke_) {
+    rechoke(true);
+    next_rechoke_ = now + settings().choker.rechoke_interval;
+  } else {
+    rechoke(false);  // a slot freed by a peer that left or lost interest
+  }
   reconnect_peers(now);
   if (!options_.resume_file.empty() && now - last_resume_save_ > settings().resume_interval) {
     last_resume_save_ = now;
@@ -340,24 +346,30 @@ void Torrent::tick() {
   }
 }
 
-void Torrent::unchoke_peers() {
-  // First come, first served up to max_unchoked; the choke algorithm has its own issue.
-  int unchoked = 0;
-  for (auto& [key, peer] : peers_) {
-    if (!peer->am_choking()) ++unchoked;
+void Torrent::rechoke(bool full) {
+  if (stopped_) return;
+  std::vector<policy::ChokeCandidate> candidates;
+  candidates.reserve(peers_.size());
+  for (const auto& [key, peer] : peers_) {
+    if (!peer->connected() || peer->closed()) continue;
+    candidates.push_back(policy::ChokeCandidate{
+        .key = key,
+        .interested = peer->peer_interested(),
+        .rate_from_peer = peer->rates().received_per_second(),
+        .rate_to_peer = peer->rates().sent_per_second(),
+        .connected_at = peer->connected_at(),
+        .last_received = peer->last_block_at(),
+        .unchoked = !peer->am_choking(),
+    });
   }
-  for (auto& [key, peer] : peers_) {
-    if (!peer->am_choking() && !peer->peer_interested()) {
-      peer->set_choking(true);
-      --unchoked;
-    }
-  }
-  for (auto& [key, peer] : peers_) {
-    if (unchoked >= settings().max_unchoked) break;
-    if (peer->connected() && peer->am_choking() && peer->peer_interested()) {
-      peer->set_choking(false);
-      ++unchoked;
-    }
+  const auto now = Clock::now();
+  const bool seeding = !need_data();
+  const std::vector<policy::PeerKey> unchoke =
+      full ? choker_.rechoke(candidates, seeding, now)
+           : choker_.fill_free_slots(candidates, seeding, now);
+  const std::set<policy::PeerKey> chosen(unchoke.begin(), unchoke.end());
+  for (auto& peer : snapshot()) {
+    if (peer->connected()) peer->set_choking(chosen.count(peer->key()) == 0);
   }
 }
 

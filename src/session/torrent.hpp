@@ -14,6 +14,7 @@
 
 #include "core/shared_bytes.hpp"
 #include "metainfo/torrent_info.hpp"
+#include "policy/choker.hpp"
 #include "policy/piece_picker.hpp"
 #include "policy/smart_ban.hpp"
 #include "session/disk_io.hpp"
@@ -85,8 +86,8 @@ class Torrent {
   bool accepting_blocks() const;  // false while the disk is behind
   void on_block(PeerConnection& from, BlockRef block, SharedBytes data);
   void on_peer_connected(PeerConnection& peer);
-  // A peer became interested: unchoke it now if a slot is free, not at the next tick.
-  void on_peer_interest_changed() { unchoke_peers(); }
+  // A peer became (not) interested: fill a free slot now, not at the next rechoke.
+  void on_peer_interest_changed() { rechoke(false); }
   void on_peer_closed(PeerConnection& peer, const std::string& reason);
   void count_upload(std::int64_t bytes) { uploaded_ += bytes; }
   void log(const std::string& line) const;
@@ -106,7 +107,8 @@ class Torrent {
   // Saves resume data on the disk pool (stat, write, fsync and rename never block the network
   // thread); jobs run in order, so the last save wins.
   void save_resume();
-  void unchoke_peers();
+  // Applies the choke algorithm: `full` every rechoke interval, else only fills free slots.
+  void rechoke(bool full);
   void reconnect_peers(Clock::time_point now);
   void start_trackers();
   void on_tracker_peers(const std::vector<tracker::PeerAddress>& peers);
@@ -120,6 +122,8 @@ class Torrent {
   std::shared_ptr<PartialHashes> partial_hashes_ = std::make_shared<PartialHashes>();
   PieceGeometry geometry_;
   policy::PiecePicker picker_;
+  policy::Choker choker_;
+  Clock::time_point next_rechoke_{};
   boost::asio::steady_timer timer_;
   bool stopped_ = false;
   bool resume_retired_ = false;  // removed after finishing: save no more

@@ -47,18 +47,19 @@ class HttpExchange : public TrackerOperation, public std::enable_shared_from_thi
  private:
   void request(std::string target) {
     target_ = std::move(target);
-    resolver_.async_resolve(
-        url_.host, std::to_string(url_.port),
-        [self = shared_from_this()](boost::system::error_code ec, tcp::resolver::results_type r) {
-          if (self->done_) return;
-          if (ec) return self->finish(Error(ec, "looking up " + self->url_.host));
-          self->stream_.async_connect(r,
-                                      [self](boost::system::error_code ec2, const tcp::endpoint&) {
-                                        if (self->done_) return;
-                                        if (ec2) return self->finish(Error(ec2, ""));
-                                        self->send();
-                                      });
-        });
+    resolver_.async_resolve(url_.host, std::to_string(url_.port),
+                            [self = shared_from_this()](boost::system::error_code ec,
+                                                        const tcp::resolver::results_type& r) {
+                              if (self->done_) return;
+                              if (ec)
+                                return self->finish(Error(ec, "looking up " + self->url_.host));
+                              self->stream_.async_connect(
+                                  r, [self](boost::system::error_code ec2, const tcp::endpoint&) {
+                                    if (self->done_) return;
+                                    if (ec2) return self->finish(Error(ec2, ""));
+                                    self->send();
+                                  });
+                            });
   }
 
   void send() {

@@ -39,8 +39,11 @@ TrackerClient::TrackerClient(boost::asio::io_context& io,
       timer_(io) {}
 
 TrackerClient::~TrackerClient() {
-  if (in_flight_) in_flight_->cancel();
-  timer_.cancel();
+  try {
+    if (in_flight_) in_flight_->cancel();
+    timer_.cancel();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): nothing left to report at teardown
+  }
 }
 
 void TrackerClient::start() {

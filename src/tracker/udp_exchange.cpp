@@ -55,7 +55,7 @@ class UdpExchange : public TrackerOperation, public std::enable_shared_from_this
     });
     resolver_.async_resolve(url_.host, std::to_string(url_.port),
                             [self = shared_from_this()](boost::system::error_code ec,
-                                                        ip::udp::resolver::results_type r) {
+                                                        const ip::udp::resolver::results_type& r) {
                               if (self->done_) return;
                               if (ec || r.empty())
                                 return self->finish(Error(ec, "looking up " + self->url_.host));

@@ -1,0 +1,193 @@
+#include "policy/choker.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+
+namespace starling::policy {
+
+namespace {
+
+bool contains(const std::vector<PeerKey>& keys, PeerKey key) {
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+}  // namespace
+
+Choker::Choker(const ChokerSettings& settings, std::uint64_t random_seed)
+    : settings_(settings), rng_(random_seed) {}
+
+std::vector<PeerKey> Choker::rechoke(std::span<const ChokeCandidate> peers, bool seeding,
+                                     TimePoint now) {
+  return decide(peers, seeding, now, /*reshuffle=*/true);
+}
+
+std::vector<PeerKey> Choker::fill_free_slots(std::span<const ChokeCandidate> peers, bool seeding,
+                                             TimePoint now) {
+  return decide(peers, seeding, now, /*reshuffle=*/false);
+}
+
+std::vector<PeerKey> Choker::optimistic() const {
+  std::vector<PeerKey> keys;
+  keys.reserve(optimistic_.size());
+  for (const OptimisticSlot& slot : optimistic_) keys.push_back(slot.key);
+  return keys;
+}
+
+bool Choker::snubbed(const ChokeCandidate& peer, TimePoint now) const {
+  // A peer that has only just connected has not had the time to send anything.
+  return now - peer.connected_at > settings_.snub_timeout &&
+         now - peer.last_received > settings_.snub_timeout;
+}
+
+std::vector<PeerKey> Choker::decide(std::span<const ChokeCandidate> peers, bool seeding,
+                                    TimePoint now, bool reshuffle) {
+  Lookup lookup;
+  lookup.reserve(peers.size());
+  for (const ChokeCandidate& peer : peers) lookup.emplace(peer.key, &peer);
+  admit_and_forget(peers, lookup, now);
+
+  std::vector<PeerKey> unchoke;
+  if (seeding) {
+    // Optimistic unchokes are a leecher-state notion; the seed round robin covers them.
+    optimistic_.clear();
+    unchoke = choose_seed(peers, now, reshuffle);
+  } else {
+    unchoke = choose_leecher(peers, lookup, now, reshuffle);
+  }
+  record(peers, unchoke, now);
+  return unchoke;
+}
+
+void Choker::admit_and_forget(std::span<const ChokeCandidate> peers, const Lookup& lookup,
+                              TimePoint now) {
+  std::erase_if(records_, [&](const auto& entry) { return !lookup.contains(entry.first); });
+  std::erase_if(optimistic_ring_, [&](PeerKey key) { return !lookup.contains(key); });
+  std::erase_if(optimistic_, [&](const OptimisticSlot& s) { return !lookup.contains(s.key); });
+
+  for (const ChokeCandidate& peer : peers) {
+    if (records_.contains(peer.key)) continue;
+    // Never unchoked by us: it has been waiting since it connected.
+    records_.emplace(peer.key, PeerRecord{.last_unchoked = peer.connected_at,
+                                          .unchoke_started = peer.unchoked ? now : TimePoint{}});
+    insert_into_ring(peer.key, now - peer.connected_at < settings_.optimistic_interval);
+  }
+}
+
+void Choker::insert_into_ring(PeerKey key, bool is_new) {
+  // n + 1 places to go; a new peer's weight for the front is new_peer_bonus instead of 1.
+  const auto places = static_cast<std::int64_t>(optimistic_ring_.size()) + 1;
+  const std::int64_t front_weight = is_new ? std::max(settings_.new_peer_bonus, 1) : 1;
+  std::uniform_int_distribution<std::int64_t> draw(0, places - 1 + front_weight - 1);
+  const std::int64_t ticket = draw(rng_);
+  const std::int64_t place = ticket < front_weight ? 0 : ticket - front_weight + 1;
+  optimistic_ring_.insert(optimistic_ring_.begin() + place, key);
+}
+
+std::vector<PeerKey> Choker::choose_leecher(std::span<const ChokeCandidate> peers,
+                                            const Lookup& lookup, TimePoint now, bool reshuffle) {
+  const auto interested = [&](PeerKey key) { return lookup.at(key)->interested; };
+  std::erase_if(optimistic_, [&](const OptimisticSlot& slot) {
+    // An uninterested peer would waste the slot; a rechoke rotates a slot that has had its time.
+    return !interested(slot.key) ||
+           (reshuffle && now - slot.since >= settings_.optimistic_interval);
+  });
+  const std::vector<PeerKey> holders = optimistic();
+
+  // Regular slots. Without a reshuffle the current holders stay (up to the slot count) and only
+  // free slots are filled; an optimistic holder then keeps its optimistic slot.
+  std::vector<const ChokeCandidate*> ranked;
+  for (const ChokeCandidate& peer : peers) {
+    if (!peer.interested) continue;
+    if (!reshuffle && contains(holders, peer.key)) continue;
+    ranked.push_back(&peer);
+  }
+  const auto better = [&](const ChokeCandidate* a, const ChokeCandidate* b) {
+    if (!reshuffle && a->unchoked != b->unchoked) return a->unchoked;
+    const bool a_snubbed = snubbed(*a, now);
+    if (a_snubbed != snubbed(*b, now)) return !a_snubbed;
+    if (a->rate_from_peer != b->rate_from_peer) return a->rate_from_peer > b->rate_from_peer;
+    if (a->unchoked != b->unchoked) return a->unchoked;  // on a tie, do not flap
+    return a->key < b->key;
+  };
+  std::sort(ranked.begin(), ranked.end(), better);
+  const auto regular_count =
+      std::min(ranked.size(), static_cast<std::size_t>(std::max(settings_.regular_slots, 0)));
+  std::vector<PeerKey> unchoke;
+  for (std::size_t i = 0; i < regular_count; ++i) unchoke.push_back(ranked[i]->key);
+
+  // A holder that earned a regular slot frees its optimistic one.
+  std::erase_if(optimistic_, [&](const OptimisticSlot& s) { return contains(unchoke, s.key); });
+
+  // Optimistic slots: the next interested peers in the ring, which then go to its back.
+  const auto slots = static_cast<std::size_t>(std::max(settings_.optimistic_slots, 0));
+  for (std::size_t i = 0; i < optimistic_ring_.size() && optimistic_.size() < slots;) {
+    const PeerKey key = optimistic_ring_[i];
+    const bool holds = std::any_of(optimistic_.begin(), optimistic_.end(),
+                                   [&](const OptimisticSlot& s) { return s.key == key; });
+    if (!interested(key) || contains(unchoke, key) || holds) {
+      ++i;
+      continue;
+    }
+    optimistic_.push_back({.key = key, .since = now});
+    optimistic_ring_.erase(optimistic_ring_.begin() + static_cast<std::ptrdiff_t>(i));
+    optimistic_ring_.push_back(key);
+  }
+  for (const OptimisticSlot& slot : optimistic_) unchoke.push_back(slot.key);
+  return unchoke;
+}
+
+std::vector<PeerKey> Choker::choose_seed(std::span<const ChokeCandidate> peers, TimePoint now,
+                                         bool reshuffle) const {
+  // "Unchoked at the last rechoke or since": half a period of slack absorbs timer jitter, so a
+  // turn lasts two rechoke periods.
+  const auto keep_for = std::chrono::milliseconds(settings_.rechoke_interval) * 3 / 2;
+  struct Rank {
+    const ChokeCandidate* peer;
+    bool keep;
+    PeerRecord record;
+  };
+  std::vector<Rank> ranked;
+  for (const ChokeCandidate& peer : peers) {
+    if (!peer.interested) continue;
+    const PeerRecord& record = records_.at(peer.key);
+    const bool keep = peer.unchoked && (!reshuffle || now - record.unchoke_started < keep_for);
+    ranked.push_back({.peer = &peer, .keep = keep, .record = record});
+  }
+  std::sort(ranked.begin(), ranked.end(), [](const Rank& a, const Rank& b) {
+    if (a.keep != b.keep) return a.keep;
+    // Among those kept (only more than the slots if the settings shrank): the shortest served.
+    if (a.keep && a.record.unchoke_started != b.record.unchoke_started) {
+      return a.record.unchoke_started > b.record.unchoke_started;
+    }
+    // Round robin: whoever has waited longest goes next.
+    if (a.record.last_unchoked != b.record.last_unchoked) {
+      return a.record.last_unchoked < b.record.last_unchoked;
+    }
+    if (a.peer->rate_to_peer != b.peer->rate_to_peer) {
+      return a.peer->rate_to_peer > b.peer->rate_to_peer;
+    }
+    return a.peer->key < b.peer->key;
+  });
+  const auto slots = static_cast<std::size_t>(std::max(settings_.regular_slots, 0) +
+                                              std::max(settings_.optimistic_slots, 0));
+  std::vector<PeerKey> unchoke;
+  for (std::size_t i = 0; i < ranked.size() && i < slots; ++i)
+    unchoke.push_back(ranked[i].peer->key);
+  return unchoke;
+}
+
+void Choker::record(std::span<const ChokeCandidate> peers, const std::vector<PeerKey>& unchoke,
+                    TimePoint now) {
+  const std::unordered_set<PeerKey> chosen(unchoke.begin(), unchoke.end());
+  for (const ChokeCandidate& peer : peers) {
+    PeerRecord& record = records_.at(peer.key);
+    if (chosen.contains(peer.key)) {
+      if (!peer.unchoked) record.unchoke_started = now;
+      record.last_unchoked = now;
+    } else if (peer.unchoked) {
+      record.last_unchoked = now;  // served until now
+    }
+  }
+}
+
+}  // namespace starling::policy

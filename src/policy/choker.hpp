@@ -1,0 +1,119 @@
+// Which peers we upload to: the BitTorrent choke algorithm, as pure logic (no sockets, no clock).
+//
+// Leecher state (we are downloading): tit-for-tat. Every rechoke the `regular_slots` interested
+// peers that upload to us fastest are unchoked; a snubbing peer (nothing received for
+// `snub_timeout`) ranks after all others, so it loses its regular slot whenever someone else
+// wants it. On top of that `optimistic_slots` optimistic unchokes give an interested peer outside
+// the regular set a chance to show what it can upload; each lasts `optimistic_interval`. As in
+// mainline, candidates for the optimistic slot wait in a ring and are served round robin, so
+// every peer gets its turn; a newly connected peer is inserted at a random place, but
+// `new_peer_bonus` times as likely as any other place to be at the front (it has nothing to
+// trade yet, and this is how it gets its first pieces).
+//
+// Seed state (we have everything): download rates mean nothing, so service is shared evenly. A
+// peer unchoked at the last rechoke stays unchoked for this period too; the other slots go to the
+// interested peers that have waited longest since they were last unchoked (round robin), with the
+// rate we reached to them only breaking ties. All `regular_slots + optimistic_slots` slots
+// rotate this way: round robin already gives every peer its chance.
+//
+// Time is a parameter (policy::TimePoint); nothing here reads a clock.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "policy/piece_picker.hpp"
+
+namespace starling::policy {
+
+using TimePoint = std::chrono::steady_clock::time_point;
+
+struct ChokerSettings {
+  // Peers unchoked for their upload rate (leecher) or in turn (seed). Mainline's 3 (plus 1
+  // optimistic) keeps each unchoked peer's share of our upload large enough to matter to it.
+  int regular_slots = 3;
+  // Peers unchoked to discover better partners and to bootstrap newcomers.
+  int optimistic_slots = 1;
+  // How often the caller should call rechoke(). Long enough for TCP to reach its rate after an
+  // unchoke, short enough to react to a peer that stops reciprocating.
+  std::chrono::seconds rechoke_interval{10};
+  // How long an optimistic unchoke lasts: three rechokes, so the peer has time to reciprocate and
+  // earn a regular slot.
+  std::chrono::seconds optimistic_interval{30};
+  // Not used here, documented for the caller: the rates in ChokeCandidate are averaged over this
+  // window, long enough to smooth TCP's saw-tooth, short enough to follow real changes.
+  std::chrono::seconds rate_window{20};
+  // A peer connected for longer than this that sent no block for this long is snubbing us.
+  std::chrono::seconds snub_timeout{60};
+  // A peer connected less than `optimistic_interval` ago is this many times as likely as any
+  // other to be next in line for the optimistic slot (mainline's 3).
+  int new_peer_bonus = 3;
+};
+
+struct ChokeCandidate {
+  PeerKey key;
+  bool interested = false;    // the peer wants our data
+  double rate_from_peer = 0;  // bytes/s it sent us over the rate window (leecher state)
+  double rate_to_peer = 0;    // bytes/s we sent it over the rate window (seed tie-break)
+  TimePoint connected_at{};   // newly connected: favoured for the optimistic slot
+  TimePoint last_received{};  // its last block to us (snubbing)
+  bool unchoked = false;      // our current choke state towards it
+};
+
+class Choker {
+ public:
+  static constexpr std::uint64_t kDefaultSeed = 0x5eed'c40c'e5ee'd001;
+
+  explicit Choker(const ChokerSettings& settings = {}, std::uint64_t random_seed = kDefaultSeed);
+
+  // The full algorithm: call every `rechoke_interval`. Returns the peers to have unchoked from
+  // now on; every other peer is to be choked. `peers` is every connected peer of the torrent;
+  // bookkeeping for peers no longer in it is forgotten.
+  std::vector<PeerKey> rechoke(std::span<const ChokeCandidate> peers, bool seeding, TimePoint now);
+
+  // Between rechokes, when a peer connects or leaves or interest changes: keeps every unchoked
+  // interested peer (no reshuffle, at most the slot count) and only fills free slots.
+  std::vector<PeerKey> fill_free_slots(std::span<const ChokeCandidate> peers, bool seeding,
+                                       TimePoint now);
+
+  // The peers holding an optimistic slot (leecher state), for stats and tests.
+  std::vector<PeerKey> optimistic() const;
+
+  bool snubbed(const ChokeCandidate& peer, TimePoint now) const;
+  const ChokerSettings& settings() const { return settings_; }
+
+ private:
+  struct PeerRecord {
+    TimePoint last_unchoked;    // last time we saw it unchoked; connected_at if never
+    TimePoint unchoke_started;  // start of its current (or last) unchoke
+  };
+  struct OptimisticSlot {
+    PeerKey key;
+    TimePoint since;
+  };
+
+  using Lookup = std::unordered_map<PeerKey, const ChokeCandidate*>;
+
+  std::vector<PeerKey> decide(std::span<const ChokeCandidate> peers, bool seeding, TimePoint now,
+                              bool reshuffle);
+  void admit_and_forget(std::span<const ChokeCandidate> peers, const Lookup& lookup, TimePoint now);
+  void insert_into_ring(PeerKey key, bool is_new);
+  std::vector<PeerKey> choose_leecher(std::span<const ChokeCandidate> peers, const Lookup& lookup,
+                                      TimePoint now, bool reshuffle);
+  std::vector<PeerKey> choose_seed(std::span<const ChokeCandidate> peers, TimePoint now,
+                                   bool reshuffle) const;
+  void record(std::span<const ChokeCandidate> peers, const std::vector<PeerKey>& unchoke,
+              TimePoint now);
+
+  ChokerSettings settings_;
+  std::mt19937_64 rng_;
+  std::unordered_map<PeerKey, PeerRecord> records_;
+  std::vector<PeerKey> optimistic_ring_;  // front = next in line for an optimistic unchoke
+  std::vector<OptimisticSlot> optimistic_;
+};
+
+}  // namespace starling::policy
