@@ -430,6 +430,7 @@ def summarize(cfg, n, fraction, leechers, uploads, t_min, progress, wall, run_ti
         "median": statistics.median(times) if all_done else None,
         "max": times[-1] if all_done else None,
         "mean_over_t_min": (mean / t_min) if (mean and t_min) else None,
+        "max_over_t_min": (times[-1] / t_min) if (all_done and t_min) else None,
         "contributors_mean": (mean_or_none(contributors)
                               if None not in contributors else None),
         "free_riders_mean": mean_or_none(riders) if None not in riders else None,
@@ -467,17 +468,18 @@ def markdown(cfg, results, meta):
             meta["machine"], meta["load_start"], meta["load_end"]),
         "starling: %s" % meta["starling"],
         "Times are wall seconds from t = 0 (all leechers launched within %.2f s) to each "
-        "leecher's `complete` event." % max(r["last_launch"] for r in results),
+        "leecher's `complete` event. T_min bounds the last completion (max), not the mean."
+        % max(r["last_launch"] for r in results),
         "",
         "| N | free riders | complete | identical | T_min s | client-server s | mean s | "
-        "median s | max s | mean/T_min |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "median s | max s | mean/T_min | max/T_min |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        lines.append("| %d | %d | %d/%d | %d/%d | %s | %s | %s | %s | %s | %s |" % (
+        lines.append("| %d | %d | %d/%d | %d/%d | %s | %s | %s | %s | %s | %s | %s |" % (
             r["n"], r["free_riders"], r["completed"], r["n"], r["identical"], r["n"],
             fmt_s(r["t_min"], 2), fmt_s(r["client_server"]), fmt_s(r["mean"], 2), fmt_s(r["median"], 2),
-            fmt_s(r["max"], 2), fmt_s(r["mean_over_t_min"], 2)))
+            fmt_s(r["max"], 2), fmt_s(r["mean_over_t_min"], 2), fmt_s(r["max_over_t_min"], 2)))
     riders = [r for r in results if r["free_riders"]]
     if riders:
         base = {r["n"]: r for r in results if not r["free_riders"]}
@@ -522,6 +524,9 @@ def plot(cfg, results, out):
         ax1.plot(xs, ys[:len(xs)], style, drawstyle="default", label=label)
         ax2.plot([p[0] for p in r["progress"]], [p[1] for p in r["progress"]], style,
                  label=label)
+    if largest["aggregate_upload_cap"]:
+        end = largest["n"] * largest["size"] / largest["aggregate_upload_cap"]
+        ax2.plot([0, end], [0, 1], "k--", linewidth=0.8, label="every upload cap busy from t = 0")
     if largest["t_min"]:
         for ax in (ax1, ax2):
             ax.axvline(largest["t_min"], color="k", linestyle=":",
@@ -538,7 +543,7 @@ def plot(cfg, results, out):
     for ax in (ax1, ax2):
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     paths.append(out + "_cdf.png")
     fig.savefig(paths[-1], dpi=80)
