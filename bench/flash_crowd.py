@@ -549,7 +549,7 @@ def plot(cfg, results, out):
     fig.savefig(paths[-1], dpi=80)
     plt.close(fig)
 
-    if base:
+    if len(base) > 1:  # one N makes no curve
         fig, ax = plt.subplots(figsize=(6, 4))
         ns = [r["n"] for r in base]
         ax.plot(ns, [r["mean"] for r in base], "o-", label="starling mean completion")
