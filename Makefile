@@ -50,6 +50,9 @@ demo: build
 
 bench: build
 	@bash bench/create_bench.sh
+	@/usr/bin/python3 bench/flash_crowd.py --starling build/bin/starling --out build/bench/flash_crowd
+	@/usr/bin/python3 bench/flash_crowd.py --starling build/bin/starling --peers 32 --free-riders 0.25 \
+	  --out build/bench/flash_crowd_free_riders
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # reference peers and tools used by the interop tests and benchmarks
   python3 python3-libtorrent mktorrent aria2 time wrk opentracker
+  # plots of the flash-crowd benchmark (bench/flash_crowd.py)
+  python3-matplotlib
 )
 
 missing=()
