@@ -11,7 +11,8 @@ Method, for each N in --peers (one swarm per N, all on 127.0.0.1):
   3. t = 0: N `starling download --json --max-up LEECHER_UP --seed-time 3600` processes are
      started back to back (launch offsets are recorded; all within a fraction of a second),
      each into its own folder, each finding the others only through the tracker. They keep
-     seeding after completing, as the fluid model assumes.
+     seeding after completing, as the fluid model assumes (with --leave-when-done they exit
+     at completion instead, so free riders cannot live off finished contributors).
   4. Each leecher's stdout is read as it comes: the `complete` event gives its completion
      time on our wall clock (seconds since t = 0; the event's own "seconds" is kept too), and
      `progress` events give done/total for the aggregate progress curve. The number of
@@ -327,7 +328,9 @@ def run_swarm(cfg, n, fraction, source, source_sha1, work):
         t0 = time.monotonic()
         for lee in leechers:
             cmd = [cfg.starling, "download", torrent, "-o", lee.out_dir, "--json",
-                   "--listen", "127.0.0.1:0", "--seed-time", "3600", "--timeout", run_timeout]
+                   "--listen", "127.0.0.1:0", "--timeout", run_timeout]
+            if not cfg.leave_when_done:
+                cmd += ["--seed-time", "3600"]  # stay and seed until the run ends
             if caps:
                 cmd += ["--max-up", FREE_RIDER_UP if lee.free_rider else
                         size_arg(cfg.leecher_up_bytes)]
@@ -595,6 +598,9 @@ def parse_args(argv):
                    help="each leecher's download cap, bytes/s (default: none)")
     p.add_argument("--free-riders", type=float, default=0.0, metavar="FRACTION",
                    help="also run each N with this fraction of leechers at --max-up 1")
+    p.add_argument("--leave-when-done", action="store_true",
+                   help="leechers exit as soon as they complete instead of staying to seed "
+                        "(then only the seed and unfinished leechers serve the rest)")
     p.add_argument("--no-caps", action="store_true",
                    help="no rate limits at all (no fluid bound; for builds without --max-up)")
     p.add_argument("--run-timeout", type=float, default=None,

@@ -106,10 +106,13 @@ std::vector<PeerKey> Choker::choose_leecher(std::span<const ChokeCandidate> peer
     const bool a_snubbed = snubbed(*a, now);
     if (a_snubbed != snubbed(*b, now)) return !a_snubbed;
     if (a->rate_from_peer != b->rate_from_peer) return a->rate_from_peer > b->rate_from_peer;
-    if (a->unchoked != b->unchoked) return a->unchoked;  // on a tie, do not flap
-    return a->key < b->key;
+    if (a->total_from_peer != b->total_from_peer) return a->total_from_peer > b->total_from_peer;
+    return a->unchoked && !b->unchoked;  // on a tie, do not flap
   };
-  std::sort(ranked.begin(), ranked.end(), better);
+  // What is still tied is in random order: by key, the peers that connected first would win
+  // every tie, and early on (no rates yet) everything is a tie.
+  std::shuffle(ranked.begin(), ranked.end(), rng_);
+  std::stable_sort(ranked.begin(), ranked.end(), better);
   const auto regular_count =
       std::min(ranked.size(), static_cast<std::size_t>(std::max(settings_.regular_slots, 0)));
   std::vector<PeerKey> unchoke;

@@ -59,6 +59,10 @@ struct ChokeCandidate {
   bool interested = false;    // the peer wants our data
   double rate_from_peer = 0;  // bytes/s it sent us over the rate window (leecher state)
   double rate_to_peer = 0;    // bytes/s we sent it over the rate window (seed tie-break)
+  // Bytes it ever sent us (leecher tie-break): when rates tie, most often at zero early on or
+  // with peers that do not unchoke us, one that has given us something ranks above one that
+  // never has, so a free rider does not get a regular slot by the luck of the draw.
+  std::int64_t total_from_peer = 0;
   TimePoint connected_at{};   // newly connected: favoured for the optimistic slot
   TimePoint last_received{};  // its last block to us (snubbing)
   bool unchoked = false;      // our current choke state towards it

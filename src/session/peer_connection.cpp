@@ -110,6 +110,7 @@ void PeerConnection::after_handshake() {
   if (their_handshake_->peer_id == torrent_.session().peer_id()) {
     return close("connected to ourselves");
   }
+  if (!torrent_.admit(*this)) return close("duplicate connection to this peer");
   handshake_done_ = true;
   const wire::Handshake ours = torrent_.our_handshake();
   supports_fast_ = their_handshake_->supports_fast() && ours.supports_fast();

@@ -5,6 +5,7 @@
 // disk completions can tell it has gone.
 #pragma once
 
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -59,6 +60,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   Clock::time_point connected_at() const { return connected_at_; }
   Clock::time_point last_block_at() const { return last_block_at_; }
   bool am_interested() const { return am_interested_; }
+  // The peer id from its handshake; only once the handshake arrived.
+  const std::array<std::uint8_t, 20>& their_peer_id() const { return their_handshake_->peer_id; }
 
   // From the torrent.
   void send_have(PieceIndex piece);

@@ -136,7 +136,7 @@ TorrentStatus Torrent::status() const {
 void Torrent::add_peer(const tcp::endpoint& endpoint) {
   if (stopped_ || banned_.count(endpoint.address()) != 0) return;
   auto [it, inserted] = known_.try_emplace(endpoint);
-  if (!inserted && it->second.connected) return;
+  if (!inserted && (it->second.connected || it->second.redundant)) return;
   it->second.connected = true;
   auto peer = std::make_shared<PeerConnection>(*this, next_key(), endpoint);
   peers_[peer->key()] = peer;
@@ -285,6 +285,25 @@ void Torrent::fail(const std::string& reason) {
   if (on_error) on_error(reason);
 }
 
+bool Torrent::admit(PeerConnection& fresh) {
+  const auto& id = fresh.their_peer_id();
+  for (auto& [key, other] : peers_) {
+    if (other.get() == &fresh || !other->connected() || other->closed()) continue;
+    if (other->their_peer_id() != id) continue;
+    // Both sides keep the connection opened by the side with the lower peer id, so they agree
+    // without a word; one connection per peer keeps tit-for-tat (rates, unchokes) on one line.
+    const bool keep_outgoing = session_.peer_id() < id;
+    PeerConnection& drop = fresh.outgoing() == keep_outgoing ? *other : fresh;
+    if (drop.outgoing()) {
+      if (auto it = known_.find(drop.endpoint()); it != known_.end()) it->second.redundant = true;
+    }
+    if (&drop == &fresh) return false;
+    drop.close("duplicate connection to this peer");
+    return true;
+  }
+  return true;
+}
+
 void Torrent::on_peer_connected(PeerConnection& peer) {
   log("connected to " + peer.endpoint().address().to_string() + ":" +
       std::to_string(peer.endpoint().port()));
@@ -357,6 +376,7 @@ void Torrent::rechoke(bool full) {
         .interested = peer->peer_interested(),
         .rate_from_peer = peer->rates().received_per_second(),
         .rate_to_peer = peer->rates().sent_per_second(),
+        .total_from_peer = peer->downloaded(),
         .connected_at = peer->connected_at(),
         .last_received = peer->last_block_at(),
         .unchoked = !peer->am_choking(),
@@ -368,15 +388,27 @@ void Torrent::rechoke(bool full) {
       full ? choker_.rechoke(candidates, seeding, now)
            : choker_.fill_free_slots(candidates, seeding, now);
   const std::set<policy::PeerKey> chosen(unchoke.begin(), unchoke.end());
+  std::string unchoked_list;
   for (auto& peer : snapshot()) {
-    if (peer->connected()) peer->set_choking(chosen.count(peer->key()) == 0);
+    if (!peer->connected()) continue;
+    const bool choke = chosen.count(peer->key()) == 0;
+    if (full && !choke) {
+      unchoked_list +=
+          fmt::format(" {}:{} ({:.0f} KiB/s from, {} KiB total)",
+                      peer->endpoint().address().to_string(), peer->endpoint().port(),
+                      peer->rates().received_per_second() / 1024, peer->downloaded() / 1024);
+    }
+    peer->set_choking(choke);
   }
+  if (full)
+    log(fmt::format("rechoke ({}): unchoked{}", seeding ? "seeding" : "leeching",
+                    unchoked_list.empty() ? " nobody" : unchoked_list));
 }
 
 void Torrent::reconnect_peers(Clock::time_point now) {
   if (!need_data()) return;
   for (auto& [endpoint, known] : known_) {
-    if (known.connected || now < known.retry_at) continue;
+    if (known.connected || known.redundant || now < known.retry_at) continue;
     add_peer(endpoint);
   }
 }

@@ -85,6 +85,9 @@ class Torrent {
   }
   bool accepting_blocks() const;  // false while the disk is behind
   void on_block(PeerConnection& from, BlockRef block, SharedBytes data);
+  // A handshake completed: false when `fresh` duplicates a connection we already have to the
+  // same peer (each side dialled the other) and is the one to drop.
+  bool admit(PeerConnection& fresh);
   void on_peer_connected(PeerConnection& peer);
   // A peer became (not) interested: fill a free slot now, not at the next rechoke.
   void on_peer_interest_changed() { rechoke(false); }
@@ -137,6 +140,7 @@ class Torrent {
   struct KnownPeer {
     Clock::time_point retry_at;
     bool connected = false;
+    bool redundant = false;  // reached through a connection it made to us: do not dial it
   };
   std::map<tcp::endpoint, KnownPeer> known_;  // outgoing candidates
   std::set<boost::asio::ip::address> banned_;

@@ -145,6 +145,18 @@ TEST_F(ChokerTest, OptimisticSlotIsRefilledWhenItsHolderLeaves) {
   EXPECT_EQ(unchoked.size(), 4U);
 }
 
+TEST_F(ChokerTest, OnARateTiePeersThatEverGaveUsDataComeFirst) {
+  // Nobody sends right now (rates 0); peers 5 and 6 sent us something earlier, 1-4 never did.
+  for (std::uint32_t k = 1; k <= 6; ++k) add(k, true, 0);
+  peer(5).total_from_peer = 1 << 20;
+  peer(6).total_from_peer = 16 << 10;
+  const auto unchoked = apply(choker_.rechoke(peers_, false, at(0s)));
+  EXPECT_TRUE(unchoked.contains(5));
+  EXPECT_TRUE(unchoked.contains(6));
+  // The third regular slot and the optimistic one go to two of the others.
+  EXPECT_EQ(unchoked.size(), 4u);
+}
+
 TEST_F(ChokerTest, SnubbingPeerLosesItsRegularSlot) {
   for (std::uint32_t k = 1; k <= 5; ++k) add(k, true, 100.0 * k);
   // Peer 5 is the fastest on paper but its last block arrived at t = 0.
