@@ -72,4 +72,30 @@ for i in 1 2; do
   fi
 done
 
+step "The same swarm found through a tracker: starling tracker, no --peer anywhere"
+tracker_port=$(port)
+"$starling" tracker --http 127.0.0.1:$tracker_port --interval 10 >/dev/null &
+tracker_pid=$!
+run "$starling" create "$work/album" -t "http://127.0.0.1:$tracker_port/announce" \
+  -o "$work/tracked.torrent" --piece-size 64k -q
+run "$starling" seed "$work/tracked.torrent" "$work" --listen 127.0.0.1:0 --seed-time 30 -q &
+seed_pid=$!
+sleep 1
+run "$starling" info "$work/tracked.torrent" --scrape | grep scrape
+for i in 3 4; do
+  "$starling" download "$work/tracked.torrent" -o "$work/leecher$i" --listen 127.0.0.1:0 \
+    --max-up 4m --seed-time 2 &
+  eval "leecher$i=\$!"
+done
+wait $leecher3 $leecher4
+kill $seed_pid $tracker_pid 2>/dev/null || true
+wait $seed_pid $tracker_pid 2>/dev/null || true
+for i in 3 4; do
+  if diff -r "$work/album" "$work/leecher$i/album" >/dev/null; then
+    echo "leecher$i: identical to the seed's data (peers from the tracker)"
+  else
+    echo "leecher$i: DIFFERS"
+  fi
+done
+
 printf '\nMore: starling download --help, starling seed --help; README.md has the tour.\n'
