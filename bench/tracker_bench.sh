@@ -12,7 +12,8 @@
 # end of each measurement (and by the EXIT trap).
 #
 # Environment: STARLING (build/bin/starling), LOAD (build/bin/udp_announce_load), RUNS (3),
-# SECONDS_PER_RUN (5), TORRENTS (1000), THREADS (starling --threads; default one per core).
+# SECONDS_PER_RUN (5), TORRENTS (1000), THREADS (starling --threads; default one per core),
+# BATCH (UDP announces each generator thread sends before it waits for their replies; 64).
 # Needs wrk and opentracker (scripts/deps.sh installs them).
 set -euo pipefail
 
@@ -22,6 +23,7 @@ RUNS=${RUNS:-3}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
 TORRENTS=${TORRENTS:-1000}
 THREADS=${THREADS:-}
+BATCH=${BATCH:-64}
 here=$(cd "$(dirname "$0")" && pwd)
 
 die() { echo "tracker_bench: $*" >&2; exit 1; }
@@ -83,7 +85,7 @@ measure_http() {  # port -> requests/s
 
 measure_udp() {  # port -> announces/s
   timeout $((SECONDS_PER_RUN + 30)) "$LOAD" --target "127.0.0.1:$1" --threads 2 \
-    --seconds "$SECONDS_PER_RUN" --torrents "$TORRENTS" | awk '{printf "%d", $2}'
+    --batch "$BATCH" --seconds "$SECONDS_PER_RUN" --torrents "$TORRENTS" | awk '{printf "%d", $2}'
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2))}'; }
@@ -103,6 +105,7 @@ for run in $(seq 1 "$RUNS"); do
 done
 
 echo
+echo "starling --threads ${THREADS:-default (one per core)}; UDP generator: 2 threads, batches of $BATCH"
 echo "| tracker | HTTP announces/s (median of $RUNS) | UDP announces/s (median of $RUNS) |"
 echo "|---|---|---|"
 for name in opentracker starling; do
