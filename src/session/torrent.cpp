@@ -294,12 +294,19 @@ bool Torrent::admit(PeerConnection& fresh) {
     // without a word; one connection per peer keeps tit-for-tat (rates, unchokes) on one line.
     const bool keep_outgoing = session_.peer_id() < id;
     PeerConnection& drop = fresh.outgoing() == keep_outgoing ? *other : fresh;
-    if (drop.outgoing()) {
-      if (auto it = known_.find(drop.endpoint()); it != known_.end()) it->second.redundant = true;
+    const bool drop_fresh = &drop == &fresh;
+    const bool dialled = drop.outgoing();
+    const tcp::endpoint endpoint = drop.endpoint();
+    if (!drop_fresh) drop.close("duplicate connection to this peer");
+    // Marked after the close: closing a connection clears the marks of a peer it leaves us
+    // without (on_peer_closed), and the survivor here has not finished its handshake yet.
+    if (dialled) {
+      if (auto it = known_.find(endpoint); it != known_.end()) {
+        it->second.redundant = true;
+        it->second.peer_id = id;
+      }
     }
-    if (&drop == &fresh) return false;
-    drop.close("duplicate connection to this peer");
-    return true;
+    return !drop_fresh;
   }
   return true;
 }
@@ -312,6 +319,23 @@ void Torrent::on_peer_connected(PeerConnection& peer) {
 void Torrent::on_peer_closed(PeerConnection& peer, const std::string& reason) {
   log("peer " + peer.endpoint().address().to_string() + ":" +
       std::to_string(peer.endpoint().port()) + " closed: " + reason);
+  if (peer.connected()) {
+    // The last connection to this peer is gone: dial it again if we had stopped because it
+    // had dialled us.
+    const auto& id = peer.their_peer_id();
+    const bool still_connected = std::any_of(peers_.begin(), peers_.end(), [&](const auto& p) {
+      return p.second.get() != &peer && p.second->connected() && !p.second->closed() &&
+             p.second->their_peer_id() == id;
+    });
+    if (!still_connected) {
+      for (auto& [endpoint, known] : known_) {
+        if (known.redundant && known.peer_id == id) {
+          known.redundant = false;
+          known.retry_at = Clock::now() + settings().reconnect_delay;
+        }
+      }
+    }
+  }
   if (peer.outgoing()) {
     auto it = known_.find(peer.endpoint());
     if (it != known_.end()) {

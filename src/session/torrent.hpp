@@ -141,6 +141,7 @@ class Torrent {
     Clock::time_point retry_at;
     bool connected = false;
     bool redundant = false;  // reached through a connection it made to us: do not dial it
+    std::array<std::uint8_t, 20> peer_id{};  // whose, when redundant
   };
   std::map<tcp::endpoint, KnownPeer> known_;  // outgoing candidates
   std::set<boost::asio::ip::address> banned_;
