@@ -25,36 +25,30 @@ constexpr int kOurReqq = 1000;
 
 }  // namespace
 
-PeerConnection::PeerConnection(Torrent& torrent, policy::PeerKey key, tcp::endpoint endpoint)
+PeerConnection::PeerConnection(Torrent& torrent, policy::PeerKey key, tcp::socket socket,
+                               bool outgoing)
     : torrent_(torrent),
       key_(key),
-      endpoint_(std::move(endpoint)),
-      socket_(torrent.session().io()),
-      outgoing_(true),
+      socket_(std::move(socket)),
+      outgoing_(outgoing),
       pipeline_(Clock::now(), torrent.settings().pipeline),
       connected_at_(Clock::now()),
-      last_received_(Clock::now()),
-      last_sent_(Clock::now()),
-      last_block_at_(Clock::now()),
+      last_received_(connected_at_),
+      last_sent_(connected_at_),
+      last_block_at_(connected_at_),
       upload_timer_(torrent.session().io()),
-      download_timer_(torrent.session().io()) {
+      download_timer_(torrent.session().io()) {}
+
+PeerConnection::PeerConnection(Torrent& torrent, policy::PeerKey key, tcp::endpoint endpoint)
+    : PeerConnection(torrent, key, tcp::socket(torrent.session().io()), true) {
+  endpoint_ = std::move(endpoint);
   address_ = endpoint_.address().to_string();
 }
 
 PeerConnection::PeerConnection(Torrent& torrent, policy::PeerKey key, tcp::socket socket,
                                const wire::Handshake& their_handshake)
-    : torrent_(torrent),
-      key_(key),
-      socket_(std::move(socket)),
-      outgoing_(false),
-      their_handshake_(their_handshake),
-      pipeline_(Clock::now(), torrent.settings().pipeline),
-      connected_at_(Clock::now()),
-      last_received_(Clock::now()),
-      last_sent_(Clock::now()),
-      last_block_at_(Clock::now()),
-      upload_timer_(torrent.session().io()),
-      download_timer_(torrent.session().io()) {
+    : PeerConnection(torrent, key, std::move(socket), false) {
+  their_handshake_ = their_handshake;
   boost::system::error_code ec;
   endpoint_ = socket_.remote_endpoint(ec);
   address_ = endpoint_.address().to_string();

@@ -72,6 +72,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   void tick(Clock::time_point now);
 
  private:
+  // What both public constructors share.
+  PeerConnection(Torrent& torrent, policy::PeerKey key, tcp::socket socket, bool outgoing);
   void connect();
   void send_handshake();
   void after_handshake();

@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 
 #include "tracker/announcer.hpp"
+#include "tracker/timed_exchange.hpp"
 
 namespace starling::tracker {
 namespace {
@@ -15,33 +16,26 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using boost::asio::ip::tcp;
 
-class HttpExchange : public TrackerOperation, public std::enable_shared_from_this<HttpExchange> {
+class HttpExchange : public TimedExchange<HttpExchange, std::string> {
  public:
-  using BodyHandler = std::function<void(Expected<std::string>)>;
-
   HttpExchange(boost::asio::io_context& io, TrackerUrl url, std::string target,
-               AnnounceSettings settings, BodyHandler handler)
-      : io_(io),
+               AnnounceSettings settings, Handler handler)
+      : TimedExchange(io, std::move(handler)),
         url_(std::move(url)),
         first_target_(std::move(target)),
         settings_(std::move(settings)),
-        handler_(std::move(handler)),
         resolver_(io),
-        stream_(io),
-        deadline_(io) {}
+        stream_(io) {}
 
   void start() {
-    deadline_.expires_after(settings_.timeout);
-    deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (!ec) self->finish(Error(std::make_error_code(std::errc::timed_out), "no reply"));
-    });
+    start_deadline(settings_.timeout);
     request(first_target_);
   }
 
-  void cancel() override {
-    if (done_) return;
-    done_ = true;
-    shut();
+  void shut() {
+    resolver_.cancel();
+    boost::system::error_code ignored;
+    stream_.socket().close(ignored);
   }
 
  private:
@@ -50,12 +44,12 @@ class HttpExchange : public TrackerOperation, public std::enable_shared_from_thi
     resolver_.async_resolve(url_.host, std::to_string(url_.port),
                             [self = shared_from_this()](boost::system::error_code ec,
                                                         const tcp::resolver::results_type& r) {
-                              if (self->done_) return;
+                              if (self->done()) return;
                               if (ec)
                                 return self->finish(Error(ec, "looking up " + self->url_.host));
                               self->stream_.async_connect(
                                   r, [self](boost::system::error_code ec2, const tcp::endpoint&) {
-                                    if (self->done_) return;
+                                    if (self->done()) return;
                                     if (ec2) return self->finish(Error(ec2, ""));
                                     self->send();
                                   });
@@ -71,7 +65,7 @@ class HttpExchange : public TrackerOperation, public std::enable_shared_from_thi
     request_.set(http::field::connection, "close");
     http::async_write(stream_, request_,
                       [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                        if (self->done_) return;
+                        if (self->done()) return;
                         if (ec) return self->finish(Error(ec, "sending the request"));
                         self->receive();
                       });
@@ -82,7 +76,7 @@ class HttpExchange : public TrackerOperation, public std::enable_shared_from_thi
     parser_->body_limit(settings_.max_reply_size);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                       if (self->done_) return;
+                       if (self->done()) return;
                        if (ec) return self->finish(Error(ec, "reading the reply"));
                        self->on_reply();
                      });
@@ -119,36 +113,16 @@ class HttpExchange : public TrackerOperation, public std::enable_shared_from_thi
     request(next->target);
   }
 
-  void finish(Expected<std::string> result) {
-    if (done_) return;
-    done_ = true;
-    shut();
-    boost::asio::post(io_, [handler = std::move(handler_), result = std::move(result)]() mutable {
-      handler(std::move(result));
-    });
-  }
-
-  void shut() {
-    deadline_.cancel();
-    resolver_.cancel();
-    boost::system::error_code ignored;
-    stream_.socket().close(ignored);
-  }
-
-  boost::asio::io_context& io_;
   TrackerUrl url_;
   std::string first_target_;
   AnnounceSettings settings_;
-  BodyHandler handler_;
   tcp::resolver resolver_;
   beast::tcp_stream stream_;
-  boost::asio::steady_timer deadline_;
   std::string target_;
   http::request<http::empty_body> request_;
   beast::flat_buffer buffer_;
   std::optional<http::response_parser<http::string_body>> parser_;
   int redirects_ = 0;
-  bool done_ = false;
 };
 
 }  // namespace

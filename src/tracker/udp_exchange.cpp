@@ -7,6 +7,7 @@
 #include <random>
 
 #include "tracker/announcer.hpp"
+#include "tracker/timed_exchange.hpp"
 #include "tracker/udp_codec.hpp"
 
 namespace starling::tracker {
@@ -26,47 +27,40 @@ std::uint32_t key_from(std::string_view key) {
   return value;
 }
 
-class UdpExchange : public TrackerOperation, public std::enable_shared_from_this<UdpExchange> {
+// The handler gets the tracker's answer to the request: an announce, scrape or error response.
+class UdpExchange : public TimedExchange<UdpExchange, udp::Response> {
  public:
   // Appends the request that follows the connect exchange (announce or scrape).
   using Encoder = std::function<void(std::string& out, std::uint64_t connection_id,
                                      std::uint32_t transaction_id)>;
-  // The tracker's answer to it: an announce, scrape or error response.
-  using Handler = std::function<void(Expected<udp::Response>)>;
 
   UdpExchange(boost::asio::io_context& io, TrackerUrl url, AnnounceSettings settings,
               Encoder encode_request, Handler handler)
-      : io_(io),
+      : TimedExchange(io, std::move(handler)),
         url_(std::move(url)),
         settings_(std::move(settings)),
         encode_request_(std::move(encode_request)),
-        handler_(std::move(handler)),
         resolver_(io),
         socket_(io),
-        deadline_(io),
         retry_(io) {}
 
-  bool ipv6() const { return ipv6_; }
-
   void start() {
-    deadline_.expires_after(settings_.timeout);
-    deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (!ec) self->finish(Error(std::make_error_code(std::errc::timed_out), "no reply"));
-    });
+    start_deadline(settings_.timeout);
     resolver_.async_resolve(url_.host, std::to_string(url_.port),
                             [self = shared_from_this()](boost::system::error_code ec,
                                                         const ip::udp::resolver::results_type& r) {
-                              if (self->done_) return;
+                              if (self->done()) return;
                               if (ec || r.empty())
                                 return self->finish(Error(ec, "looking up " + self->url_.host));
                               self->open(r.begin()->endpoint());
                             });
   }
 
-  void cancel() override {
-    if (done_) return;
-    done_ = true;
-    shut();
+  void shut() {
+    retry_.cancel();
+    resolver_.cancel();
+    boost::system::error_code ignored;
+    socket_.close(ignored);
   }
 
  private:
@@ -98,13 +92,13 @@ class UdpExchange : public TrackerOperation, public std::enable_shared_from_this
   void send_with_retries(std::chrono::milliseconds wait) {
     socket_.async_send(boost::asio::buffer(packet_),
                        [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                         if (self->done_ || !ec) return;
+                         if (self->done() || !ec) return;
                          self->finish(Error(ec, "sending"));
                        });
     retry_.expires_after(wait);
     retry_.async_wait(
         [self = shared_from_this(), wait, sent = transaction_](boost::system::error_code ec) {
-          if (ec || self->done_ || sent != self->transaction_) return;
+          if (ec || self->done() || sent != self->transaction_) return;
           self->send_with_retries(wait * 2);
         });
   }
@@ -112,7 +106,7 @@ class UdpExchange : public TrackerOperation, public std::enable_shared_from_this
   void receive() {
     socket_.async_receive(boost::asio::buffer(incoming_),
                           [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-                            if (self->done_) return;
+                            if (self->done()) return;
                             // ICMP "port unreachable" shows up as a refused receive: nobody listens
                             // there.
                             if (ec) return self->finish(Error(ec, ""));
@@ -142,31 +136,11 @@ class UdpExchange : public TrackerOperation, public std::enable_shared_from_this
     return static_cast<std::uint32_t>(rng());
   }
 
-  void finish(Expected<udp::Response> result) {
-    if (done_) return;
-    done_ = true;
-    shut();
-    boost::asio::post(io_, [handler = std::move(handler_), result = std::move(result)]() mutable {
-      handler(std::move(result));
-    });
-  }
-
-  void shut() {
-    deadline_.cancel();
-    retry_.cancel();
-    resolver_.cancel();
-    boost::system::error_code ignored;
-    socket_.close(ignored);
-  }
-
-  boost::asio::io_context& io_;
   TrackerUrl url_;
   AnnounceSettings settings_;
   Encoder encode_request_;
-  Handler handler_;
   ip::udp::resolver resolver_;
   ip::udp::socket socket_;
-  boost::asio::steady_timer deadline_;
   boost::asio::steady_timer retry_;
   std::string packet_;
   std::array<std::uint8_t, 2048> incoming_{};
@@ -174,7 +148,6 @@ class UdpExchange : public TrackerOperation, public std::enable_shared_from_this
   std::uint64_t connection_id_ = 0;
   bool connected_ = false;
   bool ipv6_ = false;
-  bool done_ = false;
 };
 
 }  // namespace
