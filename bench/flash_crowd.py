@@ -23,8 +23,8 @@ Method, for each N in --peers (one swarm per N, all on 127.0.0.1):
 Fluid lower bound (Kumar & Ross 2006) for one seed of upload u_s, n peers of upload u_i and
 download d_i, file size F:  T_min = max(F/u_s, F/d_min, n*F/(u_s + sum u_i)), with
 d_min = the download cap if one is set (else infinite). Client-server time: n*F/u_s.
-Free riders (--free-riders FRACTION) run with --max-up 1 (1 byte/s, no real upload) and
-count as u_i = 0 in the bound; the script then runs each N twice, without and with them, and
+Free riders (--free-riders FRACTION) run with --upload-slots 0 (they never unchoke anyone, as
+the free riders of Legout et al. never upload) and count as u_i = 0 in the bound; the script then runs each N twice, without and with them, and
 reports free riders' mean completion against contributors', and contributors' against the
 run without free riders.
 
@@ -54,7 +54,7 @@ import urllib.request
 
 KIB = 1024
 MIB = 1024 * 1024
-FREE_RIDER_UP = 1  # bytes per second: a free rider's upload cap (the CLI has no "0 = none")
+FREE_RIDER_UP = 0  # bytes per second: what a free rider adds to the swarm's upload capacity
 TRACKER_INTERVAL = 10  # seconds: the smallest `starling tracker --interval` accepts
 GRACE = 30  # seconds added to a run's timeout for each process's own `timeout` bound
 
@@ -234,6 +234,9 @@ def check_binary(starling, caps):
             if "--max-up" not in helps[command]:
                 raise BenchError("this starling's `%s` has no --max-up flag (rate limits not in "
                                  "this build); rebuild, or run with --no-caps" % command)
+    if "--upload-slots" not in helps["download"]:
+        raise BenchError("this starling's `download` has no --upload-slots flag (needed for free "
+                         "riders); rebuild")
     if "--interval" not in helps["tracker"]:
         raise BenchError("this starling's tracker has no --interval flag")
 
@@ -331,9 +334,11 @@ def run_swarm(cfg, n, fraction, source, source_sha1, work):
                    "--listen", "127.0.0.1:0", "--timeout", run_timeout]
             if not cfg.leave_when_done:
                 cmd += ["--seed-time", "3600"]  # stay and seed until the run ends
+            if lee.free_rider:
+                cmd += ["--upload-slots", "0"]
+            elif caps:
+                cmd += ["--max-up", size_arg(cfg.leecher_up_bytes)]
             if caps:
-                cmd += ["--max-up", FREE_RIDER_UP if lee.free_rider else
-                        size_arg(cfg.leecher_up_bytes)]
                 if cfg.leecher_down_bytes:
                     cmd += ["--max-down", size_arg(cfg.leecher_down_bytes)]
             lee.proc = procs.start(cmd, bound, subprocess.PIPE,
@@ -486,7 +491,7 @@ def markdown(cfg, results, meta):
     riders = [r for r in results if r["free_riders"]]
     if riders:
         base = {r["n"]: r for r in results if not r["free_riders"]}
-        lines += ["", "Free riders (upload cap %d B/s):" % FREE_RIDER_UP, "",
+        lines += ["", "Free riders (`--upload-slots 0`: they never unchoke anyone):", "",
                   "| N | free riders | contributors' mean s | free riders' mean s | "
                   "riders/contributors | contributors' mean without free riders s | "
                   "contributors with/without |",

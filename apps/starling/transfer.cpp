@@ -240,6 +240,11 @@ void add_transfer_flags(CLI::App& cmd, TransferArgs& args, bool downloading) {
   cmd.add_option("--max-up", args.max_up,
                  "Upload at most RATE bytes/s of payload (e.g. 500k, 2m; 0 = no limit)")
       ->check(rate);
+  cmd.add_option("--upload-slots", args.upload_slots,
+                 "Upload to at most N peers at once: N-1 that upload to us fastest and 1 in turn "
+                 "(all N in turn when seeding); 0 = never upload")
+      ->check(CLI::Range(0, 1000))
+      ->default_val(4);
   if (downloading) {
     cmd.add_option("--seed-ratio", args.seed_ratio,
                    "After completing, keep seeding until uploaded/size reaches R");
@@ -265,6 +270,9 @@ int run_transfer(const TransferArgs& args, const TransferJob& job) {
   session::SessionSettings settings;
   settings.max_download_rate = args.max_down.empty() ? 0 : parse_size(args.max_down).value_or(0);
   settings.max_upload_rate = args.max_up.empty() ? 0 : parse_size(args.max_up).value_or(0);
+  // One slot is optimistic as soon as there are two; a single slot goes by upload rate.
+  settings.choker.optimistic_slots = args.upload_slots >= 2 ? 1 : 0;
+  settings.choker.regular_slots = args.upload_slots - settings.choker.optimistic_slots;
   session::Session session(settings);
   if (args.verbose) {
     session.logger = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };

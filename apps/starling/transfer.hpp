@@ -24,12 +24,14 @@ struct TransferArgs {
   double timeout = 0;    // seconds; 0 = none
   std::string max_down;  // RATE ("2m" = 2 MiB/s); empty or 0 = unlimited
   std::string max_up;
+  int upload_slots = 4;  // peers unchoked at once; 0 = never upload
   bool json = false;
   bool quiet = false;
   bool verbose = false;
 };
 
-// Registers --peer, --listen, --tcp-only, --utp-only, --max-down, --max-up, --json, --quiet,
+// Registers --peer, --listen, --tcp-only, --utp-only, --max-down, --max-up, --upload-slots,
+// --json, --quiet,
 // --verbose, --seed-time and, for downloads, --seed-ratio and --timeout.
 void add_transfer_flags(CLI::App& cmd, TransferArgs& args, bool downloading);
 

@@ -121,22 +121,38 @@ std::vector<PeerKey> Choker::choose_leecher(std::span<const ChokeCandidate> peer
   // A holder that earned a regular slot frees its optimistic one.
   std::erase_if(optimistic_, [&](const OptimisticSlot& s) { return contains(unchoke, s.key); });
 
-  // Optimistic slots: the next interested peers in the ring, which then go to its back.
-  const auto slots = static_cast<std::size_t>(std::max(settings_.optimistic_slots, 0));
-  for (std::size_t i = 0; i < optimistic_ring_.size() && optimistic_.size() < slots;) {
-    const PeerKey key = optimistic_ring_[i];
-    const bool holds = std::any_of(optimistic_.begin(), optimistic_.end(),
-                                   [&](const OptimisticSlot& s) { return s.key == key; });
-    if (!interested(key) || contains(unchoke, key) || holds) {
-      ++i;
-      continue;
-    }
-    optimistic_.push_back({.key = key, .since = now});
-    optimistic_ring_.erase(optimistic_ring_.begin() + static_cast<std::ptrdiff_t>(i));
-    optimistic_ring_.push_back(key);
-  }
+  fill_optimistic_slots(lookup, unchoke, now);
   for (const OptimisticSlot& slot : optimistic_) unchoke.push_back(slot.key);
   return unchoke;
+}
+
+void Choker::fill_optimistic_slots(const Lookup& lookup, const std::vector<PeerKey>& regular,
+                                   TimePoint now) {
+  // The next interested peers in the ring, which then go to its back. First pass: peers that are
+  // not known free riders; second pass (only if slots are left): anyone.
+  const auto slots = static_cast<std::size_t>(std::max(settings_.optimistic_slots, 0));
+  const auto holds = [&](PeerKey key) {
+    return std::any_of(optimistic_.begin(), optimistic_.end(),
+                       [&](const OptimisticSlot& s) { return s.key == key; });
+  };
+  const auto known_free_rider = [&](PeerKey key) {
+    return settings_.deprioritise_free_riders && records_.at(key).had_optimistic_turn &&
+           lookup.at(key)->total_from_peer == 0;
+  };
+  for (const bool allow_free_riders : {false, true}) {
+    for (std::size_t i = 0; i < optimistic_ring_.size() && optimistic_.size() < slots;) {
+      const PeerKey key = optimistic_ring_[i];
+      if (!lookup.at(key)->interested || contains(regular, key) || holds(key) ||
+          (!allow_free_riders && known_free_rider(key))) {
+        ++i;
+        continue;
+      }
+      optimistic_.push_back({.key = key, .since = now});
+      records_.at(key).had_optimistic_turn = true;
+      optimistic_ring_.erase(optimistic_ring_.begin() + static_cast<std::ptrdiff_t>(i));
+      optimistic_ring_.push_back(key);
+    }
+  }
 }
 
 std::vector<PeerKey> Choker::choose_seed(std::span<const ChokeCandidate> peers, TimePoint now,

@@ -8,7 +8,10 @@
 // mainline, candidates for the optimistic slot wait in a ring and are served round robin, so
 // every peer gets its turn; a newly connected peer is inserted at a random place, but
 // `new_peer_bonus` times as likely as any other place to be at the front (it has nothing to
-// trade yet, and this is how it gets its first pieces).
+// trade yet, and this is how it gets its first pieces). A peer that has had its optimistic turn
+// and has still never sent us a byte waits behind every candidate that has not (free riders
+// would otherwise get a steady share of every contributor's optimistic slot); it is still served
+// when nobody else wants the slot.
 //
 // Seed state (we have everything): download rates mean nothing, so service is shared evenly. A
 // peer unchoked at the last rechoke stays unchoked for this period too; the other slots go to the
@@ -52,6 +55,9 @@ struct ChokerSettings {
   // A peer connected less than `optimistic_interval` ago is this many times as likely as any
   // other to be next in line for the optimistic slot (mainline's 3).
   int new_peer_bonus = 3;
+  // A peer whose optimistic turn is over and that never sent us any data goes after every other
+  // candidate for the optimistic slot. Off, the ring is a plain round robin.
+  bool deprioritise_free_riders = true;
 };
 
 struct ChokeCandidate {
@@ -94,6 +100,7 @@ class Choker {
   struct PeerRecord {
     TimePoint last_unchoked;    // last time we saw it unchoked; connected_at if never
     TimePoint unchoke_started;  // start of its current (or last) unchoke
+    bool had_optimistic_turn = false;
   };
   struct OptimisticSlot {
     PeerKey key;
@@ -106,6 +113,8 @@ class Choker {
                               bool reshuffle);
   void admit_and_forget(std::span<const ChokeCandidate> peers, const Lookup& lookup, TimePoint now);
   void insert_into_ring(PeerKey key, bool is_new);
+  void fill_optimistic_slots(const Lookup& lookup, const std::vector<PeerKey>& regular,
+                             TimePoint now);
   std::vector<PeerKey> choose_leecher(std::span<const ChokeCandidate> peers, const Lookup& lookup,
                                       TimePoint now, bool reshuffle);
   std::vector<PeerKey> choose_seed(std::span<const ChokeCandidate> peers, TimePoint now,

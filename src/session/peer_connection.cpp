@@ -1,9 +1,5 @@
 #include "session/peer_connection.hpp"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
-
 #include "core/overloaded.hpp"
 #include "session/disk_io.hpp"
 #include "session/session.hpp"
@@ -25,11 +21,11 @@ constexpr int kOurReqq = 1000;
 
 }  // namespace
 
-PeerConnection::PeerConnection(Torrent& torrent, policy::PeerKey key, tcp::socket socket,
-                               bool outgoing)
+PeerConnection::PeerConnection(Torrent& torrent, policy::PeerKey key,
+                               std::unique_ptr<PeerStream> stream, bool outgoing)
     : torrent_(torrent),
       key_(key),
-      socket_(std::move(socket)),
+      stream_(std::move(stream)),
       outgoing_(outgoing),
       pipeline_(Clock::now(), torrent.settings().pipeline),
       connected_at_(Clock::now()),
@@ -39,24 +35,24 @@ PeerConnection::PeerConnection(Torrent& torrent, policy::PeerKey key, tcp::socke
       upload_timer_(torrent.session().io()),
       download_timer_(torrent.session().io()) {}
 
-PeerConnection::PeerConnection(Torrent& torrent, policy::PeerKey key, tcp::endpoint endpoint)
-    : PeerConnection(torrent, key, tcp::socket(torrent.session().io()), true) {
+PeerConnection::PeerConnection(Torrent& torrent, policy::PeerKey key,
+                               std::unique_ptr<PeerStream> stream, tcp::endpoint endpoint)
+    : PeerConnection(torrent, key, std::move(stream), true) {
   endpoint_ = std::move(endpoint);
   address_ = endpoint_.address().to_string();
 }
 
-PeerConnection::PeerConnection(Torrent& torrent, policy::PeerKey key, tcp::socket socket,
+PeerConnection::PeerConnection(Torrent& torrent, policy::PeerKey key,
+                               std::unique_ptr<PeerStream> stream,
                                const wire::Handshake& their_handshake)
-    : PeerConnection(torrent, key, std::move(socket), false) {
+    : PeerConnection(torrent, key, std::move(stream), false) {
   their_handshake_ = their_handshake;
-  boost::system::error_code ec;
-  endpoint_ = socket_.remote_endpoint(ec);
+  endpoint_ = stream_->remote_endpoint();
   address_ = endpoint_.address().to_string();
 }
 
 PeerConnection::~PeerConnection() {
-  boost::system::error_code ec;
-  socket_.close(ec);
+  stream_->close();
 }
 
 void PeerConnection::start() {
@@ -69,13 +65,13 @@ void PeerConnection::start() {
 }
 
 void PeerConnection::connect() {
-  socket_.async_connect(endpoint_, [self = shared_from_this()](boost::system::error_code ec) {
-    if (self->closed_) return;
-    if (ec) return self->close("connect: " + ec.message());
-    self->socket_.set_option(tcp::no_delay(true), ec);
-    self->send_handshake();
-    self->read_handshake();
-  });
+  stream_->async_connect(endpoint_,
+                         [self = shared_from_this()](const boost::system::error_code& ec) {
+                           if (self->closed_) return;
+                           if (ec) return self->close("connect: " + ec.message());
+                           self->send_handshake();
+                           self->read_handshake();
+                         });
 }
 
 void PeerConnection::send_handshake() {
@@ -85,19 +81,18 @@ void PeerConnection::send_handshake() {
 
 void PeerConnection::read_handshake() {
   handshake_buffer_.assign(wire::kHandshakeSize, '\0');
-  boost::asio::async_read(socket_,
-                          boost::asio::buffer(handshake_buffer_.data(), handshake_buffer_.size()),
-                          [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                            if (self->closed_) return;
-                            if (ec) return self->close("handshake: " + ec.message());
-                            auto handshake = wire::parse_handshake(self->handshake_buffer_);
-                            if (!handshake) return self->close(handshake.error().message());
-                            if (handshake->info_hash != self->torrent_.info().info_hash) {
-                              return self->close("handshake for another torrent");
-                            }
-                            self->their_handshake_ = *handshake;
-                            self->after_handshake();
-                          });
+  async_read_exactly(*stream_, handshake_buffer_,
+                     [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                       if (self->closed_) return;
+                       if (ec) return self->close("handshake: " + ec.message());
+                       auto handshake = wire::parse_handshake(self->handshake_buffer_);
+                       if (!handshake) return self->close(handshake.error().message());
+                       if (handshake->info_hash != self->torrent_.info().info_hash) {
+                         return self->close("handshake for another torrent");
+                       }
+                       self->their_handshake_ = *handshake;
+                       self->after_handshake();
+                     });
 }
 
 void PeerConnection::after_handshake() {
@@ -153,9 +148,8 @@ void PeerConnection::read_messages() {
   const std::size_t allowed = read_allowance();
   if (allowed == 0) return;  // the download timer reads again when tokens are there
   std::span<char> space = decoder_.prepare(allowed);
-  socket_.async_read_some(
-      boost::asio::buffer(space.data(), space.size()),
-      [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+  stream_->async_read_some(
+      space, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
         if (self->closed_) return;
         if (ec) {
           return self->close(ec == boost::asio::error::eof ? "closed by peer" : ec.message());
@@ -483,23 +477,22 @@ void PeerConnection::flush() {
   writing_.swap(outbox_);
   outbox_.clear();
   write_in_flight_ = true;
-  boost::asio::async_write(socket_, boost::asio::buffer(writing_),
-                           [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                             self->write_in_flight_ = false;
-                             if (self->closed_) return;
-                             if (ec) return self->close("send: " + ec.message());
-                             self->writing_.clear();
-                             self->last_sent_ = Clock::now();
-                             self->serve_uploads();
-                             self->flush();
-                           });
+  stream_->async_write(
+      writing_, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+        self->write_in_flight_ = false;
+        if (self->closed_) return;
+        if (ec) return self->close("send: " + ec.message());
+        self->writing_.clear();
+        self->last_sent_ = Clock::now();
+        self->serve_uploads();
+        self->flush();
+      });
 }
 
 void PeerConnection::close(const std::string& reason) {
   if (closed_) return;
   closed_ = true;
-  boost::system::error_code ec;
-  socket_.close(ec);
+  stream_->close();
   upload_timer_.cancel();
   download_timer_.cancel();
   drop_requests();

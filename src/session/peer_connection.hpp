@@ -1,12 +1,11 @@
-// One BitTorrent peer over TCP: the handshake, the message stream (through the sans-IO
-// wire::MessageDecoder), our requests to it (blocks from the picker, sized by a RequestPipeline)
-// and its requests to us (blocks read on the disk pool, sent under a send-buffer high-water mark).
-// Lives on the network thread; owned by its Torrent through a shared_ptr so pending socket and
-// disk completions can tell it has gone.
+// One BitTorrent peer over a PeerStream (TCP or uTP): the handshake, the message stream (through
+// the sans-IO wire::MessageDecoder), our requests to it (blocks from the picker, sized by a
+// RequestPipeline) and its requests to us (blocks read on the disk pool, sent under a send-buffer
+// high-water mark). Lives on the network thread; owned by its Torrent through a shared_ptr so
+// pending socket and disk completions can tell it has gone.
 #pragma once
 
 #include <array>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
@@ -19,6 +18,7 @@
 #include "core/piece_geometry.hpp"
 #include "policy/piece_picker.hpp"
 #include "policy/request_pipeline.hpp"
+#include "session/peer_stream.hpp"
 #include "session/transfer_rates.hpp"
 #include "wire/handshake.hpp"
 #include "wire/message.hpp"
@@ -28,14 +28,14 @@ namespace starling::session {
 
 class Torrent;
 using Clock = std::chrono::steady_clock;
-using tcp = boost::asio::ip::tcp;
 
 class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
  public:
-  // Outgoing: connects to `endpoint`. Incoming: `socket` is connected and `their_handshake`
-  // (68 bytes) has been read by the session.
-  PeerConnection(Torrent& torrent, policy::PeerKey key, tcp::endpoint endpoint);
-  PeerConnection(Torrent& torrent, policy::PeerKey key, tcp::socket socket,
+  // Outgoing: `stream` connects to `endpoint`. Incoming: `stream` is connected and
+  // `their_handshake` (68 bytes) has been read by the session.
+  PeerConnection(Torrent& torrent, policy::PeerKey key, std::unique_ptr<PeerStream> stream,
+                 tcp::endpoint endpoint);
+  PeerConnection(Torrent& torrent, policy::PeerKey key, std::unique_ptr<PeerStream> stream,
                  const wire::Handshake& their_handshake);
   ~PeerConnection();
 
@@ -73,7 +73,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
 
  private:
   // What both public constructors share.
-  PeerConnection(Torrent& torrent, policy::PeerKey key, tcp::socket socket, bool outgoing);
+  PeerConnection(Torrent& torrent, policy::PeerKey key, std::unique_ptr<PeerStream> stream,
+                 bool outgoing);
   void connect();
   void send_handshake();
   void after_handshake();
@@ -103,7 +104,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   policy::PeerKey key_;
   tcp::endpoint endpoint_;
   std::string address_;
-  tcp::socket socket_;
+  std::unique_ptr<PeerStream> stream_;
   bool outgoing_;
   bool closed_ = false;
   bool handshake_done_ = false;

@@ -64,22 +64,23 @@ void Session::accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
     if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
-      socket.set_option(tcp::no_delay(true), ec);
-      read_incoming_handshake(std::make_shared<tcp::socket>(std::move(socket)));
+      read_incoming_handshake(make_tcp_stream(std::move(socket)));
     }
     accept();
   });
 }
 
-void Session::read_incoming_handshake(const std::shared_ptr<tcp::socket>& socket) {
+void Session::read_incoming_handshake(std::unique_ptr<PeerStream> stream) {
+  // Shared by the read and the timeout until the handshake names the torrent that takes it.
+  auto held = std::make_shared<std::unique_ptr<PeerStream>>(std::move(stream));
   auto buffer = std::make_shared<std::string>(wire::kHandshakeSize, '\0');
   auto timer = std::make_shared<boost::asio::steady_timer>(io_, kHandshakeTimeout);
-  timer->async_wait([socket](boost::system::error_code ec) {
-    if (!ec) socket->close(ec);
+  timer->async_wait([held](boost::system::error_code ec) {
+    if (!ec && *held) (*held)->close();
   });
-  boost::asio::async_read(
-      *socket, boost::asio::buffer(buffer->data(), buffer->size()),
-      [this, socket, buffer, timer](boost::system::error_code ec, std::size_t) {
+  async_read_exactly(
+      **held, *buffer,
+      [this, held, buffer, timer](const boost::system::error_code& ec, std::size_t) {
         timer->cancel();
         if (ec) return;
         auto handshake = wire::parse_handshake(*buffer);
@@ -92,7 +93,7 @@ void Session::read_incoming_handshake(const std::shared_ptr<tcp::socket>& socket
           log("incoming connection for unknown torrent " + handshake->info_hash.hex());
           return;
         }
-        it->second->attach(std::move(*socket), *handshake);
+        it->second->attach(std::move(*held), *handshake);
       });
 }
 

@@ -51,7 +51,7 @@ class Session {
 
  private:
   void accept();
-  void read_incoming_handshake(const std::shared_ptr<tcp::socket>& socket);
+  void read_incoming_handshake(std::unique_ptr<PeerStream> stream);
 
   SessionSettings settings_;
   boost::asio::io_context io_;

@@ -138,17 +138,17 @@ void Torrent::add_peer(const tcp::endpoint& endpoint) {
   auto [it, inserted] = known_.try_emplace(endpoint);
   if (!inserted && (it->second.connected || it->second.redundant)) return;
   it->second.connected = true;
-  auto peer = std::make_shared<PeerConnection>(*this, next_key(), endpoint);
+  auto peer =
+      std::make_shared<PeerConnection>(*this, next_key(), make_tcp_stream(session_.io()), endpoint);
   peers_[peer->key()] = peer;
   peer->start();
 }
 
-void Torrent::attach(tcp::socket socket, const wire::Handshake& their_handshake) {
-  boost::system::error_code ec;
-  const auto remote = socket.remote_endpoint(ec);
-  if (stopped_ || ec || banned_.count(remote.address()) != 0) return;
+void Torrent::attach(std::unique_ptr<PeerStream> stream, const wire::Handshake& their_handshake) {
+  const auto remote = stream->remote_endpoint();
+  if (stopped_ || remote.port() == 0 || banned_.count(remote.address()) != 0) return;
   auto peer =
-      std::make_shared<PeerConnection>(*this, next_key(), std::move(socket), their_handshake);
+      std::make_shared<PeerConnection>(*this, next_key(), std::move(stream), their_handshake);
   peers_[peer->key()] = peer;
   peer->start();
 }

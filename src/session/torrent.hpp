@@ -61,7 +61,7 @@ class Torrent {
   const TorrentInfo& info() const { return info_; }
   TorrentStatus status() const;
   void add_peer(const tcp::endpoint& endpoint);
-  void attach(tcp::socket socket, const wire::Handshake& their_handshake);
+  void attach(std::unique_ptr<PeerStream> stream, const wire::Handshake& their_handshake);
   void stop();  // closes every peer and saves resume data
   // Tells the trackers we left (after stop()), then calls `done`; bounded in time.
   void announce_stopped(std::function<void()> done);

@@ -145,6 +145,48 @@ TEST_F(ChokerTest, OptimisticSlotIsRefilledWhenItsHolderLeaves) {
   EXPECT_EQ(unchoked.size(), 4U);
 }
 
+TEST_F(ChokerTest, AFreeRiderWaitsBehindPeersThatGaveUsDataForTheOptimisticSlot) {
+  for (std::uint32_t k = 1; k <= 3; ++k) add(k, true, 1000.0 * k);
+  add(4, true, 0).total_from_peer = 16 << 10;
+  add(5, true, 0).total_from_peer = 1 << 20;
+  add(6, true, 0);
+  std::map<std::uint32_t, int> turns;
+  std::set<std::uint32_t> had_a_turn;
+  for (auto t = 100s; t < 100s + 20 * 30s; t += 30s) {
+    keep_senders_fresh(at(t));
+    rechoke(at(t));
+    const std::uint32_t holder = the_optimistic();
+    if (had_a_turn.size() == 3) ++turns[holder];
+    had_a_turn.insert(holder);
+  }
+  // Everyone gets a first turn (the rider cannot be told apart before it); after that the
+  // rider only gets the slot when no one else wants it.
+  EXPECT_EQ(turns[6], 0);
+  EXPECT_GE(turns[4], 7);
+  EXPECT_GE(turns[5], 7);
+
+  // Once nobody else is interested, the rider is served after all.
+  peer(4).interested = false;
+  peer(5).interested = false;
+  rechoke(at(100s + 21 * 30s));
+  EXPECT_EQ(the_optimistic(), 6U);
+}
+
+TEST_F(ChokerTest, WithoutFreeRiderDeprioritisingTheRingIsAPlainRoundRobin) {
+  choker_ = Choker(ChokerSettings{.deprioritise_free_riders = false});
+  for (std::uint32_t k = 1; k <= 3; ++k) add(k, true, 1000.0 * k);
+  add(4, true, 0).total_from_peer = 16 << 10;
+  add(5, true, 0).total_from_peer = 1 << 20;
+  add(6, true, 0);
+  std::map<std::uint32_t, int> turns;
+  for (auto t = 100s; t < 100s + 21 * 30s; t += 30s) {
+    keep_senders_fresh(at(t));
+    rechoke(at(t));
+    ++turns[the_optimistic()];
+  }
+  for (std::uint32_t k = 4; k <= 6; ++k) EXPECT_EQ(turns[k], 7) << "peer " << k;
+}
+
 TEST_F(ChokerTest, OnARateTiePeersThatEverGaveUsDataComeFirst) {
   // Nobody sends right now (rates 0); peers 5 and 6 sent us something earlier, 1-4 never did.
   for (std::uint32_t k = 1; k <= 6; ++k) add(k, true, 0);
