@@ -55,7 +55,7 @@ struct UdpSocketSettings {
   std::size_t receive_batch = 32;
   // Bytes per receive buffer; a longer datagram is dropped (counted as truncated). 64 KiB
   // because uTP over loopback uses packets of up to 64 KiB.
-  std::size_t max_datagram_size = 64 * 1024;
+  std::size_t max_datagram_size = std::size_t{64} * 1024;
   // recvmmsg batches per readiness wake-up before the socket waits again, so the other
   // handlers on the thread (timers, disk completions) get their turn under a flood.
   std::size_t max_batches_per_wake = 8;
@@ -63,7 +63,7 @@ struct UdpSocketSettings {
   std::size_t send_batch = 64;
   // What may be queued between two flushes. send() refuses beyond this; uTP resends later.
   std::size_t send_queue_datagrams = 4096;
-  std::size_t send_queue_bytes = 4 * 1024 * 1024;
+  std::size_t send_queue_bytes = std::size_t{4} * 1024 * 1024;
   // Kernel socket buffers: deep enough for a burst at a few hundred Mbit/s. The kernel caps
   // them at net.core.{r,w}mem_max unless the process may force more (CAP_NET_ADMIN).
   int receive_buffer_bytes = 8 * 1024 * 1024;
@@ -87,7 +87,9 @@ struct UdpSocketCounters {
   std::uint64_t gso_sends = 0;      // messages that carried more than one datagram
   std::uint64_t gso_fallbacks = 0;  // GSO sends the kernel refused, resent one by one
   std::uint64_t queue_full_drops = 0;
-  std::uint64_t send_errors = 0;  // datagrams the kernel refused (no route, too big, ...)
+  // Datagrams send() refused (closed, too big, wrong family) or the kernel refused (no route,
+  // too big for the path, ENOBUFS).
+  std::uint64_t send_errors = 0;
   std::uint64_t writable_waits = 0;
 };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -364,6 +365,34 @@ TEST(UdpSocket, AFullSendQueueRefusesWithoutHarm) {
   EXPECT_FALSE(sender.socket.send(udp::endpoint(asio::ip::make_address("::1"), 9), Bytes{1}));
   sender.socket.close();
   EXPECT_FALSE(sender.socket.send(receiver.endpoint(), Bytes{1}));
+}
+
+TEST(UdpSocket, AFloodIsTakenInBoundedBatchesWithOtherHandlersInBetween) {
+  asio::io_context io;
+  UdpSocketSettings small_batches;
+  small_batches.receive_batch = 4;
+  small_batches.max_batches_per_wake = 2;
+  Peer sender(io), receiver(io, small_batches);
+  ASSERT_TRUE(sender.opened && receiver.opened);
+  for (std::uint32_t i = 0; i < 100; ++i) {
+    ASSERT_TRUE(sender.socket.send(receiver.endpoint(), make_payload(i, 64)));
+  }
+  sender.socket.flush();  // all 100 are in the receiver's kernel buffer now
+  // A handler that reposts itself: it runs between the receive wake-ups, not after all of them.
+  std::size_t received_when_ticked = 0;
+  std::function<void()> tick = [&] {
+    if (received_when_ticked == 0 && receiver.recorder.taken.size() > 0) {
+      received_when_ticked = receiver.recorder.taken.size();
+    }
+    if (receiver.recorder.taken.size() < 100) asio::post(io, tick);
+  };
+  asio::post(io, tick);
+  ASSERT_TRUE(run_until(io, [&] { return receiver.recorder.taken.size() == 100; }));
+  EXPECT_GE(receiver.socket.counters().receive_batches, 25u);
+  EXPECT_GT(received_when_ticked, 0u);
+  EXPECT_LE(received_when_ticked, 8u);  // one wake-up: 2 batches of 4
+  for (std::uint32_t i = 0; i < 100; ++i)
+    EXPECT_EQ(receiver.recorder.taken[i], make_payload(i, 64));
 }
 
 TEST(UdpSocket, DatagramsLongerThanTheBufferAreDroppedAndCounted) {
