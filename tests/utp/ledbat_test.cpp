@@ -143,6 +143,15 @@ TEST(Ledbat, SlowStartDoublesPerRoundTripAndEndsNearTheTarget) {
   EXPECT_LE(sim.cc.window_bytes(), exited_at + kPacket);
 }
 
+TEST(Ledbat, SlowStartEndsAtTheConfiguredFractionOfTheTarget) {
+  LedbatSim sim(settings_with(1.0));
+  sim.learn_base();
+  for (int rtt = 0; rtt < 3; ++rtt) sim.round_trip(90ms);
+  EXPECT_TRUE(sim.cc.in_slow_start());
+  sim.round_trip(100ms);
+  EXPECT_FALSE(sim.cc.in_slow_start());
+}
+
 TEST(Ledbat, LossEndsSlowStart) {
   LedbatSim sim(settings_with(0.5));
   sim.learn_base();
