@@ -108,4 +108,15 @@ std::size_t encode_header(std::span<std::byte> out, const PacketHeader& header,
   return encoded_header_size(sack.size());
 }
 
+std::size_t encode_reset_reply(std::span<std::byte> out, const PacketHeader& stray,
+                               std::uint32_t timestamp_us) {
+  PacketHeader reset;
+  reset.type = PacketType::reset;
+  reset.connection_id = stray.connection_id;
+  reset.timestamp_us = timestamp_us;
+  reset.timestamp_difference_us = timestamp_us - stray.timestamp_us;
+  reset.ack_nr = stray.seq_nr;
+  return encode_header(out, reset);
+}
+
 }  // namespace starling::utp

@@ -79,4 +79,10 @@ constexpr std::size_t encoded_header_size(std::size_t sack_bytes) {
 std::size_t encode_header(std::span<std::byte> out, const PacketHeader& header,
                           std::span<const std::byte> sack = {});
 
+// The RESET a socket manager answers with when a packet matches no connection: it echoes the
+// packet's connection_id (the sender's peer is one of its two ids, so the sender finds the
+// connection under either) and acknowledges its seq_nr. Writes kHeaderSize bytes.
+std::size_t encode_reset_reply(std::span<std::byte> out, const PacketHeader& stray,
+                               std::uint32_t timestamp_us);
+
 }  // namespace starling::utp

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include "utp/error.hpp"
 #include "utp_harness.hpp"
 
@@ -329,6 +331,27 @@ TEST(UtpConnection, ResetFailsThePeer) {
   EXPECT_EQ(net.b->error()->code, make_error_code(Errc::connection_reset));
   EXPECT_EQ(net.b->write("x"), 0u);
   EXPECT_FALSE(net.b->next_deadline());
+}
+
+TEST(UtpConnection, StrayPacketResetReachesTheSender) {
+  // B's side has forgotten the connection: its socket manager answers A's data with a RESET.
+  Network net;
+  net.connect();
+  ASSERT_TRUE(net.run_until([&] { return net.a->state() == ConnectionState::connected; }));
+  net.a->write("anyone there?");
+  std::array<std::byte, 64> out{};
+  net.ab.drop = [&](std::uint64_t, const PacketView& p) {
+    const std::size_t n = encode_reset_reply(out, p.header, 42);
+    auto reset = parse_packet(std::span<const std::byte>(out.data(), n));
+    EXPECT_TRUE(reset);
+    EXPECT_EQ(reset->header.type, PacketType::reset);
+    EXPECT_EQ(reset->header.ack_nr, p.header.seq_nr);
+    net.a->handle_packet(net.now, *reset);
+    return true;
+  };
+  net.flush();
+  EXPECT_EQ(net.a->state(), ConnectionState::error);
+  EXPECT_EQ(net.a->error()->code, make_error_code(Errc::connection_reset));
 }
 
 TEST(UtpConnection, KeepAliveWhileIdle) {
