@@ -32,7 +32,8 @@ Connection::Connection(CongestionControl& cc, const ConnectionSettings& settings
       sent_(settings.max_packets_in_flight),
       rto_(settings.initial_rto),
       receive_buffer_(settings.receive_buffer_bytes),
-      reorder_(std::min<std::size_t>(settings.max_reorder_packets, 16384)),
+      reorder_(std::min<std::size_t>(settings.max_reorder_packets, 16384),
+               settings.receive_buffer_bytes),
       mtu_floor_(std::clamp(settings.min_packet_size, kMinPacketSize, kMaxUdpPayload)),
       mtu_ceiling_(mtu_floor_) {
   cc_->set_packet_size(static_cast<std::uint32_t>(mtu_floor_ - kHeaderSize));
@@ -66,6 +67,8 @@ Expected<Connection> Connection::incoming(TimePoint now, const PacketView& syn,
   conn.state_ = ConnectionState::syn_received;
   conn.last_send_ = now;
   conn.owe_ack(now, true);
+  // Until the initiator is heard from, the timer repeats our answer and finally gives up.
+  conn.rto_deadline_ = now + conn.rto_;
   return conn;
 }
 
@@ -118,6 +121,8 @@ void Connection::handle_packet(TimePoint now, const PacketView& packet) {
     ack_nr_ = seq_add(h.seq_nr, -1);
   } else if (state_ == ConnectionState::syn_received) {
     state_ = ConnectionState::connected;  // the initiator has heard us
+    timeouts_in_row_ = 0;
+    if (sent_.empty()) rto_deadline_.reset();
   }
 
   process_ack(now, packet);
@@ -433,6 +438,17 @@ void Connection::handle_timeout(TimePoint now) {
   }
   if (!rto_deadline_ || now < *rto_deadline_) return;
   rto_deadline_.reset();
+  if (state_ == ConnectionState::syn_received && sent_.empty()) {
+    if (++timeouts_in_row_ > settings_.max_syn_timeouts) {
+      fail(Errc::timed_out, "the initiator went silent after its SYN");
+      return;
+    }
+    ++stats_.timeouts;
+    owe_ack(now, true);
+    rto_ = std::min(rto_ * 2, settings_.max_rto);
+    rto_deadline_ = now + rto_;
+    return;
+  }
   if (sent_.empty()) return;
 
   if (state_ == ConnectionState::syn_sent) {

@@ -8,8 +8,8 @@
 
 namespace starling::utp {
 
-ReorderBuffer::ReorderBuffer(std::size_t slots)
-    : slots_(std::bit_ceil(std::max<std::size_t>(slots, 1))) {}
+ReorderBuffer::ReorderBuffer(std::size_t slots, std::size_t retain_bytes)
+    : slots_(std::bit_ceil(std::max<std::size_t>(slots, 1))), retain_bytes_(retain_bytes) {}
 
 bool ReorderBuffer::contains(std::uint16_t seq) const {
   const Slot& s = slot(seq);
@@ -19,7 +19,9 @@ bool ReorderBuffer::contains(std::uint16_t seq) const {
 bool ReorderBuffer::insert(std::uint16_t seq, std::span<const std::byte> payload, bool fin) {
   Slot& s = slot(seq);
   if (s.used) return false;
+  retained_ -= s.payload.capacity();
   s.payload.assign(payload.begin(), payload.end());
+  retained_ += s.payload.capacity();
   s.seq = seq;
   s.used = true;
   s.fin = fin;
@@ -39,7 +41,12 @@ void ReorderBuffer::erase(std::uint16_t seq) {
   Slot& s = slot(seq);
   if (!s.used || s.seq != seq) return;
   bytes_ -= s.payload.size();
-  s.payload.clear();  // keeps the capacity for the next packet in this slot
+  s.payload
+      .clear();  // keeps the capacity for the next packet in this slot, unless too much is kept
+  if (retained_ > retain_bytes_) {
+    retained_ -= s.payload.capacity();
+    std::vector<std::byte>().swap(s.payload);
+  }
   s.used = false;
   --count_;
 }

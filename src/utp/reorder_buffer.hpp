@@ -1,7 +1,9 @@
 // Packets that arrived past a hole in the sequence, held until the hole fills. Slots are indexed
 // by seq_nr modulo a power-of-two slot count, which is unique as long as the connection only
 // accepts packets less than `slots()` ahead of its ack_nr. A slot's byte vector keeps its
-// capacity when emptied, so once the buffer has warmed up, storing a packet does not allocate.
+// capacity when emptied, so once the buffer has warmed up, storing a packet does not allocate;
+// kept capacity is capped at `retain_bytes` in all, so a peer spraying large packets over many
+// slots cannot make an idle buffer hold slots x 64 KiB.
 #pragma once
 
 #include <cstddef>
@@ -14,13 +16,15 @@ namespace starling::utp {
 class ReorderBuffer {
  public:
   // `slots` is rounded up to a power of two.
-  explicit ReorderBuffer(std::size_t slots);
+  ReorderBuffer(std::size_t slots, std::size_t retain_bytes);
 
   std::size_t slots() const { return slots_.size(); }
   std::size_t count() const { return count_; }
   bool empty() const { return count_ == 0; }
   // Payload bytes held (they count against the advertised receive window).
   std::size_t bytes() const { return bytes_; }
+  // Heap bytes the slots keep allocated (held packets plus spare capacity).
+  std::size_t retained_bytes() const { return retained_; }
   // The highest seq_nr held; meaningful when !empty().
   std::uint16_t highest() const { return highest_; }
 
@@ -54,6 +58,8 @@ class ReorderBuffer {
   std::vector<Slot> slots_;
   std::size_t count_ = 0;
   std::size_t bytes_ = 0;
+  std::size_t retain_bytes_;
+  std::size_t retained_ = 0;  // capacity of all slot vectors
   std::uint16_t highest_ = 0;
 };
 

@@ -83,6 +83,16 @@ TEST(UtpConnection, SynIsRetriedThenTimesOut) {
   EXPECT_FALSE(net.a->next_deadline());
 }
 
+TEST(UtpConnection, ResponderGivesUpOnASilentInitiator) {
+  Network net;
+  net.ba.drop = [](std::uint64_t, const PacketView&) { return true; };
+  net.connect();
+  ASSERT_TRUE(net.run_until([&] { return net.b && net.b->state() == ConnectionState::error; }));
+  EXPECT_EQ(net.b->error()->code, make_error_code(Errc::timed_out));
+  EXPECT_GE(net.b->stats().timeouts,
+            static_cast<std::uint64_t>(ConnectionSettings{}.max_syn_timeouts));
+}
+
 TEST(UtpConnection, TransfersMegabytesBothWays) {
   Network net;
   net.connect();
