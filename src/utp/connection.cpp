@@ -516,7 +516,6 @@ std::optional<std::size_t> Connection::poll_transmit(TimePoint now, std::span<st
     const std::uint16_t seq = seq_nr_;
     seq_nr_ = seq_add(seq_nr_, 1);
     fin_sent_ = true;
-    fin_seq_ = seq;
     state_ = ConnectionState::fin_sent;
     return send_packet(now, buffer, seq, sent_.push(seq, fin));
   }

@@ -209,7 +209,6 @@ class Connection {
   bool close_requested_ = false;
   bool fin_sent_ = false;
   bool fin_acked_ = false;
-  std::uint16_t fin_seq_ = 0;
   bool reset_pending_ = false;
   bool last_was_probe_ = false;
 
