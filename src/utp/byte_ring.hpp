@@ -1,0 +1,70 @@
+// A fixed-capacity FIFO of bytes addressed by absolute stream offset. The send buffer keeps
+// written-but-unacknowledged bytes in one (a retransmission copies its payload straight back
+// out by offset, so no packet keeps its own copy) and the receive buffer keeps in-order bytes
+// the application has not read. Storage is allocated once: nothing allocates per packet.
+#pragma once
+
+#include <algorithm>
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <vector>
+
+namespace starling::utp {
+
+class ByteRing {
+ public:
+  explicit ByteRing(std::size_t capacity) : data_(capacity) {}
+
+  std::size_t capacity() const { return data_.size(); }
+  std::size_t size() const { return size_; }
+  std::size_t free() const { return data_.size() - size_; }
+  // Stream offset of the first byte held, and one past the last.
+  std::uint64_t begin_offset() const { return begin_; }
+  std::uint64_t end_offset() const { return begin_ + size_; }
+
+  // Appends as much of `bytes` as fits; returns how much.
+  std::size_t push(std::span<const std::byte> bytes) {
+    const std::size_t n = std::min(bytes.size(), free());
+    std::size_t at = index(end_offset());
+    const std::size_t first = std::min(n, data_.size() - at);
+    std::memcpy(data_.data() + at, bytes.data(), first);
+    std::memcpy(data_.data(), bytes.data() + first, n - first);
+    size_ += n;
+    return n;
+  }
+
+  // Copies out.size() bytes starting at stream `offset`, which must lie inside the ring.
+  void copy_out(std::uint64_t offset, std::span<std::byte> out) const {
+    assert(offset >= begin_ && offset + out.size() <= end_offset());
+    const std::size_t at = index(offset);
+    const std::size_t first = std::min(out.size(), data_.size() - at);
+    std::memcpy(out.data(), data_.data() + at, first);
+    std::memcpy(out.data() + first, data_.data(), out.size() - first);
+  }
+
+  // The longest contiguous run at the front (for zero-copy reads).
+  std::span<const std::byte> front() const {
+    const std::size_t at = index(begin_);
+    return {data_.data() + at, std::min(size_, data_.size() - at)};
+  }
+
+  void pop(std::size_t n) {
+    assert(n <= size_);
+    begin_ += n;
+    size_ -= n;
+  }
+
+ private:
+  std::size_t index(std::uint64_t offset) const {
+    return data_.empty() ? 0 : static_cast<std::size_t>(offset % data_.size());
+  }
+
+  std::vector<std::byte> data_;
+  std::uint64_t begin_ = 0;
+  std::size_t size_ = 0;
+};
+
+}  // namespace starling::utp
