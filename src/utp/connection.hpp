@@ -220,6 +220,7 @@ class Connection {
   int timeouts_in_row_ = 0;
   std::optional<TimePoint> rto_deadline_;
   TimePoint last_send_{};
+  TimePoint last_receive_{};
   std::optional<TimePoint> ack_due_;
   int packets_unacked_ = 0;  // in-order packets received since our last ACK
   std::optional<TimePoint> linger_deadline_;

@@ -111,9 +111,7 @@ TEST(UtpConnection, SurvivesLossReorderingAndDuplication) {
   std::mt19937 rng(2024);
   auto chance = [&rng](double p) { return std::uniform_real_distribution<>(0, 1)(rng) < p; };
   for (testing::Link* link : {&net.ab, &net.ba}) {
-    link->drop = [&, link](std::uint64_t index, const PacketView&) {
-      return index > 2 && chance(0.03);
-    };
+    link->drop = [&](std::uint64_t index, const PacketView&) { return index > 2 && chance(0.03); };
     link->jitter = [&](std::uint64_t) {
       return chance(0.1) ? Duration(std::chrono::microseconds(rng() % 15000)) : Duration::zero();
     };
@@ -231,6 +229,32 @@ TEST(UtpConnection, SlowReaderClosesThePeersWindow) {
   ASSERT_TRUE(net.run_until([&] { return received.size() == data.size(); }, 36000s));
   EXPECT_EQ(received, data);
   EXPECT_EQ(violations, 0u);
+}
+
+TEST(UtpConnection, ReaderThatPausesIsNotCongestion) {
+  ConnectionSettings settings;
+  settings.receive_buffer_bytes = 30'000;
+  Network net(settings);
+  net.connect();
+  Transfer t{net, random_bytes(300'000, 65), {}};
+  bool reading = false;
+  net.app = [&] {
+    if (reading) return t.pump();
+    t.written_a += net.a->write(std::span(t.data).subspan(t.written_a));
+  };
+  ASSERT_TRUE(net.run_until([&] { return net.b && net.b->readable() == 30'000; }));
+  ASSERT_TRUE(net.run_until([&] { return net.a->peer_window() == 0; }));
+  EXPECT_EQ(net.b->readable(), 30'000u);
+  // The reader sleeps for a minute: A probes the shut window without calling it congestion.
+  net.run_until([] { return false; }, 60s);
+  EXPECT_EQ(net.a->state(), ConnectionState::connected);
+  EXPECT_EQ(net.cc_a.timeouts, 0);
+  EXPECT_EQ(net.cc_a.losses, 0);
+  EXPECT_LT(net.ab.sent, 300u);  // probes back off instead of flooding
+  reading = true;
+  ASSERT_TRUE(net.run_until([&] { return t.done(); }));
+  EXPECT_EQ(t.received_b, t.data);
+  EXPECT_EQ(net.cc_a.timeouts, 0);
 }
 
 TEST(UtpConnection, MtuProbingClimbsToTheCeiling) {
