@@ -99,8 +99,7 @@ void Connection::handle_packet(TimePoint now, const PacketView& packet) {
   }
   if (h.type == PacketType::syn) {
     // A retransmitted SYN: our STATE answering it was lost.
-    if (state_ != ConnectionState::syn_sent && h.connection_id == send_id_ &&
-        state_ == ConnectionState::syn_received) {
+    if (state_ == ConnectionState::syn_received && h.connection_id == send_id_) {
       owe_ack(now, true);
     }
     return;
