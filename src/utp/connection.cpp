@@ -561,7 +561,7 @@ std::size_t Connection::emit(TimePoint now, std::span<std::byte> buffer, PacketT
 }
 
 std::optional<std::size_t> Connection::send_ack(TimePoint now, std::span<std::byte> buffer) {
-  std::array<std::byte, kMaxSackBytes> sack;
+  std::array<std::byte, kMaxSackBytes> sack{};
   const std::size_t length = reorder_.write_sack(ack_nr_, sack);
   // Before the initiator has heard us, every STATE names our first seq_nr (see the header).
   const std::uint16_t seq = state_ == ConnectionState::syn_received ? isn_ : seq_nr_;

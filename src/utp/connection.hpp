@@ -49,8 +49,8 @@
 namespace starling::utp {
 
 struct ConnectionSettings {
-  std::size_t send_buffer_bytes = 1024 * 1024;
-  std::size_t receive_buffer_bytes = 1024 * 1024;
+  std::size_t send_buffer_bytes = std::size_t{1024} * 1024;
+  std::size_t receive_buffer_bytes = std::size_t{1024} * 1024;
   // Packets accepted past a hole (rounded up to a power of two).
   std::size_t max_reorder_packets = 1024;
   // Packets in flight at most (rounded up to a power of two, at most 16384).

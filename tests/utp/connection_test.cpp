@@ -127,6 +127,31 @@ TEST(UtpConnection, SurvivesLossReorderingAndDuplication) {
   EXPECT_GT(net.b->stats().duplicate_packets, 0u);
 }
 
+TEST(UtpConnection, AimdControllerUnderLossKeepsTheWindow) {
+  Network net;
+  for (auto* cc : {&net.cc_a, &net.cc_b}) {
+    cc->aimd = true;
+    cc->window = 4 * 1180;
+  }
+  std::mt19937 rng(99);
+  net.ab.drop = [&](std::uint64_t index, const PacketView&) {
+    return index > 2 && rng() % 100 < 2;
+  };
+  std::size_t violations = 0;
+  net.after_a_sends = [&](std::size_t payload) {
+    const std::size_t in_flight = net.a->bytes_in_flight();
+    const std::size_t limit = std::min<std::size_t>(net.cc_a.window, net.a->peer_window());
+    if (payload > 0 && in_flight > limit && in_flight != payload) ++violations;
+  };
+  net.connect();
+  Transfer t{net, random_bytes(2'000'000, 35), {}};
+  net.app = [&] { t.pump(); };
+  ASSERT_TRUE(net.run_until([&] { return t.done(); }, 3600s));
+  EXPECT_EQ(t.received_b, t.data);
+  EXPECT_EQ(violations, 0u);
+  EXPECT_GT(net.cc_a.losses, 0);
+}
+
 TEST(UtpConnection, FastRetransmitAfterThreeDuplicateAcks) {
   Network net;
   std::optional<std::uint16_t> victim;
