@@ -99,8 +99,7 @@ void Connection::handle_packet(TimePoint now, const PacketView& packet) {
   }
   if (h.type == PacketType::syn) {
     // A retransmitted SYN: our STATE answering it was lost.
-    if (state_ != ConnectionState::syn_sent && h.connection_id == send_id_ &&
-        state_ == ConnectionState::syn_received) {
+    if (state_ == ConnectionState::syn_received && h.connection_id == send_id_) {
       owe_ack(now, true);
     }
     return;
@@ -113,6 +112,7 @@ void Connection::handle_packet(TimePoint now, const PacketView& packet) {
   }
   if (h.connection_id != recv_id_) return;
   reply_micro_ = micros(now) - h.timestamp_us;
+  last_receive_ = now;
 
   if (state_ == ConnectionState::syn_sent) {
     // Only an answer acknowledging our SYN opens the connection; its seq_nr is the peer's first.
@@ -214,6 +214,8 @@ void Connection::detect_losses(const PacketView& packet, TimePoint now) {
     ++stats_.fast_retransmissions;
     if (probe_in_flight_ && seq == probe_seq_) {
       mtu_probe_lost();  // too big for the path, not a sign of congestion
+    } else if (p.window_probe) {
+      // Dropped by a full receive buffer, not by the network.
     } else {
       congestion = true;
     }
@@ -412,8 +414,7 @@ std::optional<TimePoint> Connection::next_deadline() const {
   if (state_ == ConnectionState::connected || state_ == ConnectionState::fin_sent) {
     take(last_send_ + settings_.keepalive_interval);
     // Zero-window probe: the peer's window is shut and nothing is in flight to reopen it.
-    if (sent_.empty() && send_buffer_.end_offset() > sent_offset_ &&
-        peer_wnd_ < mtu_floor_ - kHeaderSize) {
+    if (sent_.empty() && send_buffer_.end_offset() > sent_offset_ && peer_wnd_ == 0) {
       take(last_send_ + rto_);
     }
   }
@@ -430,11 +431,11 @@ void Connection::handle_timeout(TimePoint now) {
   }
   const bool open = state_ == ConnectionState::connected || state_ == ConnectionState::fin_sent;
   if (open && now >= last_send_ + settings_.keepalive_interval) owe_ack(now, true);
-  if (open && sent_.empty() && send_buffer_.end_offset() > sent_offset_ &&
-      peer_wnd_ < mtu_floor_ - kHeaderSize && now >= last_send_ + rto_) {
-    // Assume the window reopened and send one packet; if it did not, the peer drops it and
-    // answers with its window.
-    peer_wnd_ = static_cast<std::uint32_t>(mtu_floor_ - kHeaderSize);
+  if (open && sent_.empty() && send_buffer_.end_offset() > sent_offset_ && peer_wnd_ == 0 &&
+      now >= last_send_ + rto_) {
+    // Zero-window probe: one byte. If the window is still shut the peer drops it and answers
+    // with its window; if the answer reopening it was lost, this gets things going again.
+    peer_wnd_ = 1;
   }
   if (!rto_deadline_ || now < *rto_deadline_) return;
   rto_deadline_.reset();
@@ -467,6 +468,20 @@ void Connection::handle_timeout(TimePoint now) {
     // Only the probe is missing: the path does not take that size. No back-off, no congestion.
     mtu_probe_lost();
     mark_lost(sent_.first(), front);
+    rto_deadline_ = now + rto_;
+    return;
+  }
+  if (front.window_probe && sent_.size() == 1) {
+    // A probe into a small or shut window went unanswered: the peer's buffer is full, which is
+    // not congestion. Back off; only count it towards failure when the peer is silent too.
+    if (!front.lost) mark_lost(sent_.first(), front);
+    front.fast_resent = false;  // once the window opens, SACKs may recover it again
+    peer_wnd_ = std::max(peer_wnd_, front.payload);  // lets the probe go out again
+    if (last_receive_ < front.last_sent && ++timeouts_in_row_ > settings_.max_timeouts) {
+      fail(Errc::timed_out, "no answer to window probes");
+      return;
+    }
+    rto_ = std::min(rto_ * 2, settings_.max_rto);
     rto_deadline_ = now + rto_;
     return;
   }
@@ -546,7 +561,7 @@ std::size_t Connection::emit(TimePoint now, std::span<std::byte> buffer, PacketT
 }
 
 std::optional<std::size_t> Connection::send_ack(TimePoint now, std::span<std::byte> buffer) {
-  std::array<std::byte, kMaxSackBytes> sack;
+  std::array<std::byte, kMaxSackBytes> sack{};
   const std::size_t length = reorder_.write_sack(ack_nr_, sack);
   // Before the initiator has heard us, every STATE names our first seq_nr (see the header).
   const std::uint16_t seq = state_ == ConnectionState::syn_received ? isn_ : seq_nr_;
@@ -586,6 +601,7 @@ std::optional<std::size_t> Connection::send_new_data(TimePoint now, std::span<st
   std::size_t payload =
       std::min<std::uint64_t>(unsent, std::min(mtu_floor_, buffer.size()) - kHeaderSize);
   bool probe = false;
+  bool window_probe = false;
   const std::size_t probe_size = next_probe_size();
   if (probe_size != 0 && probe_size <= buffer.size() && unsent >= probe_size - kHeaderSize &&
       probe_size - kHeaderSize <= window()) {
@@ -596,11 +612,13 @@ std::optional<std::size_t> Connection::send_new_data(TimePoint now, std::span<st
   } else if (!fits_window(static_cast<std::uint32_t>(payload))) {
     if (in_flight_ != 0 || peer_wnd_ == 0) return std::nullopt;
     payload = peer_wnd_;  // the pipe is empty and the peer takes less than a packet
+    window_probe = true;
   }
   SentPacket p;
   p.stream_offset = sent_offset_;
   p.payload = static_cast<std::uint32_t>(payload);
   p.mtu_probe = probe;
+  p.window_probe = window_probe;
   const std::uint16_t seq = seq_nr_;
   seq_nr_ = seq_add(seq_nr_, 1);
   sent_offset_ += payload;

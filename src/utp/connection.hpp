@@ -49,8 +49,8 @@
 namespace starling::utp {
 
 struct ConnectionSettings {
-  std::size_t send_buffer_bytes = 1024 * 1024;
-  std::size_t receive_buffer_bytes = 1024 * 1024;
+  std::size_t send_buffer_bytes = std::size_t{1024} * 1024;
+  std::size_t receive_buffer_bytes = std::size_t{1024} * 1024;
   // Packets accepted past a hole (rounded up to a power of two).
   std::size_t max_reorder_packets = 1024;
   // Packets in flight at most (rounded up to a power of two, at most 16384).
@@ -220,6 +220,7 @@ class Connection {
   int timeouts_in_row_ = 0;
   std::optional<TimePoint> rto_deadline_;
   TimePoint last_send_{};
+  TimePoint last_receive_{};
   std::optional<TimePoint> ack_due_;
   int packets_unacked_ = 0;  // in-order packets received since our last ACK
   std::optional<TimePoint> linger_deadline_;

@@ -23,10 +23,11 @@ struct SentPacket {
   TimePoint last_sent{};
   std::uint16_t transmissions = 0;
   PacketType type = PacketType::data;
-  bool acked = false;        // by a SACK; cumulative acks remove the slot
-  bool lost = false;         // waits for a retransmission, not counted in flight
-  bool fast_resent = false;  // fast retransmit is tried once per packet; then only the RTO
-  bool mtu_probe = false;    // first sent larger than the known-good packet size
+  bool acked = false;         // by a SACK; cumulative acks remove the slot
+  bool lost = false;          // waits for a retransmission, not counted in flight
+  bool fast_resent = false;   // fast retransmit is tried once per packet; then only the RTO
+  bool mtu_probe = false;     // first sent larger than the known-good packet size
+  bool window_probe = false;  // cut to fit the peer's small or shut window
 };
 
 class SentPackets {

@@ -111,9 +111,7 @@ TEST(UtpConnection, SurvivesLossReorderingAndDuplication) {
   std::mt19937 rng(2024);
   auto chance = [&rng](double p) { return std::uniform_real_distribution<>(0, 1)(rng) < p; };
   for (testing::Link* link : {&net.ab, &net.ba}) {
-    link->drop = [&, link](std::uint64_t index, const PacketView&) {
-      return index > 2 && chance(0.03);
-    };
+    link->drop = [&](std::uint64_t index, const PacketView&) { return index > 2 && chance(0.03); };
     link->jitter = [&](std::uint64_t) {
       return chance(0.1) ? Duration(std::chrono::microseconds(rng() % 15000)) : Duration::zero();
     };
@@ -127,6 +125,31 @@ TEST(UtpConnection, SurvivesLossReorderingAndDuplication) {
   EXPECT_EQ(t.received_a, t.back);
   EXPECT_GT(net.a->stats().fast_retransmissions, 0u);
   EXPECT_GT(net.b->stats().duplicate_packets, 0u);
+}
+
+TEST(UtpConnection, AimdControllerUnderLossKeepsTheWindow) {
+  Network net;
+  for (auto* cc : {&net.cc_a, &net.cc_b}) {
+    cc->aimd = true;
+    cc->window = 4 * 1180;
+  }
+  std::mt19937 rng(99);
+  net.ab.drop = [&](std::uint64_t index, const PacketView&) {
+    return index > 2 && rng() % 100 < 2;
+  };
+  std::size_t violations = 0;
+  net.after_a_sends = [&](std::size_t payload) {
+    const std::size_t in_flight = net.a->bytes_in_flight();
+    const std::size_t limit = std::min<std::size_t>(net.cc_a.window, net.a->peer_window());
+    if (payload > 0 && in_flight > limit && in_flight != payload) ++violations;
+  };
+  net.connect();
+  Transfer t{net, random_bytes(2'000'000, 35), {}};
+  net.app = [&] { t.pump(); };
+  ASSERT_TRUE(net.run_until([&] { return t.done(); }, 3600s));
+  EXPECT_EQ(t.received_b, t.data);
+  EXPECT_EQ(violations, 0u);
+  EXPECT_GT(net.cc_a.losses, 0);
 }
 
 TEST(UtpConnection, FastRetransmitAfterThreeDuplicateAcks) {
@@ -231,6 +254,32 @@ TEST(UtpConnection, SlowReaderClosesThePeersWindow) {
   ASSERT_TRUE(net.run_until([&] { return received.size() == data.size(); }, 36000s));
   EXPECT_EQ(received, data);
   EXPECT_EQ(violations, 0u);
+}
+
+TEST(UtpConnection, ReaderThatPausesIsNotCongestion) {
+  ConnectionSettings settings;
+  settings.receive_buffer_bytes = 30'000;
+  Network net(settings);
+  net.connect();
+  Transfer t{net, random_bytes(300'000, 65), {}};
+  bool reading = false;
+  net.app = [&] {
+    if (reading) return t.pump();
+    t.written_a += net.a->write(std::span(t.data).subspan(t.written_a));
+  };
+  ASSERT_TRUE(net.run_until([&] { return net.b && net.b->readable() == 30'000; }));
+  ASSERT_TRUE(net.run_until([&] { return net.a->peer_window() == 0; }));
+  EXPECT_EQ(net.b->readable(), 30'000u);
+  // The reader sleeps for a minute: A probes the shut window without calling it congestion.
+  net.run_until([] { return false; }, 60s);
+  EXPECT_EQ(net.a->state(), ConnectionState::connected);
+  EXPECT_EQ(net.cc_a.timeouts, 0);
+  EXPECT_EQ(net.cc_a.losses, 0);
+  EXPECT_LT(net.ab.sent, 300u);  // probes back off instead of flooding
+  reading = true;
+  ASSERT_TRUE(net.run_until([&] { return t.done(); }));
+  EXPECT_EQ(t.received_b, t.data);
+  EXPECT_EQ(net.cc_a.timeouts, 0);
 }
 
 TEST(UtpConnection, MtuProbingClimbsToTheCeiling) {
