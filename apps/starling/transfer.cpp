@@ -225,8 +225,9 @@ void add_transfer_flags(CLI::App& cmd, TransferArgs& args, bool downloading) {
   cmd.add_option("--listen", args.listen,
                  "Accept peers on HOST:PORT (default 0.0.0.0:6881, next free port if taken; "
                  "port 0 = any)");
-  cmd.add_flag("--tcp-only", args.tcp_only, "Use TCP only (today the only transport)");
-  cmd.add_flag("--utp-only", args.utp_only, "Use uTP only (not available yet)");
+  cmd.add_flag("--tcp-only", args.tcp_only,
+               "Use TCP only (default: uTP first, TCP when uTP does not connect; accept both)");
+  cmd.add_flag("--utp-only", args.utp_only, "Use uTP (BEP 29, over UDP) only");
   const CLI::Validator rate(
       [](const std::string& text) -> std::string {
         return parse_size(text)
@@ -259,8 +260,9 @@ void add_transfer_flags(CLI::App& cmd, TransferArgs& args, bool downloading) {
 }
 
 int run_transfer(const TransferArgs& args, const TransferJob& job) {
-  if (args.utp_only) {
-    return report(job.command, "--utp-only", "uTP is not available yet; use TCP", kBadInput);
+  if (args.utp_only && args.tcp_only) {
+    return report(job.command, "--tcp-only --utp-only", "choose one transport, or neither for both",
+                  kBadInput);
   }
   auto listen = split_host_port(args.listen);
   if (!listen) {
@@ -268,6 +270,8 @@ int run_transfer(const TransferArgs& args, const TransferJob& job) {
                   kBadInput);
   }
   session::SessionSettings settings;
+  settings.enable_tcp = !args.utp_only;
+  settings.enable_utp = !args.tcp_only;
   settings.max_download_rate = args.max_down.empty() ? 0 : parse_size(args.max_down).value_or(0);
   settings.max_upload_rate = args.max_up.empty() ? 0 : parse_size(args.max_up).value_or(0);
   // One slot is optimistic as soon as there are two; a single slot goes by upload rate.

@@ -91,8 +91,8 @@ Status UdpSocket::open(const udp::endpoint& local) {
   if (ec) {
     boost::system::error_code ignored;
     socket_.close(ignored);
-    return Error(Errc::io_error, "UDP " + local.address().to_string() + ":" +
-                                     std::to_string(local.port()) + ": " + ec.message());
+    return Error(std::error_code(ec.value(), std::system_category()),
+                 "UDP " + local.address().to_string() + ":" + std::to_string(local.port()));
   }
   v6_ = local.address().is_v6();
   set_buffer_sizes();

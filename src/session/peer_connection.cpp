@@ -309,6 +309,8 @@ void PeerConnection::handle_extended(const wire::Extended& extended) {
   auto handshake = wire::parse_extension_handshake(extended.payload);
   if (!handshake) return;  // lenient: the extension protocol is optional
   if (handshake->reqq) pipeline_.set_peer_reqq(*handshake->reqq);
+  // Another starling reads uTP datagrams whole, however large (see net/path_mtu.hpp).
+  if (handshake->v.starts_with("starling/")) stream_->peer_reads_large_datagrams();
 }
 
 void PeerConnection::request_more() {

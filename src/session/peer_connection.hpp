@@ -49,6 +49,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   // The peer's address as text, made once: it names the sender of every block (SmartBan).
   const std::string& address() const { return address_; }
   bool outgoing() const { return outgoing_; }
+  std::string_view transport() const { return stream_->transport(); }
   bool connected() const { return handshake_done_; }
   bool peer_interested() const { return peer_interested_; }
   bool am_choking() const { return am_choking_; }

@@ -37,6 +37,9 @@ class PeerStream {
   virtual void close() = 0;
   // "tcp" or "utp", for logs.
   virtual std::string_view transport() const = 0;
+  // The peer is known (from its handshake) to read datagrams of any size: uTP may then use
+  // packets as large as the path allows. Nothing to do for TCP.
+  virtual void peer_reads_large_datagrams() {}
 };
 
 // Reads exactly `into.size()` bytes (a handshake) with async_read_some.

@@ -30,6 +30,8 @@ Session::Session(SessionSettings settings)
 
 Session::~Session() {
   torrents_.clear();
+  utp_.reset();
+  udp_.reset();
   disk_.reset();
 }
 
@@ -38,26 +40,62 @@ Expected<std::uint16_t> Session::listen(const std::string& host, std::uint16_t p
   boost::system::error_code ec;
   const auto address = boost::asio::ip::make_address(host, ec);
   if (ec) return Error(Errc::invalid_argument, "listen address '" + host + "'");
-  const int attempts = next_free && port != 0 ? 20 : 1;
+  // Port 0 may give a TCP port whose UDP twin is taken: draw again.
+  const int attempts = next_free || port == 0 ? 20 : 1;
   for (int i = 0; i < attempts; ++i) {
-    tcp::endpoint endpoint(address, static_cast<std::uint16_t>(port + i));
-    acceptor_.close(ec);
-    acceptor_.open(endpoint.protocol(), ec);
-    if (ec) return Error(std::error_code(ec.value(), std::system_category()), "listen socket");
-    acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-    acceptor_.bind(endpoint, ec);
+    const auto candidate = static_cast<std::uint16_t>(port == 0 ? 0 : port + i);
+    ec = bind_both(tcp::endpoint(address, candidate));
     if (ec == boost::asio::error::address_in_use && i + 1 < attempts) continue;
     if (ec) {
       return Error(std::error_code(ec.value(), std::system_category()),
-                   "listen on " + host + ":" + std::to_string(endpoint.port()));
+                   "listen on " + host + ":" + std::to_string(candidate));
     }
-    acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
-    if (ec) return Error(std::error_code(ec.value(), std::system_category()), "listen");
-    listen_port_ = acceptor_.local_endpoint().port();
-    accept();
+    if (acceptor_.is_open()) accept();
     return listen_port_;
   }
   return Error(Errc::io_error, "no free port to listen on");
+}
+
+boost::system::error_code Session::bind_both(const tcp::endpoint& endpoint) {
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  utp_.reset();
+  udp_.reset();
+  std::uint16_t port = endpoint.port();
+  if (settings_.enable_tcp) {
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      boost::system::error_code ignored;
+      acceptor_.close(ignored);
+      return ec;
+    }
+    port = acceptor_.local_endpoint().port();
+  }
+  if (settings_.enable_utp) {
+    udp_ = std::make_unique<net::UdpSocket>(io_);
+    const Status opened = udp_->open(boost::asio::ip::udp::endpoint(endpoint.address(), port));
+    if (!opened) {
+      udp_.reset();
+      acceptor_.close(ec);
+      return boost::system::error_code(opened.error().code.value(),
+                                       boost::system::system_category());
+    }
+    port = udp_->local_endpoint().port();
+    utp_ = std::make_unique<UtpTransport>(
+        io_, *udp_,
+        [this](std::unique_ptr<PeerStream> stream) { read_incoming_handshake(std::move(stream)); },
+        settings_.utp);
+  }
+  listen_port_ = port;
+  return {};
+}
+
+std::unique_ptr<PeerStream> Session::make_outgoing_stream(bool utp_failed_before) {
+  if (utp_ && !(utp_failed_before && settings_.enable_tcp)) return utp_->make_stream();
+  return make_tcp_stream(io_);
 }
 
 void Session::accept() {
@@ -110,6 +148,8 @@ Torrent& Session::add_torrent(TorrentInfo info, std::filesystem::path save_dir,
 void Session::stop() {
   boost::system::error_code ec;
   acceptor_.close(ec);
+  // The UDP socket stays open until the session goes: closing uTP connections send their FIN
+  // (and the peers' ACKs must still reach us).
   for (auto& [hash, torrent] : torrents_) torrent->stop();
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/expected.hpp"
+#include "net/udp_socket.hpp"
 #include "policy/rate_limiter.hpp"
 #include "session/disk_io.hpp"
 #include "session/settings.hpp"
@@ -25,10 +26,17 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  // Binds the TCP listener; with `next_free`, tries the following ports when this one is taken.
-  // Port 0 picks any free port. Returns the bound port.
+  // Binds the TCP listener and the UDP socket (uTP) on the same port, each when its transport
+  // is enabled; with `next_free`, tries the following ports when this one is taken. Port 0
+  // picks any port free for both. Returns the bound port.
   Expected<std::uint16_t> listen(const std::string& host, std::uint16_t port, bool next_free);
   std::uint16_t listen_port() const { return listen_port_; }
+
+  // A stream for dialling a peer: uTP when enabled, unless it already failed to connect to this
+  // peer and TCP is enabled.
+  std::unique_ptr<PeerStream> make_outgoing_stream(bool utp_failed_before);
+  // uTP connections open or closing (for tests and stats); 0 without uTP.
+  std::size_t utp_connections() const { return utp_ ? utp_->connections() : 0; }
 
   Torrent& add_torrent(TorrentInfo info, std::filesystem::path save_dir, TorrentOptions options,
                        const Bitfield& verified);
@@ -52,6 +60,8 @@ class Session {
  private:
   void accept();
   void read_incoming_handshake(std::unique_ptr<PeerStream> stream);
+  // Binds what is enabled on `endpoint`'s port; closes both on failure.
+  boost::system::error_code bind_both(const tcp::endpoint& endpoint);
 
   SessionSettings settings_;
   boost::asio::io_context io_;
@@ -62,6 +72,9 @@ class Session {
   policy::TokenBucket upload_bucket_;
   policy::TokenBucket download_bucket_;
   std::map<Sha1Digest, std::unique_ptr<Torrent>> torrents_;
+  // uTP: one UDP socket and the connections on it; made by listen().
+  std::unique_ptr<net::UdpSocket> udp_;
+  std::unique_ptr<UtpTransport> utp_;
 };
 
 }  // namespace starling::session

@@ -8,11 +8,17 @@
 #include "policy/piece_picker.hpp"
 #include "policy/rate_limiter.hpp"
 #include "policy/request_pipeline.hpp"
+#include "session/utp_transport.hpp"
 #include "tracker/tracker_client.hpp"
 
 namespace starling::session {
 
 struct SessionSettings {
+  // Transports (--tcp-only, --utp-only). With both, an outgoing connection tries uTP first and
+  // falls back to TCP when uTP does not connect, as libtorrent does; we accept both.
+  bool enable_tcp = true;
+  bool enable_utp = true;
+  UtpSettings utp;
   // Payload bytes per second over all torrents and peers; 0 = no limit (--max-down, --max-up).
   std::int64_t max_download_rate = 0;
   std::int64_t max_upload_rate = 0;

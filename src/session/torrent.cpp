@@ -138,8 +138,8 @@ void Torrent::add_peer(const tcp::endpoint& endpoint) {
   auto [it, inserted] = known_.try_emplace(endpoint);
   if (!inserted && (it->second.connected || it->second.redundant)) return;
   it->second.connected = true;
-  auto peer =
-      std::make_shared<PeerConnection>(*this, next_key(), make_tcp_stream(session_.io()), endpoint);
+  auto peer = std::make_shared<PeerConnection>(
+      *this, next_key(), session_.make_outgoing_stream(it->second.utp_failed), endpoint);
   peers_[peer->key()] = peer;
   peer->start();
 }
@@ -341,6 +341,11 @@ void Torrent::on_peer_closed(PeerConnection& peer, const std::string& reason) {
     if (it != known_.end()) {
       it->second.connected = false;
       it->second.retry_at = Clock::now() + settings().reconnect_delay;
+      if (peer.transport() == "utp" && !peer.connected() && settings().enable_tcp) {
+        // uTP never got through (no uTP there, or UDP filtered): TCP at the next tick.
+        it->second.utp_failed = true;
+        it->second.retry_at = Clock::now();
+      }
     }
   }
   // The connection object may be in the middle of a callback: release it after this turn.

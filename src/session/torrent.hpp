@@ -140,7 +140,8 @@ class Torrent {
   struct KnownPeer {
     Clock::time_point retry_at;
     bool connected = false;
-    bool redundant = false;  // reached through a connection it made to us: do not dial it
+    bool redundant = false;   // reached through a connection it made to us: do not dial it
+    bool utp_failed = false;  // uTP did not connect: dial TCP from now on (if enabled)
     std::array<std::uint8_t, 20> peer_id{};  // whose, when redundant
   };
   std::map<tcp::endpoint, KnownPeer> known_;  // outgoing candidates

@@ -564,7 +564,10 @@ std::optional<std::size_t> Connection::send_ack(TimePoint now, std::span<std::by
   std::array<std::byte, kMaxSackBytes> sack{};
   const std::size_t length = reorder_.write_sack(ack_nr_, sack);
   // Before the initiator has heard us, every STATE names our first seq_nr (see the header).
-  const std::uint16_t seq = state_ == ConnectionState::syn_received ? isn_ : seq_nr_;
+  // After our FIN, every STATE names the FIN's seq_nr (the last one used): a FIN numbers nothing
+  // after it, and libtorrent drops a STATE numbered past the FIN it received.
+  std::uint16_t seq = state_ == ConnectionState::syn_received ? isn_ : seq_nr_;
+  if (fin_sent_) seq = static_cast<std::uint16_t>(seq_nr_ - 1);
   return emit(now, buffer, PacketType::state, seq, std::span(sack).first(length));
 }
 

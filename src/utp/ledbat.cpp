@@ -178,4 +178,9 @@ void Ledbat::clamp_window() {
   window_ = std::clamp(window_, floor_bytes(), ceiling);
 }
 
+void Ledbat::set_max_window(std::uint32_t bytes) {
+  settings_.max_window_bytes = bytes;
+  clamp_window();
+}
+
 }  // namespace starling::utp

@@ -80,6 +80,8 @@ class Ledbat final : public CongestionControl {
   bool in_slow_start() const { return slow_start_; }
   std::uint32_t packet_size() const { return packet_size_; }
   const LedbatSettings& settings() const { return settings_; }
+  // Changes the upper bound of the window (the window itself shrinks to it at once).
+  void set_max_window(std::uint32_t bytes);
 
  private:
   static constexpr std::size_t kMaxHistory = 64;  // bounds both delay arrays

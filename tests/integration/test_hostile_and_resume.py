@@ -97,8 +97,9 @@ def hostile_test(c, starling, work, data, torrent):
     try:
         time.sleep(0.3)
         out = os.path.join(work, "hostile")
-        # The hostile peer comes first so it surely gets requests.
-        r = subprocess.run([starling, "download", torrent, "-o", out, "-v",
+        # The hostile peer comes first so it surely gets requests; it speaks TCP only, and with
+        # uTP tried first the honest seed would have served everything before TCP was dialled.
+        r = subprocess.run([starling, "download", torrent, "-o", out, "-v", "--tcp-only",
                             "--peer", "127.0.0.2:%d" % listener.getsockname()[1],
                             "--peer", "127.0.0.1:%d" % seed_port,
                             "--listen", "127.0.0.1:0", "--timeout", str(DEADLINE)],

@@ -72,7 +72,7 @@ def main():
         out1 = os.path.join(work, "from-libtorrent")
         r = subprocess.run([starling, "download", torrent, "-o", out1, "--peer",
                             "127.0.0.1:%d" % lt_port, "--listen", "127.0.0.1:0", "--json",
-                            "--timeout", str(DEADLINE)],
+                            "--tcp-only", "--timeout", str(DEADLINE)],
                            capture_output=True, text=True, timeout=DEADLINE + 10)
         c.equal(r.returncode, 0, "starling download from libtorrent: exit code (stderr: %s)"
                 % r.stderr.strip())
@@ -87,7 +87,8 @@ def main():
         # 2. starling seed -> libtorrent leecher.
         port = free_port()
         seeder = subprocess.Popen([starling, "seed", torrent, seed_dir, "--listen",
-                                   "127.0.0.1:%d" % port, "--seed-time", str(DEADLINE), "-q"],
+                                   "127.0.0.1:%d" % port, "--seed-time", str(DEADLINE), "-q",
+                                   "--tcp-only"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             time.sleep(0.5)
@@ -107,7 +108,7 @@ def main():
             out3 = os.path.join(work, "to-starling")
             r = subprocess.run([starling, "download", torrent, "-o", out3, "--peer",
                                 "127.0.0.1:%d" % port, "--listen", "127.0.0.1:0", "-q",
-                                "--timeout", str(DEADLINE)],
+                                "--tcp-only", "--timeout", str(DEADLINE)],
                                capture_output=True, text=True, timeout=DEADLINE + 10)
             c.equal(r.returncode, 0, "starling -> starling exit code (stderr: %s)"
                     % r.stderr.strip())
@@ -124,7 +125,7 @@ def main():
             # Files sorted by path: four.bin, one.bin, sub/two.bin, three.bin -> index 1 = one.bin
             r = subprocess.run([starling, "download", torrent, "-o", out4, "--peer",
                                 "127.0.0.1:%d" % port, "--listen", "127.0.0.1:0", "-q",
-                                "--select", "1", "--timeout", str(DEADLINE)],
+                                "--tcp-only", "--select", "1", "--timeout", str(DEADLINE)],
                                capture_output=True, text=True, timeout=DEADLINE + 10)
             c.equal(r.returncode, 0, "--select 1: exit code (stderr: %s)" % r.stderr.strip())
             c.check(same_tree(seed_dir, out4, ["album/one.bin"]), "--select 1 gives one.bin")

@@ -347,6 +347,37 @@ TEST(UtpConnection, CleanCloseBothWays) {
   EXPECT_EQ(net.a->write("late"), 0u);
 }
 
+TEST(UtpConnection, AcksAfterOurFinCarryTheFinsSequenceNumber) {
+  // libtorrent drops any packet numbered past the FIN it received, and a FIN numbers nothing
+  // after it: our STATEs after our FIN must repeat its seq_nr, or the peer never sees its own
+  // FIN acknowledged (and reports a timeout instead of end of file).
+  Network net;
+  std::optional<std::uint16_t> fin_seq;
+  int states_after_fin = 0;
+  net.ab.drop = [&](std::uint64_t, const PacketView& packet) {
+    if (packet.header.type == PacketType::fin) fin_seq = packet.header.seq_nr;
+    if (fin_seq && packet.header.type == PacketType::state) {
+      EXPECT_EQ(packet.header.seq_nr, *fin_seq);
+      ++states_after_fin;
+    }
+    return false;
+  };
+  net.connect();
+  Transfer t{net, random_bytes(10'000, 111), random_bytes(30'000, 112)};
+  t.close_when_done = true;
+  net.app = [&] {
+    t.pump();
+    if (net.b && net.b->eof() && t.written_b == t.back.size()) net.b->close();
+  };
+  ASSERT_TRUE(net.run_until([&] {
+    return net.b && net.a->state() == ConnectionState::closed &&
+           net.b->state() == ConnectionState::closed;
+  }));
+  ASSERT_TRUE(fin_seq.has_value());
+  EXPECT_GT(states_after_fin, 0) << "A acknowledged B's data and FIN after its own FIN";
+  EXPECT_EQ(t.received_a, t.back);
+}
+
 TEST(UtpConnection, CloseSurvivesALostFin) {
   Network net;
   int fins = 0;

@@ -80,6 +80,19 @@ TEST(Ledbat, StartsWithTheInitialWindowInPacketsOfTheConnectionsSize) {
   EXPECT_TRUE(cc.in_slow_start());
 }
 
+TEST(Ledbat, SetMaxWindowBoundsTheWindowAndCanRaiseItAgain) {
+  LedbatSim sim(settings_with(0.5));
+  sim.cc.set_max_window(8 * kPacket);
+  sim.learn_base();
+  for (int i = 0; i < 20; ++i) sim.round_trip(0us);
+  EXPECT_EQ(sim.cc.window_bytes(), 8 * kPacket) << "slow start stops at the bound";
+  sim.cc.set_max_window(4 * kPacket);
+  EXPECT_EQ(sim.cc.window_bytes(), 4 * kPacket) << "a lower bound applies at once";
+  sim.cc.set_max_window(64 * kPacket);
+  for (int i = 0; i < 20; ++i) sim.round_trip(0us);
+  EXPECT_GT(sim.cc.window_bytes(), 8 * kPacket) << "a raised bound lets the window grow";
+}
+
 TEST(Ledbat, BelowTargetTheWindowGrowsByAtMostOnePacketPerRoundTrip) {
   for (const double gain : {1.0, 3.0, 0.5}) {  // 3 is clamped to 1
     LedbatSettings s = settings_with(0.0);
