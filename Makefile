@@ -50,6 +50,8 @@ demo: build
 
 bench: build
 	@bash bench/create_bench.sh
+	@bash bench/transfer_bench.sh
+	@bash bench/utp_bench.sh
 	@/usr/bin/python3 bench/flash_crowd.py --starling build/bin/starling --out build/bench/flash_crowd
 	@/usr/bin/python3 bench/flash_crowd.py --starling build/bin/starling --peers 32 --free-riders 0.25 \
 	  --out build/bench/flash_crowd_free_riders
