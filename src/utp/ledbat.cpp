@@ -25,7 +25,9 @@ LedbatSettings sanitized(LedbatSettings s) {
   s.initial_window_packets = std::max<std::uint32_t>(s.initial_window_packets, 1);
   if (!(s.slow_start_exit_fraction >= 0.0)) s.slow_start_exit_fraction = 0.0;
   s.slow_start_exit_fraction = std::min(s.slow_start_exit_fraction, 1.0);
-  if (!(s.max_decrease_packets_per_rtt >= 0.0)) s.max_decrease_packets_per_rtt = 0.0;
+  if (!(s.decrease_constant >= 0.0)) s.decrease_constant = 0.0;
+  if (!(s.max_decrease_fraction >= 0.0)) s.max_decrease_fraction = 0.0;
+  s.max_decrease_fraction = std::min(s.max_decrease_fraction, 1.0);
   return s;
 }
 
@@ -153,12 +155,17 @@ void Ledbat::grow(const AckEvent& ack) {
       change = std::max(slow_start_threshold_ - window_, 0.0);
       slow_start_ = false;
     }
-  } else {
-    // RFC 6817: a whole window acked moves it by gain x off_target packets, up when the queue
-    // is below the target, down when above.
-    const double off_target = std::clamp((target_us - queuing_us) / target_us,
-                                         -settings_.max_decrease_packets_per_rtt, 1.0);
+  } else if (queuing_us <= target_us) {
+    // RFC 6817: a whole window acked moves it up by gain x off_target packets (at most one
+    // packet per RTT, as TCP).
+    const double off_target = (target_us - queuing_us) / target_us;
     change = settings_.gain * off_target * ack.bytes_acked * packet_size_ / window_;
+  } else {
+    // Above the target (LEDBAT++): a whole window acked takes decrease_constant x the relative
+    // excess of the window away, at most max_decrease_fraction of it.
+    const double excess = (queuing_us - target_us) / target_us;
+    change = -std::min(settings_.decrease_constant * excess, settings_.max_decrease_fraction) *
+             ack.bytes_acked;
   }
 
   if (change > 0) {

@@ -54,10 +54,16 @@ struct LedbatSettings {
   // leaving at half the target keeps the overshoot near the target rather than at twice it.
   // 0 skips slow start (the linear controller from the first ACK).
   double slow_start_exit_fraction = 0.5;
-  // The linear controller lowers the window by at most this many packets per RTT (off_target is
-  // clamped at -this): a delay spike (a queue we did not cause, a clock step) then costs little,
-  // while a real overload still ends in losses, which halve the window.
-  double max_decrease_packets_per_rtt = 1.0;
+  // Above the target the window shrinks in proportion to itself, as in LEDBAT++
+  // (draft-irtf-iccrg-ledbat-plus-plus, "multiplicative decrease"): by decrease_constant x
+  // (queuing delay / target - 1) of the window per RTT, at most max_decrease_fraction of it.
+  // RFC 6817's linear decrease (gain x off_target packets per RTT) is far too slow to yield: a
+  // window of 170 packets (20 Mbit/s at the 100 ms target) beside a loss-based TCP flow that
+  // holds the queue at 300-500 ms would take tens of seconds to give way, while yielding to a
+  // queue it did not cause is the whole point of LEDBAT. Near the target the decrease is mild
+  // (10 ms over it: a tenth of the window per RTT), so a lone transfer still holds the target.
+  double decrease_constant = 1.0;
+  double max_decrease_fraction = 0.5;
   // "At most once per RTT" before the connection has measured one.
   Duration unknown_rtt = std::chrono::milliseconds(500);
 };

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace starling::utp {
@@ -121,20 +122,58 @@ TEST(Ledbat, AtTheTargetTheWindowHolds) {
   EXPECT_EQ(sim.cc.queuing_delay(), 100ms);
 }
 
-TEST(Ledbat, AboveTheTargetTheWindowShrinksByAtMostOnePacketPerRoundTrip) {
+// A full window built on an empty path, then held at the target for a few round trips.
+LedbatSim sim_at_a_large_window() {
   LedbatSim sim(settings_with(0.0));
   sim.learn_base();
-  for (int rtt = 0; rtt < 20; ++rtt) sim.round_trip(0us);
-  ASSERT_GT(sim.cc.window_bytes(), 15 * kPacket);
-  sim.round_trip(300ms);  // fills the filter
-  for (int rtt = 0; rtt < 10; ++rtt) {
-    const std::uint32_t before = sim.cc.window_bytes();
-    sim.round_trip(300ms);
-    EXPECT_LT(sim.cc.window_bytes(), before) << rtt;
-    // A packet per RTT, give or take: the window shrinks while the RTT's ACKs arrive, so the
-    // later ones each take a slightly larger share.
-    EXPECT_LE(before - sim.cc.window_bytes(), kPacket + kPacket / 10) << rtt;
+  for (int rtt = 0; rtt < 60; ++rtt) sim.round_trip(0us);
+  return sim;
+}
+
+TEST(Ledbat, AboveTheTargetTheWindowShrinksInProportionToTheExcessDelay) {
+  // LEDBAT++ multiplicative decrease: (queuing / target - 1) of the window per RTT.
+  for (const auto& [queuing, fraction] :
+       {std::pair{110ms, 0.1}, std::pair{125ms, 0.25}, std::pair{150ms, 0.5}}) {
+    LedbatSim sim = sim_at_a_large_window();
+    ASSERT_GT(sim.cc.window_bytes(), 50 * kPacket);
+    sim.ack(microseconds(queuing));  // fills the filter with the new delay
+    sim.ack(microseconds(queuing));
+    sim.ack(microseconds(queuing));
+    sim.ack(microseconds(queuing));
+    const double before = sim.cc.window_bytes();
+    sim.round_trip(microseconds(queuing));
+    const double after = sim.cc.window_bytes();
+    EXPECT_NEAR(after, before * (1 - fraction), kPacket) << queuing.count() << " ms";
   }
+}
+
+TEST(Ledbat, AboveTheTargetTheWindowAtMostHalvesPerRoundTrip) {
+  LedbatSim sim = sim_at_a_large_window();
+  for (int i = 0; i < 4; ++i) sim.ack(400ms);
+  const double before = sim.cc.window_bytes();
+  sim.round_trip(400ms);
+  EXPECT_NEAR(sim.cc.window_bytes(), before / 2, kPacket);
+}
+
+TEST(Ledbat, ItYieldsToAQueueItDidNotCauseWithinAFewRoundTrips) {
+  // The case: a loss-based TCP flow fills a bloated buffer to 300+ ms. RFC 6817's linear
+  // decrease (about one packet per RTT) would keep most of the window for tens of RTTs.
+  LedbatSim sim = sim_at_a_large_window();
+  ASSERT_GT(sim.cc.window_bytes(), 50 * kPacket);
+  for (int rtt = 0; rtt < 8; ++rtt) sim.round_trip(300ms);
+  EXPECT_LE(sim.cc.window_bytes(), 2 * kPacket);
+  // And it comes back once the queue is gone, one packet per RTT.
+  const std::uint32_t low = sim.cc.window_bytes();
+  for (int rtt = 0; rtt < 10; ++rtt) sim.round_trip(0us);
+  EXPECT_GT(sim.cc.window_bytes(), low + 5 * kPacket);
+}
+
+TEST(Ledbat, SlightlyAboveTheTargetTheWindowSettlesRatherThanCollapses) {
+  // A lone transfer hovering just over the target loses a little per RTT, not all of it.
+  LedbatSim sim = sim_at_a_large_window();
+  const std::uint32_t window = sim.cc.window_bytes();
+  for (int rtt = 0; rtt < 3; ++rtt) sim.round_trip(102ms);
+  EXPECT_GT(sim.cc.window_bytes(), window * 8 / 10);
 }
 
 TEST(Ledbat, SlowStartDoublesPerRoundTripAndEndsNearTheTarget) {
