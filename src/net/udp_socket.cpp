@@ -431,6 +431,10 @@ void UdpSocket::flush() {
       counters_.datagrams_out += datagrams;
       queue_.pop(datagrams);
       unsegmented_ -= std::min(unsegmented_, datagrams);
+      // A call cut short met an error it does not return: a full buffer, or a pending ICMP
+      // error (cleared by it, details in the error queue, which a wake-up busy with datagrams
+      // might not read for a while).
+      if (sent < static_cast<int>(count)) post_drain_errors();
       continue;
     }
     // sendmmsg reports an error only when the first message failed.
