@@ -1,10 +1,12 @@
 #include "net/udp_socket.hpp"
 
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
@@ -26,6 +28,10 @@ constexpr std::size_t kControlWords = (kControlBytes + 7) / 8;
 bool would_block(int err) {
   return err == EAGAIN || err == EWOULDBLOCK;
 }
+
+// Error-queue entries read per drain. More stay queued and keep the socket in EPOLLERR, so the
+// next wake-up (at once) reads on: bounded work per handler, nothing left behind.
+constexpr int kErrorsPerDrain = 256;
 
 // Errors with which a kernel or device refuses a GSO send as such (the same datagrams may go
 // one by one): EINVAL (segment larger than the route's MTU, too many segments), EMSGSIZE,
@@ -98,6 +104,12 @@ Status UdpSocket::open(const udp::endpoint& local) {
   set_buffer_sizes();
 
   const int fd = socket_.native_handle();
+  // ICMP errors for our datagrams: an unconnected UDP socket ignores them unless asked. An
+  // IPv6 socket asks for both, as its IPv4 peers (v4-mapped) get their errors by ICMPv4.
+  const int on = 1;
+  setsockopt(fd, SOL_IP, IP_RECVERR, &on, sizeof on);
+  if (v6_) setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &on, sizeof on);
+
   gso_ = false;
   if (settings_.use_gso) {
     // Reading the option back is the cheapest probe: kernels without UDP GSO reject it.
@@ -187,6 +199,7 @@ void UdpSocket::receive_some() {
   const int fd = socket_.native_handle();
   const std::size_t batch = settings_.receive_batch;
   const std::size_t slot = settings_.max_datagram_size;
+  bool received = false;
   for (std::size_t round = 0; round < settings_.max_batches_per_wake; ++round) {
     for (std::size_t i = 0; i < batch; ++i) {
       receive_iovecs_[i] = {receive_buffers_.get() + i * slot, slot};
@@ -199,8 +212,25 @@ void UdpSocket::receive_some() {
     }
     const int got =
         recvmmsg(fd, receive_messages_.data(), static_cast<unsigned>(batch), MSG_DONTWAIT, nullptr);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return;  // drained (EAGAIN), or an error the next wake will see again
+    if (got < 0) {
+      const int err = errno;
+      if (err == EINTR) continue;
+      if (would_block(err)) {
+        // Nothing (more) to read. A wake-up that found no datagram at all may have been for an
+        // error-queue entry alone (EPOLLERR, e.g. one whose socket error a send consumed):
+        // read it now, or every re-armed wait would wake at once again.
+        if (!received) drain_errors();
+        return;
+      }
+      // A pending socket error (sk_err), set by an ICMP error and reported here once, before
+      // any datagram: the error queue says for which destination. Then read on.
+      ++counters_.receive_errors;
+      drain_errors();
+      if (!socket_.is_open()) return;
+      continue;
+    }
+    if (got == 0) return;
+    received = true;
 
     in_batch_ = true;
     ++counters_.receive_batches;
@@ -231,6 +261,69 @@ void UdpSocket::dispatch(const Datagram& datagram) {
   }
   --dispatching_;
   if (!taken) ++counters_.unclaimed_in;
+}
+
+void UdpSocket::drain_errors() {
+  const int fd = socket_.native_handle();
+  for (int i = 0; i < kErrorsPerDrain && socket_.is_open(); ++i) {
+    sockaddr_storage address{};
+    // The start of the datagram that caused the error comes along; it is not needed.
+    std::array<std::uint8_t, 64> payload;
+    ::iovec iov{payload.data(), payload.size()};
+    alignas(::cmsghdr) std::array<std::uint8_t, 256> control;
+    ::msghdr header{};
+    header.msg_name = &address;
+    header.msg_namelen = sizeof address;
+    header.msg_iov = &iov;
+    header.msg_iovlen = 1;
+    header.msg_control = control.data();
+    header.msg_controllen = control.size();
+    if (recvmsg(fd, &header, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
+      if (errno == EINTR) continue;
+      return;  // EAGAIN: the queue is empty (and the socket error cleared with it)
+    }
+    ++counters_.queued_errors;
+    const ::sock_extended_err* error = nullptr;
+    for (::cmsghdr* c = CMSG_FIRSTHDR(&header); c != nullptr; c = CMSG_NXTHDR(&header, c)) {
+      if ((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+          (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+        error = reinterpret_cast<const ::sock_extended_err*>(CMSG_DATA(c));
+        break;
+      }
+    }
+    if (error == nullptr) continue;
+    ::sock_extended_err entry;
+    std::memcpy(&entry, error, sizeof entry);
+    // Only errors from the network: local ones (SO_EE_ORIGIN_LOCAL: a datagram too big to
+    // send) were already reported by the send. "Packet too big" is path MTU, not reachability.
+    if (entry.ee_origin != SO_EE_ORIGIN_ICMP && entry.ee_origin != SO_EE_ORIGIN_ICMP6) continue;
+    if (entry.ee_errno == 0 || entry.ee_errno == EMSGSIZE) continue;
+    if (header.msg_namelen == 0) continue;
+    report_unreachable(to_endpoint(address, header.msg_namelen),
+                       std::error_code(static_cast<int>(entry.ee_errno), std::system_category()));
+  }
+  // Entries may be left (more than one drain's worth): the socket stays in EPOLLERR, so the
+  // re-armed readiness wait comes back at once and reads on.
+}
+
+void UdpSocket::post_drain_errors() {
+  if (drain_posted_) return;
+  drain_posted_ = true;
+  asio::post(io_, [this, alive = std::weak_ptr<int>(alive_)] {
+    if (alive.expired()) return;
+    drain_posted_ = false;
+    if (socket_.is_open()) drain_errors();
+  });
+}
+
+void UdpSocket::report_unreachable(const udp::endpoint& destination, std::error_code why) {
+  ++counters_.unreachable_reports;
+  ++dispatching_;
+  for (std::size_t i = 0; i < receivers_.size() && socket_.is_open(); ++i) {
+    if (receivers_[i] != nullptr) receivers_[i]->on_unreachable(destination, why);
+  }
+  --dispatching_;
+  if (dispatching_ == 0) prune_receivers();
 }
 
 void UdpSocket::end_batch() {
@@ -321,11 +414,13 @@ std::size_t UdpSocket::build_messages() {
 void UdpSocket::flush() {
   if (!socket_.is_open() || waiting_writable_) return;
   const int fd = socket_.native_handle();
+  bool retried = false;
   while (!queue_.empty()) {
     const std::size_t count = build_messages();
     const int sent =
         sendmmsg(fd, send_messages_.data(), static_cast<unsigned>(count), MSG_DONTWAIT);
     if (sent > 0) {
+      retried = false;
       ++counters_.send_calls;
       std::size_t datagrams = 0;
       for (int m = 0; m < sent; ++m) {
@@ -336,6 +431,10 @@ void UdpSocket::flush() {
       counters_.datagrams_out += datagrams;
       queue_.pop(datagrams);
       unsegmented_ -= std::min(unsegmented_, datagrams);
+      // A call cut short met an error it does not return: a full buffer, or a pending ICMP
+      // error (cleared by it, details in the error queue, which a wake-up busy with datagrams
+      // might not read for a while).
+      if (sent < static_cast<int>(count)) post_drain_errors();
       continue;
     }
     // sendmmsg reports an error only when the first message failed.
@@ -345,6 +444,16 @@ void UdpSocket::flush() {
       wait_writable();
       return;
     }
+    if (!retried) {
+      // The error may not be this datagram's: a send also reports (and clears) a pending
+      // socket error, i.e. an ICMP error for some earlier datagram to anyone. Its details wait
+      // in the error queue; the datagram gets one more try before it is blamed.
+      retried = true;
+      ++counters_.send_retries;
+      post_drain_errors();
+      continue;
+    }
+    retried = false;
     if (send_runs_[0] > 1 && gso_refused(err)) {
       ++counters_.gso_fallbacks;
       if (gso_unsupported(err)) gso_ = false;

@@ -13,6 +13,9 @@
 // on_batch_end runs (uTP sends its deferred ACKs there), and then the send queue is flushed.
 // Sending: send() copies into a bounded queue; a flush at the end of the batch, or one posted
 // to the io_context when send() is called outside a batch, hands the queue to the kernel.
+// Errors: the socket asks for ICMP errors (IP_RECVERR / IPV6_RECVERR), reads them from the
+// error queue (MSG_ERRQUEUE) between batches and tells every receiver which destination is
+// unreachable (on_unreachable), e.g. a peer whose kernel refuses our uTP SYN.
 //
 // Single-threaded: every call, and every receiver callback, happens on the io_context's thread.
 #pragma once
@@ -26,6 +29,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <system_error>
 #include <vector>
 
 #include "core/expected.hpp"
@@ -48,6 +52,16 @@ class DatagramReceiver {
   // After every batch of received datagrams, whether or not this receiver took any. Sends made
   // here leave with the batch's flush.
   virtual void on_batch_end() {}
+  // An ICMP (or ICMPv6) error came back for a datagram we sent to `destination` (as sent: an
+  // IPv6 socket reports IPv4 destinations v4-mapped): port unreachable (connection_refused),
+  // host or network unreachable, administratively prohibited and the like. Offered to every
+  // receiver, between batches. ICMP is unauthenticated and may be stale: a hint, not a verdict.
+  // "Packet too big" (EMSGSIZE) is not reported: it is about path MTU, not reachability.
+  virtual void on_unreachable(const boost::asio::ip::udp::endpoint& destination,
+                              std::error_code why) {
+    (void)destination;
+    (void)why;
+  }
 };
 
 struct UdpSocketSettings {
@@ -91,6 +105,16 @@ struct UdpSocketCounters {
   // too big for the path, ENOBUFS).
   std::uint64_t send_errors = 0;
   std::uint64_t writable_waits = 0;
+  // recvmmsg calls that failed with a socket error (mostly a pending ICMP error) instead of
+  // returning datagrams or EAGAIN.
+  std::uint64_t receive_errors = 0;
+  // Entries read from the socket's error queue, and those of them reported to the receivers
+  // as an unreachable destination.
+  std::uint64_t queued_errors = 0;
+  std::uint64_t unreachable_reports = 0;
+  // sendmmsg calls that failed and were tried once more: a send also returns (and clears) a
+  // pending ICMP error, which is not the datagram's fault.
+  std::uint64_t send_retries = 0;
 };
 
 class UdpSocket {
@@ -140,6 +164,10 @@ class UdpSocket {
   void wait_readable();
   void receive_some();
   void dispatch(const Datagram& datagram);
+  // Reads the error queue (MSG_ERRQUEUE) and reports ICMP unreachables to the receivers.
+  void drain_errors();
+  void post_drain_errors();
+  void report_unreachable(const boost::asio::ip::udp::endpoint& destination, std::error_code why);
   void end_batch();
   void post_flush();
   void wait_writable();
@@ -174,6 +202,7 @@ class UdpSocket {
   std::size_t unsegmented_ = 0;
   bool gso_ = false;
   bool flush_posted_ = false;
+  bool drain_posted_ = false;
   bool waiting_writable_ = false;
   bool v6_ = false;
 

@@ -24,6 +24,8 @@ struct UtpTransport::Link {
   bool attached = false;
   PeerStream::ConnectHandler on_connect;
   utp::TimePoint connect_deadline{};
+  // Set when an ICMP error failed the handshake: what on_connect is told.
+  boost::system::error_code unreachable;
   std::span<char> read_into;
   PeerStream::IoHandler on_read;
   std::span<const char> write_from;
@@ -222,6 +224,24 @@ bool UtpTransport::on_datagram(const net::Datagram& datagram) {
   return true;
 }
 
+void UtpTransport::on_unreachable(const udp::endpoint& destination, std::error_code why) {
+  const udp::endpoint peer = unmapped(destination);
+  boost::system::error_code code = asio::error::connection_refused;
+  if (why && why != std::errc::connection_refused) {
+    code = boost::system::error_code(why.value(), boost::system::system_category());
+  }
+  // Keys order by peer, then receive id: the peer's connections are one run of the map.
+  for (auto it = links_.lower_bound(Key{peer, 0}); it != links_.end() && it->first.first == peer;
+       ++it) {
+    Link& link = *it->second;
+    if (!link.on_connect || link.conn->state() != utp::ConnectionState::syn_sent) continue;
+    link.conn->fail_unreachable();
+    link.unreachable = code;
+    // The handler runs from the service (posted: this is not inside a batch), not from here.
+    touch(it->second);
+  }
+}
+
 void UtpTransport::accept(const net::Datagram& datagram, const utp::PacketView& syn) {
   const udp::endpoint from = unmapped(datagram.from);
   if (links_.size() >= settings_.max_connections || !on_accept_) {
@@ -303,7 +323,8 @@ void UtpTransport::service(const std::shared_ptr<Link>& link_ptr, utp::TimePoint
         std::exchange(link.on_connect, {})({});
         progress = true;
       } else if (link.over()) {
-        std::exchange(link.on_connect, {})(asio::error::connection_refused);
+        std::exchange(link.on_connect,
+                      {})(link.unreachable ? link.unreachable : asio::error::connection_refused);
         progress = true;
       } else if (now >= link.connect_deadline) {
         conn.abort();

@@ -10,7 +10,9 @@
 //     what they may (so a batch of data costs one ACK), and moves bytes between the connections
 //     and the streams' pending reads and writes;
 //   - runs one timer at the earliest deadline of all connections (retransmission, delayed ACK,
-//     keep-alive).
+//     keep-alive);
+//   - fails a connection still dialling at once when the socket hears an ICMP error for its
+//     peer (no uTP there: the caller falls back to TCP without waiting for connect_timeout).
 // A stream closed by its owner leaves its connection behind to finish the FIN exchange; the
 // connection is dropped once it is closed or failed.
 //
@@ -66,6 +68,14 @@ class UtpTransport final : public net::DatagramReceiver {
 
   bool on_datagram(const net::Datagram& datagram) override;
   void on_batch_end() override;
+  // An ICMP error for a datagram to `destination`: every outgoing connection to exactly that
+  // address and port still in its handshake (SYN sent, connect handler pending) fails at once
+  // with the error (connection_refused for "port unreachable"), so the caller can fall back to
+  // TCP now rather than at connect_timeout. Established connections are left alone: ICMP is
+  // unauthenticated and may be stale (a delayed error for an earlier incarnation of the port,
+  // or forged); their own retransmission timeouts end them if the peer is really gone.
+  void on_unreachable(const boost::asio::ip::udp::endpoint& destination,
+                      std::error_code why) override;
 
   std::size_t connections() const { return links_.size(); }
 

@@ -387,6 +387,11 @@ void Connection::abort() {
   fail(Errc::aborted, "");
 }
 
+void Connection::fail_unreachable() {
+  if (state_ == ConnectionState::error || state_ == ConnectionState::closed) return;
+  fail(Errc::unreachable, "");
+}
+
 void Connection::set_max_packet_size(std::size_t bytes) {
   mtu_ceiling_ = std::clamp(bytes, kMinPacketSize, kMaxUdpPayload);
   if (mtu_floor_ > mtu_ceiling_) set_mtu_floor(mtu_ceiling_);

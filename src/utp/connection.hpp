@@ -135,6 +135,9 @@ class Connection {
   void close();
   // Queues a RESET and fails the connection at once.
   void abort();
+  // Fails the connection at once without a RESET: the peer is unreachable (the socket layer
+  // heard an ICMP error for our packets), so nobody would read one.
+  void fail_unreachable();
 
   // The largest UDP payload the path may take (e.g. interface MTU - IP - UDP headers; up to
   // 65507 on loopback). MTU probing climbs towards it.

@@ -24,6 +24,8 @@ class Category final : public std::error_category {
         return "uTP: connection timed out";
       case Errc::aborted:
         return "uTP: connection aborted";
+      case Errc::unreachable:
+        return "uTP: peer unreachable";
       case Errc::bad_syn:
         return "uTP: not a SYN packet";
     }

@@ -20,6 +20,7 @@ enum class Errc {
   connection_reset,  // the peer sent RESET
   timed_out,         // too many retransmission timeouts in a row
   aborted,           // we called abort()
+  unreachable,       // the peer cannot be reached (an ICMP error for our packets)
   bad_syn,           // Connection::incoming() given a packet that is not a SYN
 };
 

@@ -4,7 +4,8 @@
   * starling seed --utp-only -> starling download --utp-only;
   * libtorrent seed with TCP off -> starling download --utp-only;
   * starling seed --utp-only -> libtorrent leecher with TCP off;
-  * a default starling download (uTP first) from a --tcp-only seed falls back to TCP;
+  * a default starling download (uTP first) from a --tcp-only seed falls back to TCP at once
+    (the ICMP port unreachable for the uTP SYN, not the 3 s connect timeout);
   * --tcp-only with --utp-only is bad usage.
 Every process is bounded by a timeout and killed at the end.
 """
@@ -17,7 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop_common import (Checker, free_port, json_events, lt,  # noqa: E402
+from interop_common import (Checker, free_port, json_events, last_event, lt,  # noqa: E402
                             starling_path, stop_process, temp_dir, wait_for, write_random)
 
 DEADLINE = 60  # seconds for any one transfer
@@ -135,6 +136,12 @@ def main():
             c.equal(r.returncode, 0, "uTP-first download from a TCP-only seed: exit code "
                     "(stderr: %s)" % r.stderr[-500:])
             c.check(same(out), "the TCP fallback copy is identical")
+            # The seed's kernel refuses our uTP SYN with an ICMP port unreachable: TCP is dialled
+            # at once, not after uTP's 3 s connect timeout.
+            done = last_event(r.stdout, "complete")
+            seconds = done.get("seconds", 99.0) if done else 99.0
+            c.check(seconds < 2.0, "the TCP fallback completes well under uTP's connect timeout",
+                    "complete after %.2f s" % seconds)
         finally:
             stop_process(seed)
 

@@ -10,6 +10,7 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "net/path_mtu.hpp"
@@ -67,6 +68,7 @@ struct Recorder : DatagramReceiver {
   std::vector<udp::endpoint> senders;
   std::string events;  // 'o' offered and declined, 't' taken, 'b' batch end
   int batch_ends = 0;
+  std::vector<std::pair<udp::endpoint, std::error_code>> unreachable;
 
   bool on_datagram(const Datagram& datagram) override {
     if (!accept(datagram)) {
@@ -82,6 +84,9 @@ struct Recorder : DatagramReceiver {
     events += 'b';
     ++batch_ends;
     if (batch_end) batch_end();
+  }
+  void on_unreachable(const udp::endpoint& destination, std::error_code why) override {
+    unreachable.emplace_back(destination, why);
   }
 };
 
@@ -416,6 +421,140 @@ TEST(UdpSocket, OutlivedHandlersDoNothing) {
     ASSERT_TRUE(a.socket.send(b.endpoint(), Bytes{1, 2, 3}));  // posts a flush
   }
   io.run_for(50ms);  // the posted flush and the aborted waits run after the sockets are gone
+}
+
+// ---- ICMP errors -----------------------------------------------------------------------------
+
+// A UDP port nobody listens on (bound for a moment to find a free one).
+udp::endpoint closed_port(const udp::endpoint& at) {
+  asio::io_context io;
+  udp::socket socket(io, at);
+  return socket.local_endpoint();
+}
+
+TEST(UdpSocket, AClosedPortIsReportedUnreachableToEveryReceiverAndDatagramsStillFlow) {
+  asio::io_context io;
+  Peer a(io), b(io);
+  ASSERT_TRUE(a.opened && b.opened);
+  Recorder second;
+  second.accept = [](const Datagram&) { return false; };
+  a.socket.add_receiver(second);
+  const udp::endpoint nobody = closed_port(kLoopback4);
+
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(a.socket.send(nobody, Bytes{1, 2, 3}));
+  ASSERT_TRUE(run_until(
+      io, [&] { return !a.recorder.unreachable.empty(); }, 2s))
+      << "no ICMP error reported";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_EQ(a.recorder.unreachable.front().first, nobody);
+  EXPECT_EQ(a.recorder.unreachable.front().second, std::errc::connection_refused);
+  ASSERT_EQ(second.unreachable.size(), a.recorder.unreachable.size());
+  EXPECT_EQ(second.unreachable.front().first, nobody);
+  EXPECT_GE(a.socket.counters().unreachable_reports, 1u);
+  EXPECT_GE(a.socket.counters().queued_errors, 1u);
+
+  // Both directions still carry datagrams afterwards.
+  constexpr std::uint32_t kCount = 100;
+  for (std::uint32_t i = 0; i < kCount; ++i) {
+    ASSERT_TRUE(a.socket.send(b.endpoint(), make_payload(i, 500)));
+    ASSERT_TRUE(b.socket.send(a.endpoint(), make_payload(i, 500, 1)));
+  }
+  ASSERT_TRUE(run_until(
+      io, [&] { return a.recorder.taken.size() == kCount && b.recorder.taken.size() == kCount; }));
+  for (std::uint32_t i = 0; i < kCount; ++i) {
+    EXPECT_EQ(b.recorder.taken[i], make_payload(i, 500));
+    EXPECT_EQ(a.recorder.taken[i], make_payload(i, 500, 1));
+  }
+  EXPECT_EQ(a.socket.counters().send_errors, 0u);
+  // Nothing is left to wake the socket: an idle io_context runs (next to) no handlers.
+  EXPECT_LT(io.run_for(200ms), 5u);
+  a.socket.remove_receiver(second);
+}
+
+TEST(UdpSocket, ASendThatMeetsAPendingIcmpErrorIsNotBlamedForIt) {
+  asio::io_context io;
+  Peer a(io), b(io);
+  ASSERT_TRUE(a.opened && b.opened);
+  const udp::endpoint nobody = closed_port(kLoopback4);
+  ASSERT_TRUE(a.socket.send(nobody, Bytes{1}));
+  a.socket.flush();
+  // The port unreachable comes back (on loopback, at once) before a's receive loop runs: the
+  // next send is the first to hear of it.
+  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(a.socket.send(b.endpoint(), Bytes{2}));
+  a.socket.flush();
+  EXPECT_EQ(a.socket.counters().send_retries, 1u);
+  ASSERT_TRUE(run_until(
+      io, [&] { return b.recorder.taken.size() == 1 && !a.recorder.unreachable.empty(); }));
+  EXPECT_EQ(b.recorder.taken[0], Bytes{2});
+  EXPECT_EQ(a.recorder.unreachable.front().first, nobody);
+  EXPECT_EQ(a.socket.counters().send_errors, 0u);
+  EXPECT_LT(io.run_for(200ms), 5u);
+}
+
+TEST(UdpSocket, ErrorsAmidAFloodNeitherStallNorSpinTheReceiveLoop) {
+  asio::io_context io;
+  Peer a(io), b(io);
+  ASSERT_TRUE(a.opened && b.opened);
+  const udp::endpoint nobody = closed_port(kLoopback4);
+  // a sends to b and, every tenth datagram, to the closed port; b answers each datagram, so a
+  // receives while ICMP errors queue up on its socket.
+  constexpr std::uint32_t kCount = 2000;
+  std::uint32_t sent = 0;
+  b.recorder.accept = [&](const Datagram& d) {
+    b.socket.send(d.from, d.bytes);
+    return true;
+  };
+  const auto pump = [&] {
+    while (sent < kCount && sent - a.recorder.taken.size() < 64) {
+      ASSERT_TRUE(a.socket.send(b.endpoint(), make_payload(sent, 300)));
+      if (sent % 10 == 0) {
+        ASSERT_TRUE(a.socket.send(nobody, make_payload(sent, 30)));
+      }
+      ++sent;
+    }
+  };
+  a.recorder.batch_end = pump;
+  pump();
+  ASSERT_TRUE(run_until(
+      io, [&] { return a.recorder.taken.size() == kCount; }, 20s))
+      << "a got " << a.recorder.taken.size() << " of " << kCount;
+  for (std::uint32_t i = 0; i < kCount; ++i) EXPECT_EQ(a.recorder.taken[i], make_payload(i, 300));
+  ASSERT_TRUE(run_until(
+      io, [&] { return !a.recorder.unreachable.empty(); }, 2s));
+  for (const auto& [destination, why] : a.recorder.unreachable) EXPECT_EQ(destination, nobody);
+  EXPECT_TRUE(b.recorder.unreachable.empty());
+  // A datagram to b in the same sendmmsg as one to the dead port may meet its error (the
+  // kernel then ends the call early and the rest go in the next): none may be lost for it.
+  EXPECT_EQ(a.socket.counters().send_errors, 0u);
+  EXPECT_LT(io.run_for(200ms), 5u);
+}
+
+TEST(UdpSocket, AClosedPortIsReportedOverIpv6AndAsV4MappedFromADualStackSocket) {
+  asio::io_context io;
+  UdpSocket probe(io);
+  if (!probe.open(kLoopback6)) GTEST_SKIP() << "no IPv6 loopback";
+  probe.close();
+  Peer a(io, {}, kLoopback6);
+  ASSERT_TRUE(a.opened);
+  const udp::endpoint nobody = closed_port(kLoopback6);
+  ASSERT_TRUE(a.socket.send(nobody, Bytes{1}));
+  ASSERT_TRUE(run_until(
+      io, [&] { return !a.recorder.unreachable.empty(); }, 2s));
+  EXPECT_EQ(a.recorder.unreachable.front().first, nobody);
+  EXPECT_EQ(a.recorder.unreachable.front().second, std::errc::connection_refused);
+
+  // A dual-stack socket hears of IPv4 destinations (by ICMPv4) as it sent to them: v4-mapped.
+  Peer dual(io, {}, udp::endpoint(asio::ip::address_v6::any(), 0));
+  ASSERT_TRUE(dual.opened);
+  const udp::endpoint nobody4 = closed_port(kLoopback4);
+  ASSERT_TRUE(dual.socket.send(nobody4, Bytes{1}));
+  ASSERT_TRUE(run_until(
+      io, [&] { return !dual.recorder.unreachable.empty(); }, 2s));
+  const udp::endpoint mapped(
+      asio::ip::make_address_v6(asio::ip::v4_mapped, nobody4.address().to_v4()), nobody4.port());
+  EXPECT_EQ(dual.recorder.unreachable.front().first, mapped);
 }
 
 // ---- SendQueue -------------------------------------------------------------------------------
