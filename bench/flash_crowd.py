@@ -280,6 +280,10 @@ class Leecher:
                 self.error = event.get("message", "error")
 
 
+def transport_flags(cfg):
+    return {"both": [], "tcp": ["--tcp-only"], "utp": ["--utp-only"]}[cfg.transport]
+
+
 def pick_free_riders(n, fraction):
     """Indices of round(fraction * n) free riders (at least one when fraction > 0), spread out."""
     count = min(n - 1, max(1, round(fraction * n))) if fraction > 0 else 0
@@ -319,7 +323,7 @@ def run_swarm(cfg, n, fraction, source, source_sha1, work):
         wait_until(lambda: tracker_stats(port) is not None, 20, tracker, "the tracker")
 
         seed_cmd = [cfg.starling, "seed", torrent, os.path.dirname(source), "--listen",
-                    "127.0.0.1:0", "--json"]
+                    "127.0.0.1:0", "--json", *transport_flags(cfg)]
         if caps:
             seed_cmd += ["--max-up", size_arg(cfg.seed_up_bytes)]
         seed = procs.start(seed_cmd, bound, log("seed.out"), log("seed.err"))
@@ -331,6 +335,7 @@ def run_swarm(cfg, n, fraction, source, source_sha1, work):
         t0 = time.monotonic()
         for lee in leechers:
             cmd = [cfg.starling, "download", torrent, "-o", lee.out_dir, "--json",
+                   *transport_flags(cfg),
                    "--listen", "127.0.0.1:0", "--timeout", run_timeout]
             if not cfg.leave_when_done:
                 cmd += ["--seed-time", "3600"]  # stay and seed until the run ends
@@ -465,12 +470,14 @@ def fmt_s(value, digits=1):
 def markdown(cfg, results, meta):
     caps = not cfg.no_caps
     lines = [
-        "Flash crowd: %s file, %s pieces, seed up %s, leecher up %s%s; tracker interval %d s" % (
+        "Flash crowd: %s file, %s pieces, seed up %s, leecher up %s%s; tracker interval %d s; "
+        "transports: %s" % (
             human(cfg.size_bytes), human(cfg.piece_size),
             "%s/s" % human(cfg.seed_up_bytes) if caps else "uncapped",
             "%s/s" % human(cfg.leecher_up_bytes) if caps else "uncapped",
             ", leecher down %s/s" % human(cfg.leecher_down_bytes) if cfg.leecher_down_bytes else "",
-            TRACKER_INTERVAL),
+            TRACKER_INTERVAL, {"both": "uTP first, TCP fallback", "tcp": "TCP only",
+                               "utp": "uTP only"}[cfg.transport]),
         "Command: %s" % meta["command"],
         "Machine: %s; load average %s at start, %s at end" % (
             meta["machine"], meta["load_start"], meta["load_end"]),
@@ -612,6 +619,8 @@ def parse_args(argv):
                    help="seconds per swarm (default: 8 x T_min, 60..600; 120 with --no-caps)")
     p.add_argument("--out", default="docs/flash_crowd",
                    help="output prefix: OUT.md, OUT.json, OUT_cdf.png, OUT_vs_n.png")
+    p.add_argument("--transport", choices=("both", "tcp", "utp"), default="both",
+                   help="peer transports of every starling process (default both: uTP first)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--keep", action="store_true", help="keep the work folder (logs, data)")
     p.add_argument("--work", default=None,

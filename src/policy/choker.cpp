@@ -128,22 +128,26 @@ std::vector<PeerKey> Choker::choose_leecher(std::span<const ChokeCandidate> peer
 
 void Choker::fill_optimistic_slots(const Lookup& lookup, const std::vector<PeerKey>& regular,
                                    TimePoint now) {
-  // The next interested peers in the ring, which then go to its back. First pass: peers that are
-  // not known free riders; second pass (only if slots are left): anyone.
+  // The next interested peers in the ring, which then go to its back, in three passes (see the
+  // header): likely reciprocators, then peers not known to be free riders, then anyone.
   const auto slots = static_cast<std::size_t>(std::max(settings_.optimistic_slots, 0));
   const auto holds = [&](PeerKey key) {
     return std::any_of(optimistic_.begin(), optimistic_.end(),
                        [&](const OptimisticSlot& s) { return s.key == key; });
   };
-  const auto known_free_rider = [&](PeerKey key) {
-    return settings_.deprioritise_free_riders && records_.at(key).had_optimistic_turn &&
-           lookup.at(key)->total_from_peer == 0;
+  const auto pass_of = [&](PeerKey key) {
+    if (!settings_.deprioritise_free_riders) return 0;
+    const ChokeCandidate& peer = *lookup.at(key);
+    const bool is_new = now - peer.connected_at < settings_.optimistic_interval;
+    if (is_new || peer.ever_unchoked_us) return 0;
+    const bool known_free_rider = records_.at(key).had_optimistic_turn && peer.total_from_peer == 0;
+    return known_free_rider ? 2 : 1;
   };
-  for (const bool allow_free_riders : {false, true}) {
+  for (int pass = 0; pass <= 2; ++pass) {
     for (std::size_t i = 0; i < optimistic_ring_.size() && optimistic_.size() < slots;) {
       const PeerKey key = optimistic_ring_[i];
       if (!lookup.at(key)->interested || contains(regular, key) || holds(key) ||
-          (!allow_free_riders && known_free_rider(key))) {
+          pass_of(key) > pass) {
         ++i;
         continue;
       }

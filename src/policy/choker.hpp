@@ -8,10 +8,11 @@
 // mainline, candidates for the optimistic slot wait in a ring and are served round robin, so
 // every peer gets its turn; a newly connected peer is inserted at a random place, but
 // `new_peer_bonus` times as likely as any other place to be at the front (it has nothing to
-// trade yet, and this is how it gets its first pieces). A peer that has had its optimistic turn
-// and has still never sent us a byte waits behind every candidate that has not (free riders
-// would otherwise get a steady share of every contributor's optimistic slot); it is still served
-// when nobody else wants the slot.
+// trade yet, and this is how it gets its first pieces). Candidates are taken in three passes:
+// first peers that are new or have unchoked us at some point (they upload to someone, so they
+// may reciprocate), then any peer that has not had an optimistic turn from us without ever
+// sending us a byte, then anyone; a free rider, which never unchokes anyone, is thus served only
+// when no contributor wants the slot, yet is never starved of it when nobody else does.
 //
 // Seed state (we have everything): download rates mean nothing, so service is shared evenly. A
 // peer unchoked at the last rechoke stays unchoked for this period too; the other slots go to the
@@ -55,8 +56,8 @@ struct ChokerSettings {
   // A peer connected less than `optimistic_interval` ago is this many times as likely as any
   // other to be next in line for the optimistic slot (mainline's 3).
   int new_peer_bonus = 3;
-  // A peer whose optimistic turn is over and that never sent us any data goes after every other
-  // candidate for the optimistic slot. Off, the ring is a plain round robin.
+  // The three passes over the optimistic ring described above. Off, the ring is a plain round
+  // robin.
   bool deprioritise_free_riders = true;
 };
 
@@ -69,6 +70,8 @@ struct ChokeCandidate {
   // with peers that do not unchoke us, one that has given us something ranks above one that
   // never has, so a free rider does not get a regular slot by the luck of the draw.
   std::int64_t total_from_peer = 0;
+  // It has unchoked us at some point (optimistic candidates that do come first).
+  bool ever_unchoked_us = false;
   TimePoint connected_at{};   // newly connected: favoured for the optimistic slot
   TimePoint last_received{};  // its last block to us (snubbing)
   bool unchoked = false;      // our current choke state towards it

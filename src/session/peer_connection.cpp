@@ -181,7 +181,10 @@ bool PeerConnection::handle(const wire::Message& message) {
             peer_choking_ = true;
             drop_requests();
           },
-          [&](const wire::Unchoke&) { peer_choking_ = false; },
+          [&](const wire::Unchoke&) {
+            peer_choking_ = false;
+            ever_unchoked_us_ = true;
+          },
           [&](const wire::Interested&) {
             peer_interested_ = true;
             torrent_.on_peer_interest_changed();

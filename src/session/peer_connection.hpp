@@ -61,6 +61,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   Clock::time_point connected_at() const { return connected_at_; }
   Clock::time_point last_block_at() const { return last_block_at_; }
   bool am_interested() const { return am_interested_; }
+  // It has unchoked us at least once: it uploads to someone (a free rider never does).
+  bool ever_unchoked_us() const { return ever_unchoked_us_; }
   // The peer id from its handshake; only once the handshake arrived.
   const std::array<std::uint8_t, 20>& their_peer_id() const { return their_handshake_->peer_id; }
 
@@ -118,6 +120,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   bool peer_is_seed_ = false;  // counted in the picker with add_seed
   bool availability_counted_ = false;
   bool peer_choking_ = true;
+  bool ever_unchoked_us_ = false;
   bool peer_interested_ = false;
   bool am_choking_ = true;
   bool am_interested_ = false;

@@ -418,6 +418,7 @@ void Torrent::rechoke(bool full) {
         .rate_from_peer = peer->rates().received_per_second(),
         .rate_to_peer = peer->rates().sent_per_second(),
         .total_from_peer = peer->downloaded(),
+        .ever_unchoked_us = peer->ever_unchoked_us(),
         .connected_at = peer->connected_at(),
         .last_received = peer->last_block_at(),
         .unchoked = !peer->am_choking(),

@@ -384,12 +384,11 @@ void UtpTransport::arm_timer() {
     if (const auto deadline = link->conn->next_deadline()) earliest = std::min(earliest, *deadline);
     if (link->on_connect) earliest = std::min(earliest, link->connect_deadline);
   }
-  if (earliest == timer_at_) return;
+  // Re-arming costs a system call, and deadlines mostly move later (each ACK pushes the
+  // retransmission timer forward): a timer already due earlier stays, fires early, finds
+  // nothing due and re-arms once. Only an earlier deadline re-arms at once.
+  if (earliest >= timer_at_) return;
   timer_at_ = earliest;
-  if (earliest == utp::TimePoint::max()) {
-    timer_.cancel();
-    return;
-  }
   timer_.expires_at(earliest);
   timer_.async_wait([this, alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
     if (ec || alive.expired()) return;

@@ -172,6 +172,32 @@ TEST_F(ChokerTest, AFreeRiderWaitsBehindPeersThatGaveUsDataForTheOptimisticSlot)
   EXPECT_EQ(the_optimistic(), 6U);
 }
 
+TEST_F(ChokerTest, PeersThatUnchokedUsComeFirstForTheOptimisticSlot) {
+  // 4-6 never unchoked us (a free rider never unchokes anyone); 7 and 8 did at some point. Old
+  // peers all: the optimistic slot alternates between 7 and 8 while they are interested.
+  for (std::uint32_t k = 1; k <= 3; ++k) add(k, true, 1000.0 * k);
+  for (std::uint32_t k = 4; k <= 6; ++k) add(k, true, 0);
+  add(7, true, 0).ever_unchoked_us = true;
+  add(8, true, 0).ever_unchoked_us = true;
+  std::map<std::uint32_t, int> turns;
+  for (auto t = 100s; t < 100s + 10 * 30s; t += 30s) {
+    keep_senders_fresh(at(t));
+    rechoke(at(t));
+    ++turns[the_optimistic()];
+  }
+  EXPECT_EQ(turns[7] + turns[8], 10);
+  EXPECT_EQ(turns[7], 5);
+  // Without them, the others get their turns again.
+  peer(7).interested = false;
+  peer(8).interested = false;
+  std::set<std::uint32_t> later;
+  for (auto t = 100s + 10 * 30s; t < 100s + 13 * 30s; t += 30s) {
+    rechoke(at(t));
+    later.insert(the_optimistic());
+  }
+  EXPECT_EQ(later, (std::set<std::uint32_t>{4, 5, 6}));
+}
+
 TEST_F(ChokerTest, WithoutFreeRiderDeprioritisingTheRingIsAPlainRoundRobin) {
   choker_ = Choker(ChokerSettings{.deprioritise_free_riders = false});
   for (std::uint32_t k = 1; k <= 3; ++k) add(k, true, 1000.0 * k);
@@ -252,12 +278,18 @@ TEST_F(ChokerTest, NewlyConnectedPeersAreFavouredForTheOptimisticSlot) {
     for (const bool is_new : {true, false}) {
       Choker choker(settings, static_cast<std::uint64_t>(trial) + 1);
       std::vector<ChokeCandidate> peers;
+      // Everyone has unchoked us once, so all stand in the same pass and only the ring decides.
       for (std::uint32_t k = 1; k <= 9; ++k) {
-        peers.push_back({.key = PeerKey(k), .interested = true, .connected_at = at(0s)});
+        peers.push_back({.key = PeerKey(k),
+                         .interested = true,
+                         .ever_unchoked_us = true,
+                         .connected_at = at(0s)});
       }
       choker.rechoke(peers, false, at(100s));
-      peers.push_back(
-          {.key = PeerKey(10), .interested = true, .connected_at = is_new ? at(110s) : at(0s)});
+      peers.push_back({.key = PeerKey(10),
+                       .interested = true,
+                       .ever_unchoked_us = true,
+                       .connected_at = is_new ? at(110s) : at(0s)});
       choker.fill_free_slots(peers, false, at(110s));  // slot taken: no change yet
       choker.rechoke(peers, false, at(130s));          // rotation
       const bool first = choker.optimistic().front() == PeerKey(10);
