@@ -206,16 +206,24 @@ void Network::fill(const std::vector<NodeId>& centre, double now) {
     links_[best].unfixed = 0;
   }
 
-  // A link left with spare capacity and flows that were held at their rate: they may grow.
+  // A link left with spare capacity may let a flow that was held at its rate grow — but only if
+  // the flow's other end has spare capacity too. In a swarm most flows are held by a full uplink,
+  // so this rarely spreads, and the fill stays local.
   for (const Link& link : links_) {
     Node& node = nodes_[link.node];
     (link.uplink ? node.up_link : node.down_link) = -1;
     const double capacity = link.uplink ? node.up : node.down;
     if (link.residual <= 1e-6 * capacity) continue;
     const auto& ids = link.uplink ? node.out : node.in;
-    const bool held =
-        std::any_of(ids.begin(), ids.end(), [&](FlowId id) { return !flows_[id].selected; });
-    if (held) next_round_.push_back(link.node);
+    const bool can_grow = std::any_of(ids.begin(), ids.end(), [&](FlowId id) {
+      const Flow& f = flows_[id];
+      if (f.selected) return false;
+      const NodeId other = link.uplink ? f.dst : f.src;
+      const double other_capacity = link.uplink ? nodes_[other].down : nodes_[other].up;
+      const double other_load = link.uplink ? down_load(other) : up_load(other);
+      return other_capacity - other_load > 1e-6 * other_capacity;
+    });
+    if (can_grow) next_round_.push_back(link.node);
   }
   for (std::size_t i = 0; i < selected_.size(); ++i) {
     Flow& f = flows_[selected_[i]];
