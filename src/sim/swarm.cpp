@@ -62,7 +62,9 @@ Swarm::Swarm(const SwarmSettings& settings)
     peer.free_rider = is_leecher(p) && free_rider[static_cast<std::size_t>(i - settings.seeds)];
     const double up = peer.initial_seed ? settings.seed_up : peer.free_rider ? 0 : settings.up;
     peer.node = network_.add_node(up, settings.down);
+    peer.got_order.assign(static_cast<std::size_t>(settings.pieces), UINT32_MAX);
     if (peer.initial_seed) {
+      std::fill(peer.got_order.begin(), peer.got_order.end(), 0);
       for (PieceIndex piece(0); piece.value() < settings.pieces; ++piece) {
         peer.picker.we_have(piece);
       }
@@ -203,6 +205,9 @@ void Swarm::connect(PeerId a, PeerId b) {
 }
 
 void Swarm::close_connection(std::uint32_t conn) {
+  // HAVEs in flight first: the availability removed below must be what was added.
+  flush_haves(halves_[2 * conn].from);
+  flush_haves(halves_[2 * conn].to);
   for (HalfId h : {2 * conn, 2 * conn + 1}) {
     SimHalf& s = halves_[h];
     if (!s.open) return;
@@ -342,6 +347,7 @@ void Swarm::choke(HalfId h) {
 
 void Swarm::set_interest(HalfId h, bool interested) {
   SimHalf& s = halves_[h];
+  interested = interested && !peers_[s.to].done;
   if (s.interested == interested) return;
   s.interested = interested;
   const SimPeer& from = peers_[s.from];

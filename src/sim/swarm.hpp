@@ -80,6 +80,7 @@ class Swarm {
   void receive(PeerId to, PeerId from, const SimRequest& request, std::size_t blocks);
   void cancel_duplicates(PeerId to, PieceIndex piece, int block, PeerId except);
   void on_have(PeerId p, PieceIndex piece);
+  void flush_haves(PeerId p);
   void complete(PeerId p);
   void settle();
   void schedule_finish(HalfId h);
@@ -99,6 +100,9 @@ class Swarm {
   std::vector<PeerId> tracker_;                     // present peers, in no order (random picks)
   std::vector<std::uint32_t> tracker_pos_;          // per peer: index in tracker_
   std::vector<policy::ChokeCandidate> candidates_;  // scratch
+  std::vector<HaveNotice> notices_;                 // scratch
+  std::vector<HalfId> to_request_;                  // scratch
+  std::uint32_t next_got_order_ = 1;
   int completed_ = 0;
   std::uint64_t requests_ = 0;
   double duplicate_bytes_ = 0;

@@ -17,6 +17,13 @@ namespace starling::sim {
 using PeerId = std::uint32_t;
 using HalfId = std::uint32_t;  // connection c has halves 2c (a -> b) and 2c + 1 (b -> a)
 
+// A HAVE on its way: `half` is the connection from its sender to us.
+struct HaveNotice {
+  std::uint32_t half = 0;
+  PieceIndex piece;
+  std::uint32_t order = 0;  // the sender's got_order for the piece
+};
+
 struct SimPeer {
   SimPeer(const PieceGeometry& geometry, const policy::PickerSettings& picker_settings,
           const policy::ChokerSettings& choker_settings, std::uint64_t choker_seed)
@@ -33,6 +40,11 @@ struct SimPeer {
   EventId rechoke_event;
   EventId fill_event;  // a pending fill_free_slots
   EventId announce_event;
+  // HAVEs from neighbours not handled yet (handled in one batch, `have_delay` after the first).
+  std::vector<HaveNotice> inbox;
+  // Per piece, the swarm-wide order in which we got it (UINT32_MAX: not yet): tells whether a
+  // neighbour's HAVE, handled late, came before or after our own copy.
+  std::vector<std::uint32_t> got_order;
   bool present = false;
   bool done = false;
   bool free_rider = false;

@@ -27,6 +27,10 @@ struct SwarmSettings {
   // A request's round trip: the first data of a request sent to an idle connection arrives this
   // long after it. Requests queued behind a running one cost nothing (they are pipelined).
   std::chrono::milliseconds latency{50};
+  // A HAVE reaches a neighbour this long after the piece passed; a peer handles the HAVEs that
+  // arrived meanwhile in one batch. Besides being a one-way delay, batching keeps each peer's
+  // picker in cache while its availability is updated (the bulk of the simulator's work).
+  std::chrono::milliseconds have_delay{100};
   // Like a tracker reply: a joining peer connects to this many random peers of the swarm (those
   // with a free connection), and no peer holds more than `max_connections`.
   int neighbours = 50;

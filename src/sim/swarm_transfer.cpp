@@ -167,31 +167,51 @@ void Swarm::cancel_duplicates(PeerId to, PieceIndex piece, int block, PeerId sen
   }
 }
 
-// `p` has a new piece: HAVE to every neighbour, whose availability and interest follow.
+// `p` has a new piece: a HAVE to every neighbour, handled there in the next batch.
 void Swarm::on_have(PeerId p, PieceIndex piece) {
-  const std::vector<HalfId>& uploads = peers_[p].uploads;
-  for (std::size_t i = 0; i < uploads.size(); ++i) {
-    const HalfId h = uploads[i];
-    SimHalf& out = halves_[h];
-    SimPeer& n = peers_[out.to];
-    if (n.done) {
-      SimHalf& in = halves_[reverse(h)];
-      if (in.missing > 0 && --in.missing == 0) set_interest(reverse(h), false);
-      continue;
+  SimPeer& peer = peers_[p];
+  const std::uint32_t order = next_got_order_++;
+  peer.got_order[static_cast<std::size_t>(piece.value())] = order;
+  for (HalfId h : peer.uploads) {
+    const PeerId to = halves_[h].to;
+    std::vector<HaveNotice>& inbox = peers_[to].inbox;
+    if (inbox.empty()) {
+      engine_.after(settings_.have_delay, [this, to] { flush_haves(to); });
     }
-    n.picker.add_availability(piece);
-    if (!n.picker.have(piece)) {
-      if (out.missing++ == 0) {
-        set_interest(h, true);
-      } else if (!out.choked) {
-        request(h);
-      }
+    inbox.push_back(HaveNotice{h, piece, order});
+  }
+  if (peer.picker.is_finished()) complete(p);
+}
+
+// The HAVEs that reached `p`: availability, and interest both ways. missing(from -> p) grows
+// if we lacked the piece when the sender got it; otherwise the sender no longer lacks one of
+// ours, and missing(p -> from) shrinks. got_order decides "when", so handling late is exact.
+void Swarm::flush_haves(PeerId p) {
+  SimPeer& peer = peers_[p];
+  notices_.clear();
+  notices_.swap(peer.inbox);
+  if (!peer.present) return;
+  to_request_.clear();
+  for (const HaveNotice& notice : notices_) {
+    SimHalf& in = halves_[notice.half];  // sender -> p
+    if (!in.open) continue;
+    if (!peer.done) peer.picker.add_availability(notice.piece);
+    if (peer.got_order[static_cast<std::size_t>(notice.piece.value())] > notice.order) {
+      ++in.missing;
+      set_interest(notice.half, in.missing > 0);
+      if (!in.choked) to_request_.push_back(notice.half);
     } else {
-      SimHalf& in = halves_[reverse(h)];
-      if (in.missing > 0 && --in.missing == 0) set_interest(reverse(h), false);
+      const HalfId back = reverse(notice.half);
+      --halves_[back].missing;
+      set_interest(back, halves_[back].missing > 0);
     }
   }
-  if (peers_[p].picker.is_finished()) complete(p);
+  std::sort(to_request_.begin(), to_request_.end());
+  to_request_.erase(std::unique(to_request_.begin(), to_request_.end()), to_request_.end());
+  for (HalfId h : to_request_) request(h);
+  notices_.clear();
+  // Nothing handled above delivers a piece, so nothing arrived meanwhile; keep the larger buffer.
+  if (peer.inbox.empty()) notices_.swap(peer.inbox);
 }
 
 void Swarm::complete(PeerId p) {
