@@ -72,6 +72,7 @@ Swarm::Swarm(const SwarmSettings& settings)
     }
   }
   tracker_pos_.assign(peers_.size(), UINT32_MAX);
+  inboxes_.resize(peers_.size());
 
   // Seeds are there first; leechers join in random order, all at once or one by one.
   for (int s = 0; s < settings.seeds; ++s) {
@@ -175,6 +176,8 @@ bool Swarm::connected(PeerId a, PeerId b) const {
 void Swarm::connect(PeerId a, PeerId b) {
   const auto first = static_cast<HalfId>(halves_.size());
   halves_.resize(halves_.size() + 2);
+  half_to_.push_back(b);
+  half_to_.push_back(a);
   const TimePoint now = engine_.now();
   const double t = to_seconds(now);
   for (HalfId h : {first, first + 1}) {

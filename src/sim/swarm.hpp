@@ -96,7 +96,11 @@ class Swarm {
   std::mt19937_64 rng_;
   std::vector<SimPeer> peers_;
   std::vector<SimHalf> halves_;
-  std::vector<HalfId> flow_owner_;                  // per FlowId: the half it carries
+  std::vector<HalfId> flow_owner_;  // per FlowId: the half it carries
+  // Per peer, HAVEs from neighbours not handled yet (one batch, `have_delay` after the first),
+  // and per half, its receiver: dense copies, since a HAVE touches one of each per neighbour.
+  std::vector<std::vector<HaveNotice>> inboxes_;
+  std::vector<PeerId> half_to_;
   std::vector<PeerId> tracker_;                     // present peers, in no order (random picks)
   std::vector<std::uint32_t> tracker_pos_;          // per peer: index in tracker_
   std::vector<policy::ChokeCandidate> candidates_;  // scratch

@@ -40,8 +40,6 @@ struct SimPeer {
   EventId rechoke_event;
   EventId fill_event;  // a pending fill_free_slots
   EventId announce_event;
-  // HAVEs from neighbours not handled yet (handled in one batch, `have_delay` after the first).
-  std::vector<HaveNotice> inbox;
   // Per piece, the swarm-wide order in which we got it (UINT32_MAX: not yet): tells whether a
   // neighbour's HAVE, handled late, came before or after our own copy.
   std::vector<std::uint32_t> got_order;

@@ -173,8 +173,8 @@ void Swarm::on_have(PeerId p, PieceIndex piece) {
   const std::uint32_t order = next_got_order_++;
   peer.got_order[static_cast<std::size_t>(piece.value())] = order;
   for (HalfId h : peer.uploads) {
-    const PeerId to = halves_[h].to;
-    std::vector<HaveNotice>& inbox = peers_[to].inbox;
+    const PeerId to = half_to_[h];
+    std::vector<HaveNotice>& inbox = inboxes_[to];
     if (inbox.empty()) {
       engine_.after(settings_.have_delay, [this, to] { flush_haves(to); });
     }
@@ -189,7 +189,7 @@ void Swarm::on_have(PeerId p, PieceIndex piece) {
 void Swarm::flush_haves(PeerId p) {
   SimPeer& peer = peers_[p];
   notices_.clear();
-  notices_.swap(peer.inbox);
+  notices_.swap(inboxes_[p]);
   if (!peer.present) return;
   to_request_.clear();
   for (const HaveNotice& notice : notices_) {
@@ -211,7 +211,7 @@ void Swarm::flush_haves(PeerId p) {
   for (HalfId h : to_request_) request(h);
   notices_.clear();
   // Nothing handled above delivers a piece, so nothing arrived meanwhile; keep the larger buffer.
-  if (peer.inbox.empty()) notices_.swap(peer.inbox);
+  if (inboxes_[p].empty()) notices_.swap(inboxes_[p]);
 }
 
 void Swarm::complete(PeerId p) {
