@@ -4,9 +4,9 @@
 //
 // The transfer unit is a request: one pick of up to a piece's worth of blocks from one peer,
 // grouped by piece (normally a whole piece; after a choke, the blocks of a piece still missing),
-// carried as one flow. Messages other than data (HAVE, INTERESTED, CHOKE, ...) take no time; a
-// request to an idle connection waits one `latency` before its data flows. Pieces always pass
-// their hash check. Deterministic for a given `random_seed`.
+// carried as one flow. HAVEs arrive `have_delay` late, in batches; other messages (INTERESTED,
+// CHOKE, ...) take no time; a request to an idle connection waits one `latency` before its data
+// flows. Pieces always pass their hash check. Deterministic for a given `random_seed`.
 #pragma once
 
 #include <functional>
