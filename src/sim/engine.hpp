@@ -1,0 +1,78 @@
+// A discrete-event engine: a simulated clock and a queue of timed callbacks. Nothing here reads a
+// real clock; time is a policy::TimePoint built as TimePoint{} + offset, the same type the policy
+// modules (Choker, RequestPipeline) take, so the simulator hands them its clock unchanged.
+//
+// Events run in time order; events due at the same time run in the order they were scheduled
+// (or last rescheduled), so a run is reproducible. The queue is an indexed binary heap: cancel and
+// reschedule are O(log n) and leave nothing stale behind, which matters for flow completions whose
+// time moves whenever a rate changes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "policy/choker.hpp"
+
+namespace starling::sim {
+
+using TimePoint = policy::TimePoint;
+using Duration = TimePoint::duration;
+
+// Seconds since the simulation started, and back (rounded up, so an event is never early).
+double to_seconds(TimePoint t);
+TimePoint from_seconds(double seconds);
+
+// A handle on a scheduled event. Stale handles (the event ran or was cancelled) are recognised.
+struct EventId {
+  std::uint32_t slot = UINT32_MAX;
+  std::uint32_t generation = 0;
+  bool valid() const { return slot != UINT32_MAX; }
+};
+
+class Engine {
+ public:
+  using Callback = std::function<void()>;
+
+  TimePoint now() const { return now_; }
+  EventId at(TimePoint when, Callback callback);  // `when` before now() runs at now()
+  EventId after(Duration delay, Callback callback) { return at(now_ + delay, std::move(callback)); }
+  bool pending(EventId id) const;
+  bool cancel(EventId id);  // false when it already ran or was cancelled
+  // Moves a pending event; it then runs after other events already due at `when`.
+  bool reschedule(EventId id, TimePoint when);
+
+  // Runs the earliest event; false when none is left.
+  bool step();
+  // Runs events until none is left, stop() is called, or the next one is later than `end`.
+  void run_until(TimePoint end);
+  void run() { run_until(TimePoint::max()); }
+  void stop() { stopped_ = true; }
+
+  std::size_t size() const { return heap_.size(); }
+  std::uint64_t events_run() const { return events_run_; }
+
+ private:
+  struct Slot {
+    Callback callback;
+    TimePoint when{};
+    std::uint64_t sequence = 0;
+    std::uint32_t generation = 0;
+    std::uint32_t heap_pos = UINT32_MAX;  // UINT32_MAX: free
+  };
+  bool earlier(std::uint32_t a, std::uint32_t b) const;
+  void place(std::size_t pos, std::uint32_t slot);
+  void sift_up(std::size_t pos);
+  void sift_down(std::size_t pos);
+  void remove_at(std::size_t pos);
+
+  TimePoint now_{};
+  std::uint64_t next_sequence_ = 0;
+  std::uint64_t events_run_ = 0;
+  bool stopped_ = false;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_slots_;
+  std::vector<std::uint32_t> heap_;  // slot indexes, earliest first
+};
+
+}  // namespace starling::sim

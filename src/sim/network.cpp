@@ -1,0 +1,237 @@
+#include "sim/network.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace starling::sim {
+
+NodeId Network::add_node(double up_capacity, double down_capacity) {
+  Node node;
+  node.up = std::max(up_capacity, 0.0);
+  node.down = std::max(down_capacity, 0.0);
+  nodes_.push_back(std::move(node));
+  return static_cast<NodeId>(nodes_.size() - 1);
+}
+
+FlowId Network::add_flow(NodeId src, NodeId dst, double bytes, TimePoint now) {
+  FlowId id = 0;
+  if (free_flows_.empty()) {
+    id = static_cast<FlowId>(flows_.size());
+    flows_.emplace_back();
+  } else {
+    id = free_flows_.back();
+    free_flows_.pop_back();
+  }
+  Flow& f = flows_[id];
+  f = Flow{};
+  f.src = src;
+  f.dst = dst;
+  f.remaining = bytes;
+  f.updated = to_seconds(now);
+  f.live = true;
+  nodes_[src].out.push_back(id);
+  nodes_[dst].in.push_back(id);
+  mark_dirty(src);
+  mark_dirty(dst);
+  return id;
+}
+
+double Network::remove_flow(FlowId flow, TimePoint now) {
+  Flow& f = flows_[flow];
+  advance(f, to_seconds(now));
+  erase_id(nodes_[f.src].out, flow);
+  erase_id(nodes_[f.dst].in, flow);
+  mark_dirty(f.src);
+  mark_dirty(f.dst);
+  f.live = false;
+  f.rate = 0;
+  free_flows_.push_back(flow);
+  return f.transferred;
+}
+
+void Network::add_bytes(FlowId flow, double bytes, TimePoint now) {
+  Flow& f = flows_[flow];
+  advance(f, to_seconds(now));
+  f.remaining += bytes;
+}
+
+double Network::remaining(FlowId flow, TimePoint now) const {
+  const Flow& f = flows_[flow];
+  return std::max(0.0, f.remaining - f.rate * (to_seconds(now) - f.updated));
+}
+
+double Network::transferred(FlowId flow, TimePoint now) const {
+  const Flow& f = flows_[flow];
+  return f.transferred + std::min(f.remaining, f.rate * (to_seconds(now) - f.updated));
+}
+
+TimePoint Network::finish_time(FlowId flow) const {
+  const Flow& f = flows_[flow];
+  if (f.remaining <= 0) return from_seconds(f.updated);
+  if (f.rate <= 0) return TimePoint::max();
+  return from_seconds(f.updated + f.remaining / f.rate);
+}
+
+double Network::up_load(NodeId node) const {
+  double sum = 0;
+  for (FlowId id : nodes_[node].out) sum += flows_[id].rate;
+  return sum;
+}
+
+double Network::down_load(NodeId node) const {
+  double sum = 0;
+  for (FlowId id : nodes_[node].in) sum += flows_[id].rate;
+  return sum;
+}
+
+void Network::advance(Flow& f, double now) const {
+  const double moved = std::min(f.remaining, f.rate * (now - f.updated));
+  if (moved > 0) {
+    f.remaining -= moved;
+    f.transferred += moved;
+  }
+  f.updated = now;
+}
+
+void Network::mark_dirty(NodeId node) {
+  if (nodes_[node].dirty) return;
+  nodes_[node].dirty = true;
+  dirty_.push_back(node);
+}
+
+void Network::erase_id(std::vector<FlowId>& ids, FlowId id) {
+  const auto it = std::find(ids.begin(), ids.end(), id);
+  if (it == ids.end()) return;
+  *it = ids.back();
+  ids.pop_back();
+}
+
+const std::vector<FlowId>& Network::settle(TimePoint now) {
+  changed_.clear();
+  const double t = to_seconds(now);
+  for (int round = 0; !dirty_.empty() && round <= settings_.spread_rounds; ++round) {
+    std::vector<NodeId> centre;
+    centre.swap(dirty_);
+    for (NodeId n : centre) nodes_[n].dirty = false;
+    fill(centre, t);
+    if (round == settings_.spread_rounds) break;
+    for (NodeId n : next_round_) mark_dirty(n);
+  }
+  for (NodeId n : dirty_) nodes_[n].dirty = false;
+  dirty_.clear();
+  // A flow refilled in two rounds appears twice.
+  std::sort(changed_.begin(), changed_.end());
+  changed_.erase(std::unique(changed_.begin(), changed_.end()), changed_.end());
+  return changed_;
+}
+
+const std::vector<FlowId>& Network::recompute_all(TimePoint now) {
+  changed_.clear();
+  for (NodeId n : dirty_) nodes_[n].dirty = false;
+  dirty_.clear();
+  std::vector<NodeId> all(nodes_.size());
+  for (NodeId n = 0; n < nodes_.size(); ++n) all[n] = n;
+  fill(all, to_seconds(now));
+  std::sort(changed_.begin(), changed_.end());
+  changed_.erase(std::unique(changed_.begin(), changed_.end()), changed_.end());
+  return changed_;
+}
+
+// Progressive filling of the flows touching `centre`. Every other flow keeps its rate and so its
+// part of each link's capacity.
+void Network::fill(const std::vector<NodeId>& centre, double now) {
+  selected_.clear();
+  links_.clear();
+  next_round_.clear();
+  const auto select = [&](FlowId id) {
+    Flow& f = flows_[id];
+    if (f.selected) return;
+    f.selected = true;
+    f.fixed = false;
+    advance(f, now);  // bytes moved at the old rate up to now
+    selected_.push_back(id);
+  };
+  for (NodeId n : centre) {
+    for (FlowId id : nodes_[n].out) select(id);
+    for (FlowId id : nodes_[n].in) select(id);
+  }
+  const auto link_of = [&](NodeId n, bool uplink) {
+    Node& node = nodes_[n];
+    std::int32_t& slot = uplink ? node.up_link : node.down_link;
+    if (slot < 0) {
+      slot = static_cast<std::int32_t>(links_.size());
+      double residual = uplink ? node.up : node.down;
+      for (FlowId id : uplink ? node.out : node.in) {
+        if (!flows_[id].selected) residual -= flows_[id].rate;
+      }
+      links_.push_back(Link{n, uplink, std::max(residual, 0.0), 0});
+    }
+    return static_cast<std::size_t>(slot);
+  };
+  for (FlowId id : selected_) {
+    ++links_[link_of(flows_[id].src, true)].unfixed;
+    ++links_[link_of(flows_[id].dst, false)].unfixed;
+  }
+
+  // Raise all unfixed rates together: the link with the smallest fair share fills first and its
+  // flows take that share; the others go on.
+  std::vector<double> old_rate;
+  old_rate.reserve(selected_.size());
+  for (FlowId id : selected_) old_rate.push_back(flows_[id].rate);
+  for (;;) {
+    std::size_t best = links_.size();
+    double best_share = 0;
+    for (std::size_t i = 0; i < links_.size(); ++i) {
+      if (links_[i].unfixed == 0) continue;
+      const double share = links_[i].residual / links_[i].unfixed;
+      if (best == links_.size() || share < best_share) {
+        best = i;
+        best_share = share;
+      }
+    }
+    if (best == links_.size()) break;
+    const Link link = links_[best];
+    const Node& node = nodes_[link.node];
+    for (FlowId id : link.uplink ? node.out : node.in) {
+      Flow& f = flows_[id];
+      if (!f.selected || f.fixed) continue;
+      f.fixed = true;
+      f.rate = best_share;
+      Link& other = links_[static_cast<std::size_t>(link.uplink ? nodes_[f.dst].down_link
+                                                                : nodes_[f.src].up_link)];
+      other.residual = std::max(0.0, other.residual - best_share);
+      --other.unfixed;
+    }
+    links_[best].residual = std::max(0.0, links_[best].residual - best_share * link.unfixed);
+    links_[best].unfixed = 0;
+  }
+
+  // A link left with spare capacity may let a flow that was held at its rate grow — but only if
+  // the flow's other end has spare capacity too. In a swarm most flows are held by a full uplink,
+  // so this rarely spreads, and the fill stays local.
+  for (const Link& link : links_) {
+    Node& node = nodes_[link.node];
+    (link.uplink ? node.up_link : node.down_link) = -1;
+    const double capacity = link.uplink ? node.up : node.down;
+    if (link.residual <= 1e-6 * capacity) continue;
+    const auto& ids = link.uplink ? node.out : node.in;
+    const bool can_grow = std::any_of(ids.begin(), ids.end(), [&](FlowId id) {
+      const Flow& f = flows_[id];
+      if (f.selected) return false;
+      const NodeId other = link.uplink ? f.dst : f.src;
+      const double other_capacity = link.uplink ? nodes_[other].down : nodes_[other].up;
+      const double other_load = link.uplink ? down_load(other) : up_load(other);
+      return other_capacity - other_load > 1e-6 * other_capacity;
+    });
+    if (can_grow) next_round_.push_back(link.node);
+  }
+  for (std::size_t i = 0; i < selected_.size(); ++i) {
+    Flow& f = flows_[selected_[i]];
+    f.selected = false;
+    if (std::abs(f.rate - old_rate[i]) > 1e-9 * std::max(1.0, old_rate[i])) {
+      changed_.push_back(selected_[i]);
+    }
+  }
+}
+
+}  // namespace starling::sim

@@ -1,0 +1,370 @@
+// Swarm membership, connections and choking. Transfers are in swarm_transfer.cpp.
+#include "sim/swarm.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+namespace starling::sim {
+namespace {
+
+// Distinct, reproducible seeds for every peer's picker and choker.
+std::uint64_t mix(std::uint64_t seed, std::uint64_t peer, std::uint64_t purpose) {
+  std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (peer * 4 + purpose + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// Pieces `from` has that `to` lacks: the count that decides `to`'s interest in `from`.
+std::int32_t count_missing(const Bitfield& from, const Bitfield& to) {
+  const std::string_view a = from.bytes();
+  const std::string_view b = to.bytes();
+  std::int32_t n = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    n += std::popcount(static_cast<unsigned>(static_cast<unsigned char>(a[i]) &
+                                             ~static_cast<unsigned char>(b[i]) & 0xffU));
+  }
+  return n;
+}
+
+template <class T>
+void erase_value(std::vector<T>& values, T value) {
+  const auto it = std::find(values.begin(), values.end(), value);
+  if (it == values.end()) return;
+  *it = values.back();
+  values.pop_back();
+}
+
+}  // namespace
+
+Swarm::Swarm(const SwarmSettings& settings)
+    : settings_(settings), network_(settings.network), rng_(settings.random_seed) {
+  geometry_.num_pieces = settings.pieces;
+  geometry_.piece_length = settings.piece_size;
+  geometry_.total_size = settings.file_size();
+
+  const int total = settings.seeds + settings.leechers;
+  peers_.reserve(static_cast<std::size_t>(total));
+  std::vector<bool> free_rider(static_cast<std::size_t>(settings.leechers), false);
+  const auto free_riders = static_cast<std::size_t>(
+      std::lround(std::clamp(settings.free_riders, 0.0, 1.0) * settings.leechers));
+  std::fill_n(free_rider.begin(), free_riders, true);
+  std::shuffle(free_rider.begin(), free_rider.end(), rng_);
+
+  for (int i = 0; i < total; ++i) {
+    const auto p = static_cast<PeerId>(i);
+    policy::PickerSettings picker = settings.picker;
+    picker.seed = mix(settings.random_seed, p, 0);
+    SimPeer& peer =
+        peers_.emplace_back(geometry_, picker, settings.choker, mix(settings.random_seed, p, 1));
+    peer.initial_seed = !is_leecher(p);
+    peer.free_rider = is_leecher(p) && free_rider[static_cast<std::size_t>(i - settings.seeds)];
+    const double up = peer.initial_seed ? settings.seed_up : peer.free_rider ? 0 : settings.up;
+    peer.node = network_.add_node(up, settings.down);
+    peer.got_order.assign(static_cast<std::size_t>(settings.pieces), UINT32_MAX);
+    if (peer.initial_seed) {
+      std::fill(peer.got_order.begin(), peer.got_order.end(), 0);
+      for (PieceIndex piece(0); piece.value() < settings.pieces; ++piece) {
+        peer.picker.we_have(piece);
+      }
+      peer.done = true;
+    }
+  }
+  tracker_pos_.assign(peers_.size(), UINT32_MAX);
+  inboxes_.resize(peers_.size());
+
+  // Seeds are there first; leechers join in random order, all at once or one by one.
+  for (int s = 0; s < settings.seeds; ++s) {
+    engine_.at(TimePoint{}, [this, s] { join(static_cast<PeerId>(s)); });
+  }
+  std::vector<PeerId> order;
+  for (int i = settings.seeds; i < total; ++i) order.push_back(static_cast<PeerId>(i));
+  std::shuffle(order.begin(), order.end(), rng_);
+  std::exponential_distribution<double> gap(std::max(settings.arrival_rate, 1e-9));
+  double t = 0;
+  for (PeerId p : order) {
+    if (settings.arrival == Arrival::poisson) t += gap(rng_);
+    engine_.at(from_seconds(t), [this, p] { join(p); });
+  }
+}
+
+SwarmResult Swarm::run(const std::function<void(const SwarmProgress&)>& on_progress,
+                       std::uint64_t progress_every) {
+  SwarmResult result;
+  result.t_min_s = min_distribution_time(settings_);
+  double limit_s = static_cast<double>(settings_.time_limit.count());
+  if (limit_s <= 0) {
+    const double arrivals = settings_.arrival == Arrival::poisson
+                                ? settings_.leechers / std::max(settings_.arrival_rate, 1e-9)
+                                : 0;
+    limit_s = 50 * result.t_min_s + arrivals + 600;
+  }
+  const TimePoint limit = from_seconds(limit_s);
+  const auto progress = [&] {
+    on_progress({to_seconds(engine_.now()), completed_, settings_.leechers, network_.num_flows()});
+  };
+  while (completed_ < settings_.leechers) {
+    if (!engine_.step()) break;
+    settle();
+    if (engine_.now() > limit) {
+      result.timed_out = true;
+      break;
+    }
+    if (on_progress && engine_.events_run() % progress_every == 0) progress();
+  }
+  if (on_progress) progress();
+
+  result.end_s = to_seconds(engine_.now());
+  result.events = engine_.events_run();
+  result.requests = requests_;
+  result.duplicate_bytes = duplicate_bytes_;
+  for (PeerId p = static_cast<PeerId>(settings_.seeds); p < peers_.size(); ++p) {
+    const SimPeer& peer = peers_[p];
+    PeerOutcome outcome;
+    outcome.joined_s = to_seconds(peer.joined);
+    if (peer.done) outcome.completion_s = to_seconds(peer.completed) - outcome.joined_s;
+    outcome.free_rider = peer.free_rider;
+    outcome.uploaded = peer.uploaded;
+    result.leechers.push_back(outcome);
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Membership
+
+void Swarm::join(PeerId p) {
+  SimPeer& peer = peers_[p];
+  peer.present = true;
+  peer.joined = engine_.now();
+  tracker_pos_[p] = static_cast<std::uint32_t>(tracker_.size());
+  tracker_.push_back(p);
+  announce(p);
+  // Rechokes of different peers are spread over the interval, as the peers' clocks would be.
+  const auto interval = std::chrono::duration_cast<Duration>(settings_.choker.rechoke_interval);
+  std::uniform_int_distribution<Duration::rep> phase(0, interval.count() - 1);
+  peer.rechoke_event = engine_.after(Duration(phase(rng_)), [this, p] { rechoke(p, true); });
+}
+
+// A tracker reply: random present peers; we connect to those with a free connection slot.
+void Swarm::announce(PeerId p) {
+  SimPeer& peer = peers_[p];
+  if (!peer.present) return;
+  const auto max_connections = static_cast<std::size_t>(settings_.max_connections);
+  const int reply = std::min<int>(settings_.neighbours, static_cast<int>(tracker_.size()) - 1);
+  std::uniform_int_distribution<std::size_t> pick(0, tracker_.size() - 1);
+  for (int i = 0; i < reply && peers_[p].uploads.size() < max_connections; ++i) {
+    const PeerId other = tracker_[pick(rng_)];
+    if (other == p || peers_[other].uploads.size() >= max_connections || connected(p, other)) {
+      continue;
+    }
+    if (peers_[p].done && peers_[other].done) continue;  // two seeds have nothing to say
+    connect(p, other);
+  }
+  if (peers_[p].uploads.size() < static_cast<std::size_t>(settings_.min_neighbours) &&
+      !engine_.pending(peers_[p].announce_event)) {
+    peers_[p].announce_event = engine_.after(settings_.reannounce, [this, p] { announce(p); });
+  }
+}
+
+bool Swarm::connected(PeerId a, PeerId b) const {
+  const auto& ups = peers_[a].uploads;
+  return std::any_of(ups.begin(), ups.end(), [&](HalfId h) { return halves_[h].to == b; });
+}
+
+void Swarm::connect(PeerId a, PeerId b) {
+  const auto first = static_cast<HalfId>(halves_.size());
+  halves_.resize(halves_.size() + 2);
+  half_to_.push_back(b);
+  half_to_.push_back(a);
+  const TimePoint now = engine_.now();
+  const double t = to_seconds(now);
+  for (HalfId h : {first, first + 1}) {
+    SimHalf& s = halves_[h];
+    s.from = h == first ? a : b;
+    s.to = h == first ? b : a;
+    s.open = true;
+    s.connected = now;
+    s.recv_marks = {{{t, 0}, {t, 0}}};
+    s.send_marks = s.recv_marks;
+    peers_[s.from].uploads.push_back(h);
+  }
+  // The BITFIELD exchange: availability and interest.
+  for (HalfId h : {first, first + 1}) {
+    SimHalf& s = halves_[h];
+    SimPeer& from = peers_[s.from];
+    SimPeer& to = peers_[s.to];
+    if (to.done) continue;
+    if (from.done) {
+      to.picker.add_seed();
+      s.seed_counted = true;
+    } else {
+      to.picker.add_availability(from.picker.have_pieces());
+    }
+    s.missing = count_missing(from.picker.have_pieces(), to.picker.have_pieces());
+    if (s.missing > 0) set_interest(h, true);
+  }
+}
+
+void Swarm::close_connection(std::uint32_t conn) {
+  // HAVEs in flight first: the availability removed below must be what was added.
+  flush_haves(halves_[2 * conn].from);
+  flush_haves(halves_[2 * conn].to);
+  for (HalfId h : {2 * conn, 2 * conn + 1}) {
+    SimHalf& s = halves_[h];
+    if (!s.open) return;
+    drop_requests(h, false);
+    if (!s.choked) {
+      s.choked = true;
+      --peers_[s.from].unchoked;
+      erase_value(peers_[s.to].unchoked_by, h);
+    }
+  }
+  for (HalfId h : {2 * conn, 2 * conn + 1}) {
+    SimHalf& s = halves_[h];
+    s.open = false;
+    erase_value(peers_[s.from].uploads, h);
+    SimPeer& to = peers_[s.to];
+    if (!to.done) {
+      if (s.seed_counted) {
+        to.picker.remove_seed();
+      } else {
+        to.picker.remove_availability(peers_[s.from].picker.have_pieces());
+      }
+    }
+    if (peers_[s.from].present) schedule_fill(s.from);
+  }
+}
+
+void Swarm::depart(PeerId p) {
+  SimPeer& peer = peers_[p];
+  if (!peer.present) return;
+  const std::vector<HalfId> uploads = peer.uploads;
+  for (HalfId h : uploads) close_connection(h / 2);
+  peer.present = false;
+  engine_.cancel(peer.rechoke_event);
+  engine_.cancel(peer.fill_event);
+  engine_.cancel(peer.announce_event);
+  const std::uint32_t pos = tracker_pos_[p];
+  tracker_[pos] = tracker_.back();
+  tracker_pos_[tracker_[pos]] = pos;
+  tracker_.pop_back();
+  tracker_pos_[p] = UINT32_MAX;
+  for (HalfId h : uploads) {
+    const PeerId other = halves_[h].to;
+    if (peers_[other].present &&
+        peers_[other].uploads.size() < static_cast<std::size_t>(settings_.min_neighbours) &&
+        !engine_.pending(peers_[other].announce_event)) {
+      peers_[other].announce_event =
+          engine_.after(settings_.reannounce, [this, other] { announce(other); });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Choking
+
+double Swarm::received_so_far(const SimHalf& s) const {
+  double total = s.delivered;
+  if (s.flow != kNoFlow) total += network_.transferred(s.flow, engine_.now()) - s.flow_credited;
+  return total;
+}
+
+// The Choker's view of every neighbour. Rates are averaged since the rechoke before last (the
+// rate window is two rechoke intervals); a full rechoke moves the window on.
+void Swarm::rechoke(PeerId p, bool full) {
+  SimPeer& peer = peers_[p];
+  if (!peer.present) return;
+  const TimePoint now = engine_.now();
+  if (full) {
+    peer.rechoke_event =
+        engine_.after(settings_.choker.rechoke_interval, [this, p] { rechoke(p, true); });
+  }
+  if (peer.free_rider) return;  // uploads nothing: never unchokes
+  const double t = to_seconds(now);
+  const auto window_rate = [&](auto& marks, double total) {
+    const double span = t - marks[1][0];
+    const double rate = span > 0 ? (total - marks[1][1]) / span : 0;
+    if (full) marks = {{{t, total}, marks[0]}};
+    return rate;
+  };
+  candidates_.clear();
+  for (HalfId h : peer.uploads) {
+    SimHalf& out = halves_[h];
+    SimHalf& in = halves_[reverse(h)];
+    const double from_peer = received_so_far(in);
+    policy::ChokeCandidate c;
+    c.key = policy::PeerKey(out.to);
+    c.interested = out.interested;
+    c.rate_from_peer = window_rate(in.recv_marks, from_peer);
+    c.rate_to_peer = window_rate(out.send_marks, received_so_far(out));
+    c.total_from_peer = static_cast<std::int64_t>(from_peer);
+    c.connected_at = out.connected;
+    c.last_received = in.last_delivery;
+    c.unchoked = !out.choked;
+    candidates_.push_back(c);
+  }
+  const std::vector<policy::PeerKey> unchoke =
+      full ? peer.choker.rechoke(candidates_, peer.done, now)
+           : peer.choker.fill_free_slots(candidates_, peer.done, now);
+  apply_unchoke_set(p, unchoke);
+}
+
+// Interest changed or a peer left: fill free slots soon (once, however many changes are due now).
+void Swarm::schedule_fill(PeerId p) {
+  SimPeer& peer = peers_[p];
+  if (!peer.present || peer.free_rider || engine_.pending(peer.fill_event)) return;
+  peer.fill_event = engine_.after(Duration::zero(), [this, p] { rechoke(p, false); });
+}
+
+void Swarm::apply_unchoke_set(PeerId p, const std::vector<policy::PeerKey>& keys) {
+  // Index loop: choke and unchoke never change the list of uploads.
+  const std::vector<HalfId>& uploads = peers_[p].uploads;
+  for (std::size_t i = 0; i < uploads.size(); ++i) {
+    const HalfId h = uploads[i];
+    const bool wanted =
+        std::find(keys.begin(), keys.end(), policy::PeerKey(halves_[h].to)) != keys.end();
+    if (wanted && halves_[h].choked) unchoke(h);
+    if (!wanted && !halves_[h].choked) choke(h);
+  }
+}
+
+void Swarm::unchoke(HalfId h) {
+  SimHalf& s = halves_[h];
+  s.choked = false;
+  ++peers_[s.from].unchoked;
+  peers_[s.to].unchoked_by.push_back(h);
+  request(h);
+}
+
+void Swarm::choke(HalfId h) {
+  SimHalf& s = halves_[h];
+  s.choked = true;
+  --peers_[s.from].unchoked;
+  erase_value(peers_[s.to].unchoked_by, h);
+  const PeerId to = s.to;
+  drop_requests(h, true);
+  refill(to);  // the aborted blocks can come from someone else
+}
+
+void Swarm::set_interest(HalfId h, bool interested) {
+  SimHalf& s = halves_[h];
+  interested = interested && !peers_[s.to].done;
+  if (s.interested == interested) return;
+  s.interested = interested;
+  const SimPeer& from = peers_[s.from];
+  const int slots = settings_.choker.regular_slots + settings_.choker.optimistic_slots;
+  if (interested) {
+    if (!s.choked) {
+      request(h);
+    } else if (from.unchoked < slots) {
+      schedule_fill(s.from);
+    }
+  } else {
+    drop_requests(h, false);
+    if (!s.choked) schedule_fill(s.from);  // its slot is wasted on a peer that wants nothing
+  }
+}
+
+}  // namespace starling::sim

@@ -1,0 +1,115 @@
+// A BitTorrent swarm in simulated time: thousands of peers, each running the engine's own policy
+// classes — a policy::PiecePicker fed by its neighbours' HAVEs and a policy::Choker run every
+// rechoke_interval on rates measured over its rate_window — over the flow-level Network.
+//
+// The transfer unit is a request: one pick of up to a piece's worth of blocks from one peer,
+// grouped by piece (normally a whole piece; after a choke, the blocks of a piece still missing),
+// carried as one flow. HAVEs arrive `have_delay` late, in batches; other messages (INTERESTED,
+// CHOKE, ...) take no time; a request to an idle connection waits one `latency` before its data
+// flows. Pieces always pass their hash check. Deterministic for a given `random_seed`.
+#pragma once
+
+#include <functional>
+#include <random>
+#include <vector>
+
+#include "sim/engine.hpp"
+#include "sim/network.hpp"
+#include "sim/swarm_peer.hpp"
+#include "sim/swarm_settings.hpp"
+
+namespace starling::sim {
+
+struct PeerOutcome {
+  double joined_s = 0;
+  double completion_s = -1;  // from joining to having every piece; -1: never
+  bool free_rider = false;
+  double uploaded = 0;  // bytes
+};
+
+struct SwarmResult {
+  std::vector<PeerOutcome> leechers;
+  double t_min_s = 0;
+  double end_s = 0;  // simulated time when the run stopped
+  bool timed_out = false;
+  std::uint64_t events = 0;
+  std::uint64_t requests = 0;
+  double duplicate_bytes = 0;  // end game: blocks that arrived twice
+};
+
+struct SwarmProgress {
+  double now_s = 0;
+  int completed = 0;
+  int leechers = 0;
+  std::size_t flows = 0;
+};
+
+class Swarm {
+ public:
+  explicit Swarm(const SwarmSettings& settings);
+
+  // Runs until every leecher has completed or the time limit; `on_progress` is called every
+  // `progress_every` events.
+  SwarmResult run(const std::function<void(const SwarmProgress&)>& on_progress = {},
+                  std::uint64_t progress_every = 100'000);
+
+  const std::vector<SimPeer>& peers() const { return peers_; }
+
+ private:
+  // Membership and connections (swarm.cpp).
+  void join(PeerId p);
+  void announce(PeerId p);
+  void connect(PeerId a, PeerId b);
+  void close_connection(std::uint32_t conn);
+  void depart(PeerId p);
+  bool connected(PeerId a, PeerId b) const;
+  // Choking (swarm.cpp).
+  void rechoke(PeerId p, bool full);
+  void schedule_fill(PeerId p);
+  void apply_unchoke_set(PeerId p, const std::vector<policy::PeerKey>& unchoke);
+  void unchoke(HalfId h);
+  void choke(HalfId h);
+  void set_interest(HalfId h, bool interested);
+  double received_so_far(const SimHalf& half) const;
+  // Transfers (swarm_transfer.cpp).
+  void request(HalfId h);
+  void refill(PeerId p);
+  void start_flow(HalfId h);
+  void finish_front(HalfId h);
+  void drop_requests(HalfId h, bool credit_partial);
+  void receive(PeerId to, PeerId from, const SimRequest& request, std::size_t blocks);
+  void cancel_duplicates(PeerId to, PieceIndex piece, int block, PeerId except);
+  void on_have(PeerId p, PieceIndex piece);
+  void flush_haves(PeerId p);
+  void complete(PeerId p);
+  void settle();
+  void schedule_finish(HalfId h);
+
+  static HalfId reverse(HalfId h) { return h ^ 1U; }
+  SimHalf& half(HalfId h) { return halves_[h]; }
+  bool is_leecher(PeerId p) const { return p >= static_cast<PeerId>(settings_.seeds); }
+
+  SwarmSettings settings_;
+  PieceGeometry geometry_;
+  Engine engine_;
+  Network network_;
+  std::mt19937_64 rng_;
+  std::vector<SimPeer> peers_;
+  std::vector<SimHalf> halves_;
+  std::vector<HalfId> flow_owner_;  // per FlowId: the half it carries
+  // Per peer, HAVEs from neighbours not handled yet (one batch, `have_delay` after the first),
+  // and per half, its receiver: dense copies, since a HAVE touches one of each per neighbour.
+  std::vector<std::vector<HaveNotice>> inboxes_;
+  std::vector<PeerId> half_to_;
+  std::vector<PeerId> tracker_;                     // present peers, in no order (random picks)
+  std::vector<std::uint32_t> tracker_pos_;          // per peer: index in tracker_
+  std::vector<policy::ChokeCandidate> candidates_;  // scratch
+  std::vector<HaveNotice> notices_;                 // scratch
+  std::vector<HalfId> to_request_;                  // scratch
+  std::uint32_t next_got_order_ = 1;
+  int completed_ = 0;
+  std::uint64_t requests_ = 0;
+  double duplicate_bytes_ = 0;
+};
+
+}  // namespace starling::sim

@@ -1,0 +1,82 @@
+// The state of one simulated peer and of one direction of a connection. The decisions are made
+// by the engine's own policy classes, held here by value: a simulated peer runs exactly the
+// PiecePicker and Choker a real Torrent runs.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "policy/choker.hpp"
+#include "policy/piece_picker.hpp"
+#include "sim/engine.hpp"
+#include "sim/network.hpp"
+
+namespace starling::sim {
+
+using PeerId = std::uint32_t;
+using HalfId = std::uint32_t;  // connection c has halves 2c (a -> b) and 2c + 1 (b -> a)
+
+// A HAVE on its way: `half` is the connection from its sender to us.
+struct HaveNotice {
+  std::uint32_t half = 0;
+  PieceIndex piece;
+  std::uint32_t order = 0;  // the sender's got_order for the piece
+};
+
+struct SimPeer {
+  SimPeer(const PieceGeometry& geometry, const policy::PickerSettings& picker_settings,
+          const policy::ChokerSettings& choker_settings, std::uint64_t choker_seed)
+      : picker(geometry, picker_settings), choker(choker_settings, choker_seed) {}
+
+  policy::PiecePicker picker;  // what to request, from our neighbours' HAVEs
+  policy::Choker choker;       // whom to upload to
+  NodeId node = 0;
+  std::vector<HalfId> uploads;      // halves from us to each neighbour (one per connection)
+  std::vector<HalfId> unchoked_by;  // halves towards us whose sender unchokes us
+  int unchoked = 0;                 // of `uploads`, how many we unchoke
+  TimePoint joined{};
+  TimePoint completed{};
+  EventId rechoke_event;
+  EventId fill_event;  // a pending fill_free_slots
+  EventId announce_event;
+  // Per piece, the swarm-wide order in which we got it (UINT32_MAX: not yet): tells whether a
+  // neighbour's HAVE, handled late, came before or after our own copy.
+  std::vector<std::uint32_t> got_order;
+  bool present = false;
+  bool done = false;
+  bool free_rider = false;
+  bool initial_seed = false;
+  double uploaded = 0;
+  double downloaded = 0;
+};
+
+// A request: one pick's worth of blocks of one piece, transferred as one flow.
+struct SimRequest {
+  PieceIndex piece;
+  std::vector<int> blocks;
+  double bytes = 0;
+};
+
+// One direction of a connection: `from` uploads to `to`.
+struct SimHalf {
+  PeerId from = 0;
+  PeerId to = 0;
+  bool open = false;
+  bool choked = true;             // `from` chokes `to`
+  bool interested = false;        // `to` wants a piece `from` has
+  bool seed_counted = false;      // `from` is counted with add_seed in `to`'s picker
+  std::int32_t missing = 0;       // pieces `from` has that `to` lacks
+  std::vector<SimRequest> queue;  // front: the one in flight
+  FlowId flow = kNoFlow;
+  double flow_credited = 0;  // bytes of the flow already handed over as finished requests
+  EventId event;             // the flow start (after the latency) or the front's finish
+  double delivered = 0;      // bytes of finished requests
+  TimePoint connected{};
+  TimePoint last_delivery{};
+  // (time s, bytes) at the receiver's / the sender's last two rechokes: the rate window.
+  std::array<std::array<double, 2>, 2> recv_marks{};
+  std::array<std::array<double, 2>, 2> send_marks{};
+};
+
+}  // namespace starling::sim

@@ -1,0 +1,66 @@
+// Tunables of a simulated swarm, and the fluid-model bound its completion times are judged by.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "policy/choker.hpp"
+#include "policy/piece_picker.hpp"
+#include "sim/network.hpp"
+
+namespace starling::sim {
+
+enum class Arrival {
+  flash,    // every leecher joins at time 0 (a flash crowd)
+  poisson,  // leechers join one by one, exponential gaps at `arrival_rate` per second
+};
+
+struct SwarmSettings {
+  int leechers = 100;
+  int seeds = 1;  // initial seeds; they never leave
+  std::int32_t pieces = 1000;
+  std::int64_t piece_size = 256 * 1024;
+  // Access link capacities, bytes/s.
+  double up = 1024.0 * 1024;
+  double down = 8 * 1024.0 * 1024;
+  double seed_up = 4 * 1024.0 * 1024;
+  // A request's round trip: the first data of a request sent to an idle connection arrives this
+  // long after it. Requests queued behind a running one cost nothing (they are pipelined).
+  std::chrono::milliseconds latency{50};
+  // A HAVE reaches a neighbour this long after the piece passed; a peer handles the HAVEs that
+  // arrived meanwhile in one batch. Besides being a one-way delay, batching keeps each peer's
+  // picker in cache while its availability is updated (the bulk of the simulator's work).
+  std::chrono::milliseconds have_delay{100};
+  // Like a tracker reply: a joining peer connects to this many random peers of the swarm (those
+  // with a free connection), and no peer holds more than `max_connections`.
+  int neighbours = 50;
+  int max_connections = 80;
+  // A peer left with fewer neighbours than this asks the tracker again every `reannounce`.
+  int min_neighbours = 20;
+  std::chrono::seconds reannounce{60};
+  // Requests kept queued per connection. A request is one picker pick of a piece's worth of
+  // blocks, transferred as one flow, so 2 keeps the connection busy across request boundaries.
+  int requests_per_connection = 2;
+  // Fraction of leechers that upload nothing (never unchoke anyone).
+  double free_riders = 0;
+  // A leecher leaves as soon as it completes; otherwise it stays and seeds.
+  bool seeds_leave = false;
+  Arrival arrival = Arrival::flash;
+  double arrival_rate = 10;  // leechers per second, for Arrival::poisson
+  std::uint64_t random_seed = 1;
+  // Simulated time after which the run gives up (0: 50 x T_min plus the arrival period).
+  std::chrono::seconds time_limit{0};
+  policy::PickerSettings picker;  // `seed` is replaced per peer
+  policy::ChokerSettings choker;
+  NetworkSettings network;
+
+  std::int64_t file_size() const { return static_cast<std::int64_t>(pieces) * piece_size; }
+};
+
+// Kumar & Ross's lower bound on the time for every leecher to have the file (one server of
+// upload u_s, leechers of upload u_i and download d_i):
+//   max(F / u_s, F / d_min, n F / (u_s + sum u_i)).
+// No single leecher can finish before max(F / u_s, F / d_i): every byte leaves the seeds once.
+double min_distribution_time(const SwarmSettings& settings);
+
+}  // namespace starling::sim

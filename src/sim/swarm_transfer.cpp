@@ -1,0 +1,235 @@
+// Requests, flows and piece completion of the simulated swarm.
+#include <algorithm>
+
+#include "sim/swarm.hpp"
+
+namespace starling::sim {
+
+// Keep `requests_per_connection` requests queued while the sender unchokes us and has something
+// we want; a request to an idle connection starts flowing one latency later.
+void Swarm::request(HalfId h) {
+  SimHalf& s = halves_[h];
+  SimPeer& d = peers_[s.to];
+  if (!s.open || s.choked || !s.interested || d.done) return;
+  const auto depth = static_cast<std::size_t>(std::max(settings_.requests_per_connection, 1));
+  const Bitfield& sender_has = peers_[s.from].picker.have_pieces();
+  const int want = geometry_.blocks_per_piece();
+  while (s.queue.size() < depth) {
+    const std::vector<BlockRef> blocks = d.picker.pick(sender_has, want, policy::PeerKey(s.from));
+    if (blocks.empty()) break;
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+      if (i == 0 || blocks[i].piece != blocks[i - 1].piece) {
+        s.queue.push_back(SimRequest{blocks[i].piece, {}, 0});
+        ++requests_;
+      }
+      s.queue.back().blocks.push_back(blocks[i].block);
+      s.queue.back().bytes += geometry_.block_length(blocks[i]);
+    }
+  }
+  if (s.flow == kNoFlow && !s.queue.empty() && !engine_.pending(s.event)) {
+    s.event = engine_.after(settings_.latency, [this, h] { start_flow(h); });
+  }
+}
+
+void Swarm::refill(PeerId p) {
+  // Index loop: request() does not change who unchokes us.
+  const std::vector<HalfId>& from = peers_[p].unchoked_by;
+  for (std::size_t i = 0; i < from.size(); ++i) request(from[i]);
+}
+
+void Swarm::start_flow(HalfId h) {
+  SimHalf& s = halves_[h];
+  if (!s.open || s.choked || s.queue.empty() || s.flow != kNoFlow) return;
+  s.flow = network_.add_flow(peers_[s.from].node, peers_[s.to].node, s.queue.front().bytes,
+                             engine_.now());
+  s.flow_credited = 0;
+  if (flow_owner_.size() <= s.flow) flow_owner_.resize(s.flow + 1);
+  flow_owner_[s.flow] = h;
+  // Its rate, and so its finish event, comes with the next settle().
+}
+
+void Swarm::settle() {
+  for (FlowId flow : network_.settle(engine_.now())) schedule_finish(flow_owner_[flow]);
+}
+
+void Swarm::schedule_finish(HalfId h) {
+  SimHalf& s = halves_[h];
+  const TimePoint when = network_.finish_time(s.flow);
+  if (when == TimePoint::max()) {
+    engine_.cancel(s.event);
+  } else if (!engine_.reschedule(s.event, when)) {
+    s.event = engine_.at(when, [this, h] { finish_front(h); });
+  }
+}
+
+// The front request has arrived. The next queued request continues the same flow (its bytes are
+// added, the rates do not change); with none queued the flow ends.
+void Swarm::finish_front(HalfId h) {
+  SimHalf& s = halves_[h];
+  const SimRequest done = std::move(s.queue.front());
+  s.queue.erase(s.queue.begin());
+  s.delivered += done.bytes;
+  s.flow_credited += done.bytes;
+  s.last_delivery = engine_.now();
+  peers_[s.from].uploaded += done.bytes;
+  peers_[s.to].downloaded += done.bytes;
+  const PeerId to = s.to;
+  const PeerId from = s.from;
+
+  request(h);  // top the queue up while this request's blocks are still counted as requested
+  if (s.queue.empty()) {
+    network_.remove_flow(s.flow, engine_.now());
+    s.flow = kNoFlow;  // a request picked later pays the latency again
+  } else {
+    network_.add_bytes(s.flow, s.queue.front().bytes, engine_.now());
+    schedule_finish(h);
+  }
+  receive(to, from, done, done.blocks.size());
+}
+
+// Drops every queued request (choke, lost interest, departure). With `credit_partial`, the whole
+// blocks of the front request that arrived before the choke count as received, as in a real
+// client.
+void Swarm::drop_requests(HalfId h, bool credit_partial) {
+  SimHalf& s = halves_[h];
+  engine_.cancel(s.event);
+  s.event = {};
+  std::vector<SimRequest> queue;
+  queue.swap(s.queue);
+  std::size_t credited = 0;
+  if (s.flow != kNoFlow) {
+    double moved = network_.remove_flow(s.flow, engine_.now()) - s.flow_credited;
+    s.flow = kNoFlow;
+    if (credit_partial && !queue.empty()) {
+      const SimRequest& front = queue.front();
+      for (; credited < front.blocks.size(); ++credited) {
+        const double length = geometry_.block_length({front.piece, front.blocks[credited]});
+        if (moved < length) break;
+        moved -= length;
+        s.delivered += length;
+        peers_[s.from].uploaded += length;
+        peers_[s.to].downloaded += length;
+      }
+    }
+  }
+  policy::PiecePicker& picker = peers_[s.to].picker;
+  const policy::PeerKey key(s.from);
+  for (std::size_t r = 0; r < queue.size(); ++r) {
+    const std::size_t first = r == 0 ? credited : 0;
+    for (std::size_t b = first; b < queue[r].blocks.size(); ++b) {
+      picker.abort_request({queue[r].piece, queue[r].blocks[b]}, key);
+    }
+  }
+  if (credited > 0) {
+    s.last_delivery = engine_.now();
+    receive(s.to, s.from, queue.front(), credited);
+  }
+}
+
+// The first `blocks` blocks of `request` arrived at `to` from `from`.
+void Swarm::receive(PeerId to, PeerId from, const SimRequest& request, std::size_t blocks) {
+  policy::PiecePicker& picker = peers_[to].picker;
+  for (std::size_t i = 0; i < blocks; ++i) {
+    const BlockRef block{request.piece, request.blocks[i]};
+    if (picker.is_block_received(block)) {
+      duplicate_bytes_ += geometry_.block_length(block);
+      continue;
+    }
+    for (policy::PeerKey other : picker.on_block_received(block, policy::PeerKey(from))) {
+      cancel_duplicates(to, request.piece, block.block, static_cast<PeerId>(other.value()));
+    }
+  }
+  if (!picker.have(request.piece) && picker.is_piece_complete(request.piece)) {
+    picker.on_piece_passed(request.piece);  // simulated pieces always pass
+    on_have(to, request.piece);
+  }
+}
+
+// End game: a block arrived, so the CANCEL goes to the other peers it was requested from. A
+// request already flowing is left alone (its data is on the way); queued ones lose the block.
+void Swarm::cancel_duplicates(PeerId to, PieceIndex piece, int block, PeerId sender) {
+  for (HalfId h : peers_[sender].uploads) {
+    SimHalf& s = halves_[h];
+    if (s.to != to) continue;
+    const std::size_t first = s.flow != kNoFlow ? 1 : 0;
+    for (std::size_t r = first; r < s.queue.size(); ++r) {
+      SimRequest& q = s.queue[r];
+      if (q.piece != piece) continue;
+      const auto it = std::find(q.blocks.begin(), q.blocks.end(), block);
+      if (it == q.blocks.end()) continue;
+      q.bytes -= geometry_.block_length({piece, block});
+      q.blocks.erase(it);
+    }
+    std::erase_if(s.queue, [&, i = std::size_t{0}](const SimRequest& q) mutable {
+      return i++ >= first && q.blocks.empty();
+    });
+    return;
+  }
+}
+
+// `p` has a new piece: a HAVE to every neighbour, handled there in the next batch.
+void Swarm::on_have(PeerId p, PieceIndex piece) {
+  SimPeer& peer = peers_[p];
+  const std::uint32_t order = next_got_order_++;
+  peer.got_order[static_cast<std::size_t>(piece.value())] = order;
+  for (HalfId h : peer.uploads) {
+    const PeerId to = half_to_[h];
+    std::vector<HaveNotice>& inbox = inboxes_[to];
+    if (inbox.empty()) {
+      engine_.after(settings_.have_delay, [this, to] { flush_haves(to); });
+    }
+    inbox.push_back(HaveNotice{h, piece, order});
+  }
+  if (peer.picker.is_finished()) complete(p);
+}
+
+// The HAVEs that reached `p`: availability, and interest both ways. missing(from -> p) grows
+// if we lacked the piece when the sender got it; otherwise the sender no longer lacks one of
+// ours, and missing(p -> from) shrinks. got_order decides "when", so handling late is exact.
+void Swarm::flush_haves(PeerId p) {
+  SimPeer& peer = peers_[p];
+  notices_.clear();
+  notices_.swap(inboxes_[p]);
+  if (!peer.present) return;
+  to_request_.clear();
+  for (const HaveNotice& notice : notices_) {
+    SimHalf& in = halves_[notice.half];  // sender -> p
+    if (!in.open) continue;
+    if (!peer.done) peer.picker.add_availability(notice.piece);
+    if (peer.got_order[static_cast<std::size_t>(notice.piece.value())] > notice.order) {
+      ++in.missing;
+      set_interest(notice.half, in.missing > 0);
+      if (!in.choked) to_request_.push_back(notice.half);
+    } else {
+      const HalfId back = reverse(notice.half);
+      --halves_[back].missing;
+      set_interest(back, halves_[back].missing > 0);
+    }
+  }
+  std::sort(to_request_.begin(), to_request_.end());
+  to_request_.erase(std::unique(to_request_.begin(), to_request_.end()), to_request_.end());
+  for (HalfId h : to_request_) request(h);
+  notices_.clear();
+  // Nothing handled above delivers a piece, so nothing arrived meanwhile; keep the larger buffer.
+  if (inboxes_[p].empty()) notices_.swap(inboxes_[p]);
+}
+
+void Swarm::complete(PeerId p) {
+  SimPeer& peer = peers_[p];
+  if (peer.done) return;
+  peer.done = true;
+  peer.completed = engine_.now();
+  if (is_leecher(p)) ++completed_;
+  // End-game requests still queued are for blocks we now have.
+  const std::vector<HalfId> unchoked_by = peer.unchoked_by;
+  for (HalfId h : unchoked_by) drop_requests(h, false);
+  engine_.cancel(peer.rechoke_event);
+  if (settings_.seeds_leave) {
+    peer.rechoke_event = engine_.after(Duration::zero(), [this, p] { depart(p); });
+  } else {
+    // A new seed rechokes at once: its choker now serves round robin.
+    peer.rechoke_event = engine_.after(Duration::zero(), [this, p] { rechoke(p, true); });
+  }
+}
+
+}  // namespace starling::sim
