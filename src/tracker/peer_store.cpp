@@ -104,6 +104,9 @@ struct alignas(64) PeerStore::Shard {
 };
 
 PeerStore::PeerStore(PeerStoreLimits limits) : limits_(limits) {
+  // A table indexes at most kMaxEntries peers (the per-torrent limit applies per family too).
+  limits_.max_peers_per_torrent =
+      std::min(limits_.max_peers_per_torrent, PeerTable<PeerEntry4>::kMaxEntries);
   std::size_t shards = 1;
   while (shards < std::max<std::size_t>(1, limits_.shards)) shards *= 2;
   shard_mask_ = shards - 1;

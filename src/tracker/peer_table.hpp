@@ -3,6 +3,9 @@
 // the entries) plus an open-addressing index from (address, port) to the entry's position.
 // Bytes per peer: the entry (12 for IPv4, 24 for IPv6) times the array's growth slack (<= 2x)
 // plus 4-byte index slots at a load factor kept between 1/8 and 1/2 (shrunk on sweep).
+// A slot holds the entry's index + 1 in its low 24 bits and 8 bits of the key's hash above
+// them: a probe compares an entry (a cache miss, usually) only when the tag matches, so looking
+// up a peer that is not there — every first announce — touches the slots alone.
 #pragma once
 
 #include <array>
@@ -28,6 +31,8 @@ template <class Entry>
 class PeerTable {
  public:
   static constexpr std::uint32_t npos = 0xffffffffU;
+  // Entries per table at most (24 bits of index in a slot).
+  static constexpr std::size_t kMaxEntries = (std::size_t{1} << 24) - 1;
   using Key = decltype(Entry::compact);
 
   std::size_t size() const { return entries_.size(); }
@@ -41,14 +46,16 @@ class PeerTable {
   std::uint32_t find(const Key& key, std::uint64_t seed) const {
     if (slots_.empty()) return npos;
     const std::size_t mask = slots_.size() - 1;
-    for (std::size_t s = hash(key, seed) & mask;; s = (s + 1) & mask) {
+    const std::size_t h = hash(key, seed);
+    const std::uint32_t tag = tag_of(h);
+    for (std::size_t s = h & mask;; s = (s + 1) & mask) {
       const std::uint32_t v = slots_[s];
       if (v == 0) return npos;
-      if (entries_[v - 1].compact == key) return v - 1;
+      if ((v & kTagMask) == tag && same(entries_[index_of(v)].compact, key)) return index_of(v);
     }
   }
 
-  // Precondition: the key is not present.
+  // Precondition: the key is not present and size() < kMaxEntries.
   std::uint32_t insert(const Entry& entry, std::uint64_t seed) {
     if ((entries_.size() + 1) * 2 > slots_.size()) {
       rehash(slots_.empty() ? 8 : slots_.size() * 2, seed);
@@ -64,7 +71,8 @@ class PeerTable {
     remove_slot(slot_of(i, seed), seed);
     const auto last = static_cast<std::uint32_t>(entries_.size() - 1);
     if (i != last) {
-      slots_[slot_of(last, seed)] = i + 1;
+      std::uint32_t& slot = slots_[slot_of(last, seed)];
+      slot = (slot & kTagMask) | (i + 1);
       entries_[i] = entries_[last];
     }
     entries_.pop_back();
@@ -86,6 +94,29 @@ class PeerTable {
   }
 
  private:
+  static constexpr std::uint32_t kIndexMask = 0x00ffffffU;
+  static constexpr std::uint32_t kTagMask = ~kIndexMask;
+  static std::uint32_t tag_of(std::size_t hash) {
+    return static_cast<std::uint32_t>(hash >> 56) << 24;
+  }
+  static std::uint32_t index_of(std::uint32_t slot) { return (slot & kIndexMask) - 1; }
+  // Keys are 6 or 18 bytes: compared as words, without a call to memcmp.
+  static bool same(const Key& a, const Key& b) {
+    std::uint64_t x = 0;
+    std::uint64_t y = 0;
+    std::size_t at = 0;
+    for (; at + 8 <= a.size(); at += 8) {
+      std::memcpy(&x, a.data() + at, 8);
+      std::memcpy(&y, b.data() + at, 8);
+      if (x != y) return false;
+    }
+    x = 0;
+    y = 0;
+    std::memcpy(&x, a.data() + at, a.size() - at);
+    std::memcpy(&y, b.data() + at, b.size() - at);
+    return x == y;
+  }
+
   static std::size_t hash(const Key& key, std::uint64_t seed) {
     std::uint64_t h = seed;
     std::size_t at = 0;
@@ -104,15 +135,16 @@ class PeerTable {
 
   void place(std::uint32_t index, std::uint64_t seed) {
     const std::size_t mask = slots_.size() - 1;
-    std::size_t s = hash(entries_[index].compact, seed) & mask;
+    const std::size_t h = hash(entries_[index].compact, seed);
+    std::size_t s = h & mask;
     while (slots_[s] != 0) s = (s + 1) & mask;
-    slots_[s] = index + 1;
+    slots_[s] = tag_of(h) | (index + 1);
   }
 
   std::size_t slot_of(std::uint32_t index, std::uint64_t seed) const {
     const std::size_t mask = slots_.size() - 1;
     std::size_t s = hash(entries_[index].compact, seed) & mask;
-    while (slots_[s] != index + 1) s = (s + 1) & mask;
+    while ((slots_[s] & kIndexMask) != index + 1) s = (s + 1) & mask;
     return s;
   }
 
@@ -124,7 +156,7 @@ class PeerTable {
       j = (j + 1) & mask;
       const std::uint32_t v = slots_[j];
       if (v == 0) break;
-      const std::size_t home = hash(entries_[v - 1].compact, seed) & mask;
+      const std::size_t home = hash(entries_[index_of(v)].compact, seed) & mask;
       if (((j - home) & mask) >= ((j - hole) & mask)) {
         slots_[hole] = v;
         hole = j;
@@ -140,7 +172,7 @@ class PeerTable {
   }
 
   std::vector<Entry> entries_;
-  std::vector<std::uint32_t> slots_;  // 0: empty, else entry index + 1
+  std::vector<std::uint32_t> slots_;  // 0: empty, else tag | (entry index + 1)
 };
 
 }  // namespace starling::tracker
