@@ -52,9 +52,10 @@ bench: build
 	@bash bench/create_bench.sh
 	@bash bench/transfer_bench.sh
 	@bash bench/utp_bench.sh
-	@/usr/bin/python3 bench/flash_crowd.py --starling build/bin/starling --out build/bench/flash_crowd
-	@/usr/bin/python3 bench/flash_crowd.py --starling build/bin/starling --peers 32 --free-riders 0.25 \
-	  --out build/bench/flash_crowd_free_riders
+	@/usr/bin/python3 bench/flash_crowd.py --starling build/bin/starling --transport tcp \
+	  --out build/bench/flash_crowd
+	@/usr/bin/python3 bench/flash_crowd.py --starling build/bin/starling --transport tcp --peers 16 \
+	  --size 96m --free-riders 0.125 --leave-when-done --out build/bench/flash_crowd_free_riders
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
