@@ -81,7 +81,7 @@ int run_sim(const SimArgs& args) {
   settings.seeds = args.seeds;
   settings.pieces = args.pieces;
   const auto piece_size = parse_size(args.piece_size);
-  if (!piece_size || *piece_size < 1 || *piece_size > 64 * 1024 * 1024) {
+  if (!piece_size || *piece_size < 1 || *piece_size > std::int64_t{64} * 1024 * 1024) {
     return report("sim", args.piece_size, "--piece-size wants a size from 1 to 64m", kBadInput);
   }
   settings.piece_size = *piece_size;

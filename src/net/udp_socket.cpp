@@ -268,9 +268,9 @@ void UdpSocket::drain_errors() {
   for (int i = 0; i < kErrorsPerDrain && socket_.is_open(); ++i) {
     sockaddr_storage address{};
     // The start of the datagram that caused the error comes along; it is not needed.
-    std::array<std::uint8_t, 64> payload;
+    std::array<std::uint8_t, 64> payload{};
     ::iovec iov{payload.data(), payload.size()};
-    alignas(::cmsghdr) std::array<std::uint8_t, 256> control;
+    alignas(::cmsghdr) std::array<std::uint8_t, 256> control{};
     ::msghdr header{};
     header.msg_name = &address;
     header.msg_namelen = sizeof address;
@@ -292,7 +292,7 @@ void UdpSocket::drain_errors() {
       }
     }
     if (error == nullptr) continue;
-    ::sock_extended_err entry;
+    ::sock_extended_err entry{};
     std::memcpy(&entry, error, sizeof entry);
     // Only errors from the network: local ones (SO_EE_ORIGIN_LOCAL: a datagram too big to
     // send) were already reported by the send. "Packet too big" is path MTU, not reachability.

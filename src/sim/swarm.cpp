@@ -209,8 +209,8 @@ void Swarm::connect(PeerId a, PeerId b) {
 
 void Swarm::close_connection(std::uint32_t conn) {
   // HAVEs in flight first: the availability removed below must be what was added.
-  flush_haves(halves_[2 * conn].from);
-  flush_haves(halves_[2 * conn].to);
+  flush_haves(halves_[std::size_t{2} * conn].from);
+  flush_haves(halves_[std::size_t{2} * conn].to);
   for (HalfId h : {2 * conn, 2 * conn + 1}) {
     SimHalf& s = halves_[h];
     if (!s.open) return;

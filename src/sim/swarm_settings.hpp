@@ -19,7 +19,7 @@ struct SwarmSettings {
   int leechers = 100;
   int seeds = 1;  // initial seeds; they never leave
   std::int32_t pieces = 1000;
-  std::int64_t piece_size = 256 * 1024;
+  std::int64_t piece_size = std::int64_t{256} * 1024;
   // Access link capacities, bytes/s.
   double up = 1024.0 * 1024;
   double down = 8 * 1024.0 * 1024;
