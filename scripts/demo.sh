@@ -98,4 +98,23 @@ for i in 3 4; do
   fi
 done
 
+step "uTP only (BEP 29 over UDP, LEDBAT congestion control): the same album"
+seed_port=$(port)
+run "$starling" seed "$work/album.torrent" "$work" --listen 127.0.0.1:$seed_port --utp-only \
+  --seed-time 30 -q &
+seed_pid=$!
+sleep 0.5
+run "$starling" download "$work/album.torrent" -o "$work/leecher5" --listen 127.0.0.1:0 \
+  --peer 127.0.0.1:$seed_port --utp-only
+kill $seed_pid 2>/dev/null || true
+wait $seed_pid 2>/dev/null || true
+if diff -r "$work/album" "$work/leecher5/album" >/dev/null; then
+  echo "leecher5: identical to the seed's data (over uTP)"
+else
+  echo "leecher5: DIFFERS"
+fi
+
+step "A simulated flash crowd: 1,000 peers on the engine's own picker and choker"
+run "$starling" sim --peers 1000 --pieces 200 --piece-size 256k --up 1m --down 8m --seed-up 4m
+
 printf '\nMore: starling download --help, starling seed --help; README.md has the tour.\n'
