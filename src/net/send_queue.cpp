@@ -14,7 +14,7 @@ SendQueue::SendQueue(std::size_t max_datagrams, std::size_t max_bytes)
 
 bool SendQueue::push(const boost::asio::ip::udp::endpoint& to,
                      std::span<const std::uint8_t> bytes) {
-  if (size() >= max_datagrams_ || bytes.size() > max_bytes_ - this->bytes()) return false;
+  if (!fits(bytes.size())) return false;
   if (entries_.size() == max_datagrams_ || bytes_tail_ + bytes.size() > max_bytes_) compact();
   if (!bytes.empty()) std::memcpy(slab_.get() + bytes_tail_, bytes.data(), bytes.size());
   entries_.push_back({to, bytes_tail_, bytes.size()});

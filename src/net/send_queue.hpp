@@ -25,6 +25,10 @@ class SendQueue {
 
   SendQueue(std::size_t max_datagrams, std::size_t max_bytes);
 
+  // Whether push() of a datagram of `bytes` would succeed now.
+  bool fits(std::size_t bytes) const {
+    return size() < max_datagrams_ && bytes <= max_bytes_ - this->bytes();
+  }
   // Copies `bytes`; false (nothing queued) when the datagram count or the byte budget is full.
   bool push(const boost::asio::ip::udp::endpoint& to, std::span<const std::uint8_t> bytes);
   // Removes the first `n` queued datagrams (they were sent, or dropped).

@@ -153,10 +153,7 @@ class UdpSocket {
   // Whether send() of a datagram of `bytes` would find room in the queue now. A producer that
   // could make many datagrams (uTP's window) asks first, flushes when the answer is no, and
   // stops when it is still no: a datagram made and then refused would be counted as lost.
-  bool has_room(std::size_t bytes) const {
-    return queue_.size() < settings_.send_queue_datagrams &&
-           queue_.bytes() + bytes <= settings_.send_queue_bytes;
-  }
+  bool has_room(std::size_t bytes) const { return queue_.fits(bytes); }
   const UdpSocketCounters& counters() const { return counters_; }
   const UdpSocketSettings& settings() const { return settings_; }
 

@@ -342,21 +342,14 @@ void Torrent::on_peer_closed(PeerConnection& peer, const std::string& reason) {
       it->second.connected = false;
       it->second.retry_at = Clock::now() + settings().reconnect_delay;
       if (peer.transport() == "utp" && !peer.connected() && settings().enable_tcp) {
-        // uTP never got through (no uTP there, or UDP filtered): TCP now. Posted, not dialled
-        // here: this runs inside the failed connection's callback, and add_peer would replace
-        // its entry in peers_ under it. The tick dials it (reconnect_peers) if this does not.
+        // uTP never got through (no uTP there, or UDP filtered): TCP now, through the tick's
+        // own redial, posted: this runs inside the failed connection's callback, and add_peer
+        // would replace its entry in peers_ under it.
         it->second.utp_failed = true;
         it->second.retry_at = Clock::now();
-        boost::asio::post(session_.io(),
-                          [this, endpoint = peer.endpoint(), life = std::weak_ptr<int>(life_)] {
-                            if (life.expired() || stopped_ || !need_data()) return;
-                            const auto known = known_.find(endpoint);
-                            if (known == known_.end() || known->second.connected ||
-                                known->second.redundant || !known->second.utp_failed) {
-                              return;
-                            }
-                            add_peer(endpoint);
-                          });
+        boost::asio::post(session_.io(), [this, life = std::weak_ptr<int>(life_)] {
+          if (!life.expired() && !stopped_) reconnect_peers(Clock::now());
+        });
       }
     }
   }

@@ -76,7 +76,7 @@ class UtpStream final : public PeerStream {
   ~UtpStream() override { close(); }
 
   void async_connect(const tcp::endpoint& peer, ConnectHandler handler) override {
-    if (owner_ == nullptr || !alive()) return post(std::move(handler), asio::error::shut_down);
+    if (owner_ == nullptr) return post(std::move(handler), asio::error::shut_down);
     link_ = owner_->open_outgoing(udp::endpoint(peer.address(), peer.port()));
     if (!link_) return post(std::move(handler), asio::error::no_buffer_space);
     link_->on_connect = std::move(handler);
@@ -124,7 +124,6 @@ class UtpStream final : public PeerStream {
   }
 
  private:
-  bool alive() const { return owner_ != nullptr; }
   bool usable() const { return link_ && link_->transport != nullptr && link_->attached; }
   void post(ConnectHandler handler, boost::system::error_code ec) {
     asio::post(io_, [handler = std::move(handler), ec] { handler(ec); });

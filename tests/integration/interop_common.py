@@ -173,10 +173,20 @@ def write_random(path, size):
 # Transfers: ports, JSON event streams, processes, partial data.
 
 def free_port(host="127.0.0.1"):
-    """A TCP port that was free a moment ago on `host`."""
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    """A port that was free a moment ago on `host` for both TCP and UDP: starling listens on
+    both (uTP takes the TCP port's number), and so do other BitTorrent clients."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for _ in range(50):
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+            with socket.socket(family, socket.SOCK_DGRAM) as u:
+                try:
+                    u.bind((host, port))
+                except OSError:
+                    continue
+                return port
+    raise RuntimeError("no port free for both TCP and UDP on %s" % host)
 
 
 def json_events(stdout):

@@ -12,7 +12,6 @@ Every process is bounded by a timeout and killed at the end.
 
 import filecmp
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,19 +22,6 @@ from interop_common import (Checker, free_port, json_events, last_event, lt,  # 
 
 DEADLINE = 60  # seconds for any one transfer
 SIZE = 6 * 1024 * 1024 + 12345  # libtorrent's uTP is slow (a few MB/s here): keep it small
-
-
-def free_udp_and_tcp_port():
-    """A port free for both TCP and UDP on 127.0.0.1 (uTP listens on the TCP port number)."""
-    for _ in range(50):
-        port = free_port()
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            try:
-                u.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no port free for both TCP and UDP")
 
 
 def lt_utp_session(port):
@@ -82,7 +68,7 @@ def main():
             return os.path.exists(got) and filecmp.cmp(data, got, shallow=False)
 
         # 1. starling -> starling over uTP only.
-        port = free_udp_and_tcp_port()
+        port = free_port()
         seed = seed_process(starling, torrent, seed_dir, port, "--utp-only")
         try:
             time.sleep(0.3)
@@ -97,7 +83,7 @@ def main():
             stop_process(seed)
 
         # 2. libtorrent seed (uTP only) -> starling --utp-only.
-        lt_port = free_udp_and_tcp_port()
+        lt_port = free_port()
         ses = lt_utp_session(lt_port)
         h = ses.add_torrent({"ti": lt.torrent_info(torrent), "save_path": seed_dir})
         c.check(wait_for(lambda: h.status().is_seeding, DEADLINE), "libtorrent seeds the data")
@@ -109,13 +95,13 @@ def main():
         del h, ses
 
         # 3. starling seed --utp-only -> libtorrent leecher (uTP only).
-        port = free_udp_and_tcp_port()
+        port = free_port()
         seed = seed_process(starling, torrent, seed_dir, port, "--utp-only")
         try:
             time.sleep(0.3)
             out = os.path.join(work, "to-libtorrent")
             os.makedirs(out)
-            ses = lt_utp_session(free_udp_and_tcp_port())
+            ses = lt_utp_session(free_port())
             h = ses.add_torrent({"ti": lt.torrent_info(torrent), "save_path": out})
             h.connect_peer(("127.0.0.1", port))
             done = wait_for(lambda: h.status().is_seeding, DEADLINE)
@@ -127,7 +113,7 @@ def main():
             stop_process(seed)
 
         # 4. Default transports against a TCP-only seed: uTP fails, TCP takes over.
-        port = free_udp_and_tcp_port()
+        port = free_port()
         seed = seed_process(starling, torrent, seed_dir, port, "--tcp-only")
         try:
             time.sleep(0.3)
