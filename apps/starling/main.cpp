@@ -1,4 +1,6 @@
 // starling — BitTorrent-compatible content distribution. One file per subcommand; see CLI.md.
+#include <malloc.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -54,6 +56,11 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Receive buffers of ~100 KiB come and go at 10,000 a second while downloading. glibc's
+  // defaults would hand them back to the kernel (munmap, or trimming the heap) and fault fresh
+  // zeroed pages in again: ~7% of a fast download's CPU. Keep freed memory for reuse instead.
+  ::mallopt(M_MMAP_THRESHOLD, 8 << 20);
+  ::mallopt(M_TRIM_THRESHOLD, 64 << 20);
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {

@@ -250,6 +250,9 @@ void add_transfer_flags(CLI::App& cmd, TransferArgs& args, bool downloading) {
     cmd.add_option("--seed-ratio", args.seed_ratio,
                    "After completing, keep seeding until uploaded/size reaches R");
     cmd.add_option("--timeout", args.timeout, "Give up (exit 1) if not complete after SECONDS");
+    cmd.add_flag("--no-direct-io", args.no_direct_io,
+                 "Write downloaded pieces through the page cache (default: whole pieces with "
+                 "direct I/O where the filesystem allows, leaving the cache to other programs)");
   }
   cmd.add_option("--seed-time", args.seed_time,
                  downloading ? "After completing, keep seeding for SECONDS"
@@ -272,6 +275,7 @@ int run_transfer(const TransferArgs& args, const TransferJob& job) {
   session::SessionSettings settings;
   settings.enable_tcp = !args.utp_only;
   settings.enable_utp = !args.tcp_only;
+  settings.storage.direct_io = !args.no_direct_io;
   settings.max_download_rate = args.max_down.empty() ? 0 : parse_size(args.max_down).value_or(0);
   settings.max_upload_rate = args.max_up.empty() ? 0 : parse_size(args.max_up).value_or(0);
   // One slot is optimistic as soon as there are two; a single slot goes by upload rate.

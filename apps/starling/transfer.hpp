@@ -24,7 +24,8 @@ struct TransferArgs {
   double timeout = 0;    // seconds; 0 = none
   std::string max_down;  // RATE ("2m" = 2 MiB/s); empty or 0 = unlimited
   std::string max_up;
-  int upload_slots = 4;  // peers unchoked at once; 0 = never upload
+  bool no_direct_io = false;  // write through the page cache
+  int upload_slots = 4;       // peers unchoked at once; 0 = never upload
   bool json = false;
   bool quiet = false;
   bool verbose = false;

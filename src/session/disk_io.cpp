@@ -1,6 +1,8 @@
 #include "session/disk_io.hpp"
 
 #include <boost/asio/post.hpp>
+#include <cstdlib>
+#include <cstring>
 
 namespace starling::session {
 namespace {
@@ -26,14 +28,58 @@ Status hash_from_disk(FileStore& store, PieceIndex piece, std::int64_t from, Sha
 
 }  // namespace
 
-PartialHashes::Entry& PartialHashes::at(PieceIndex piece) {
+StagingPool::~StagingPool() {
+  for (auto& [capacity, data] : free_) std::free(data);
+}
+
+std::unique_ptr<StagingPool::Piece> StagingPool::acquire(std::int64_t size) {
+  constexpr auto kAlign = static_cast<std::int64_t>(kDirectIoAlignment);
+  const std::int64_t capacity = (size + kAlign - 1) / kAlign * kAlign;
+  std::lock_guard lock(mutex_);
+  for (auto it = free_.begin(); it != free_.end(); ++it) {
+    if (it->first == capacity) {
+      char* data = it->second;
+      free_.erase(it);
+      return std::unique_ptr<Piece>(new Piece(shared_from_this(), data, capacity, size));
+    }
+  }
+  // Kept buffers of other sizes make room first.
+  while (held_ + capacity > budget_ && !free_.empty()) {
+    held_ -= free_.back().first;
+    std::free(free_.back().second);
+    free_.pop_back();
+  }
+  if (held_ + capacity > budget_) return nullptr;
+  char* data = static_cast<char*>(
+      std::aligned_alloc(kDirectIoAlignment, static_cast<std::size_t>(capacity)));
+  if (data == nullptr) return nullptr;
+  held_ += capacity;
+  return std::unique_ptr<Piece>(new Piece(shared_from_this(), data, capacity, size));
+}
+
+std::int64_t StagingPool::bytes_held() const {
+  std::lock_guard lock(mutex_);
+  return held_;
+}
+
+void StagingPool::release(char* data, std::int64_t capacity) {
+  std::lock_guard lock(mutex_);
+  free_.emplace_back(capacity, data);
+}
+
+StagingPool::Piece::~Piece() {
+  pool_->release(data_, capacity_);
+}
+
+PartialPieces::Entry& PartialPieces::at(PieceIndex piece, bool* created) {
   std::lock_guard lock(mutex_);
   auto& entry = entries_[piece.value()];
+  if (created) *created = !entry;
   if (!entry) entry = std::make_unique<Entry>();
   return *entry;
 }
 
-std::unique_ptr<PartialHashes::Entry> PartialHashes::take(PieceIndex piece) {
+std::unique_ptr<PartialPieces::Entry> PartialPieces::take(PieceIndex piece) {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(piece.value());
   if (it == entries_.end()) return nullptr;
@@ -42,8 +88,11 @@ std::unique_ptr<PartialHashes::Entry> PartialHashes::take(PieceIndex piece) {
   return entry;
 }
 
-DiskIo::DiskIo(boost::asio::io_context& io, int threads) : io_(io) {
-  for (int i = 0; i < std::max(threads, 1); ++i) {
+DiskIo::DiskIo(boost::asio::io_context& io, DiskIoSettings settings)
+    : io_(io),
+      settings_(settings),
+      staging_(std::make_shared<StagingPool>(settings.staging_budget)) {
+  for (int i = 0; i < std::max(settings_.threads, 1); ++i) {
     auto worker = std::make_unique<Worker>();
     worker->thread = std::thread([this, w = worker.get()] { run(*w); });
     workers_.push_back(std::move(worker));
@@ -111,19 +160,34 @@ void DiskIo::async_read(std::shared_ptr<FileStore> store, PieceIndex piece, std:
   });
 }
 
-void DiskIo::async_write(std::shared_ptr<FileStore> store, std::shared_ptr<PartialHashes> hashes,
+void DiskIo::async_write(std::shared_ptr<FileStore> store, std::shared_ptr<PartialPieces> pieces,
                          PieceIndex piece, std::int64_t offset, SharedBytes data,
                          std::function<void(Status)> done) {
   const auto bytes = static_cast<std::int64_t>(data.size());
   queued_write_bytes_ += bytes;
-  submit(piece, [this, store = std::move(store), hashes = std::move(hashes), piece, offset, bytes,
+  submit(piece, [this, store = std::move(store), pieces = std::move(pieces), piece, offset, bytes,
                  data = std::move(data), done = std::move(done)](Completions& completions) mutable {
-    Status s = store->write(piece, offset, data.view());
-    if (s && hashes) {
-      PartialHashes::Entry& entry = hashes->at(piece);
-      if (entry.next == offset) {
-        entry.hasher.update(data.view());
-        entry.next += bytes;
+    Status s = ok();
+    PartialPieces::Entry* entry = nullptr;
+    if (pieces) {
+      bool created = false;
+      entry = &pieces->at(piece, &created);
+      if (created && store->direct_io()) {
+        entry->staged = staging_->acquire(store->layout().piece_size(piece));
+      }
+    }
+    const std::span<char> staged =
+        entry && entry->staged ? entry->staged->bytes() : std::span<char>();
+    if (!staged.empty() && offset >= 0 &&
+        offset + bytes <= static_cast<std::int64_t>(staged.size())) {
+      std::memcpy(staged.data() + offset, data.view().data(), static_cast<std::size_t>(bytes));
+    } else if (!staged.empty()) {
+      s = Error(Errc::invalid_argument, "block outside piece " + std::to_string(piece.value()));
+    } else {
+      s = store->write(piece, offset, data.view());
+      if (s && entry && entry->next == offset) {
+        entry->hasher.update(data.view());
+        entry->next += bytes;
       }
     }
     // The buffer goes back to the network thread, which allocated it, to be freed there.
@@ -136,13 +200,28 @@ void DiskIo::async_write(std::shared_ptr<FileStore> store, std::shared_ptr<Parti
   });
 }
 
-void DiskIo::async_hash(std::shared_ptr<FileStore> store, std::shared_ptr<PartialHashes> hashes,
+void DiskIo::async_hash(std::shared_ptr<FileStore> store, std::shared_ptr<PartialPieces> pieces,
                         PieceIndex piece, std::function<void(Expected<Sha1Digest>)> done) {
-  submit(piece, [this, store = std::move(store), hashes = std::move(hashes), piece,
+  const std::int64_t bytes = store->layout().piece_size(piece);
+  queued_write_bytes_ += bytes;
+  done = [this, bytes, done = std::move(done)](Expected<Sha1Digest> digest) {
+    queued_write_bytes_ -= bytes;
+    done(std::move(digest));
+  };
+  submit(piece, [store = std::move(store), pieces = std::move(pieces), piece,
                  done = std::move(done)](Completions& completions) mutable {
-    auto entry = hashes ? hashes->take(piece) : nullptr;
-    if (!entry) entry = std::make_unique<PartialHashes::Entry>();
-    Status s = hash_from_disk(*store, piece, entry->next, entry->hasher);
+    auto entry = pieces ? pieces->take(piece) : nullptr;
+    if (!entry) entry = std::make_unique<PartialPieces::Entry>();
+    Status s = ok();
+    if (entry->staged) {
+      // Written whatever the hash says: after a failure the bad copy is read back block by block
+      // to tell which peer sent the bad data.
+      const std::span<char> staged = entry->staged->bytes();
+      entry->hasher.update(std::string_view(staged.data(), staged.size()));
+      s = store->write_piece(piece, staged);
+    } else {
+      s = hash_from_disk(*store, piece, entry->next, entry->hasher);
+    }
     complete<Expected<Sha1Digest>>(
         completions, std::move(done),
         s ? Expected<Sha1Digest>(entry->hasher.finish()) : Expected<Sha1Digest>(s.error()));

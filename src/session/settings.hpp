@@ -8,6 +8,7 @@
 #include "policy/piece_picker.hpp"
 #include "policy/rate_limiter.hpp"
 #include "policy/request_pipeline.hpp"
+#include "session/disk_io.hpp"
 #include "session/utp_transport.hpp"
 #include "tracker/tracker_client.hpp"
 
@@ -27,8 +28,10 @@ struct SessionSettings {
   // seconds are not above the limit.
   policy::BucketSettings rate_limit_bucket{.burst_time = std::chrono::milliseconds(1000),
                                            .start_full = false};
-  // Threads for disk reads, writes and piece hashes.
-  int disk_threads = 2;
+  // Disk threads (reads, writes, piece hashes) and the memory that stages pieces for direct I/O.
+  DiskIoSettings disk;
+  // How torrents' files are opened and written (descriptor cache, preallocation, direct I/O).
+  FileStoreSettings storage;
   // Housekeeping period: rates, timeouts, unchoking, progress reports.
   std::chrono::milliseconds tick{500};
   // Stop reading block requests from disk for a peer whose send buffer holds this much.

@@ -17,7 +17,8 @@ Torrent::Torrent(Session& session, TorrentInfo info, std::filesystem::path save_
       info_(std::move(info)),
       save_dir_(std::move(save_dir)),
       options_(std::move(options)),
-      store_(std::make_shared<FileStore>(info_.layout, save_dir_, OpenMode::read_write)),
+      store_(std::make_shared<FileStore>(info_.layout, save_dir_, OpenMode::read_write,
+                                         session.settings().storage)),
       geometry_(info_.layout.geometry()),
       picker_(info_.layout,
               [&] {
@@ -176,7 +177,7 @@ void Torrent::on_block(PeerConnection& from, BlockRef block, SharedBytes data) {
                       geometry_.blocks_in_piece(block.piece));
   ++pending_writes_[block.piece];
   const PieceIndex piece = block.piece;
-  disk().async_write(store_, partial_hashes_, piece, geometry_.block_offset(block), std::move(data),
+  disk().async_write(store_, partial_pieces_, piece, geometry_.block_offset(block), std::move(data),
                      [this, piece, alive = std::weak_ptr<FileStore>(store_)](const Status& s) {
                        if (alive.expired() || stopped_) return;
                        if (!s) return fail("disk write failed: " + s.error().message());
@@ -192,7 +193,7 @@ void Torrent::on_block(PeerConnection& from, BlockRef block, SharedBytes data) {
 void Torrent::hash_piece(PieceIndex piece) {
   if (!hashing_.insert(piece).second) return;
   disk().async_hash(
-      store_, partial_hashes_, piece,
+      store_, partial_pieces_, piece,
       [this, piece, alive = std::weak_ptr<FileStore>(store_)](const Expected<Sha1Digest>& digest) {
         if (alive.expired() || stopped_) return;
         on_hash(piece, digest);
@@ -202,7 +203,7 @@ void Torrent::hash_piece(PieceIndex piece) {
 void Torrent::on_hash(PieceIndex piece, const Expected<Sha1Digest>& digest) {
   if (!digest) {
     hashing_.erase(piece);
-    return fail("cannot read piece back: " + digest.error().message());
+    return fail("piece " + std::to_string(piece.value()) + ": " + digest.error().message());
   }
   if (*digest == info_.piece_hashes[static_cast<std::size_t>(piece.value())]) {
     hashing_.erase(piece);

@@ -122,7 +122,7 @@ class Torrent {
   std::filesystem::path save_dir_;
   TorrentOptions options_;
   std::shared_ptr<FileStore> store_;
-  std::shared_ptr<PartialHashes> partial_hashes_ = std::make_shared<PartialHashes>();
+  std::shared_ptr<PartialPieces> partial_pieces_ = std::make_shared<PartialPieces>();
   PieceGeometry geometry_;
   policy::PiecePicker picker_;
   policy::Choker choker_;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -15,13 +16,33 @@ Error errno_error(int err, std::string what) {
   return Error(std::error_code(err, std::generic_category()), std::move(what));
 }
 
+// Writes all `length` bytes at `offset`; 0 or the errno of the failure.
+int write_all(int fd, const char* data, std::size_t length, std::int64_t offset) {
+  for (std::size_t done = 0; done < length;) {
+    const ssize_t n = ::pwrite(fd, data + done, length - done,
+                               static_cast<off_t>(offset + static_cast<std::int64_t>(done)));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    done += static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
 }  // namespace
 
 struct FileStore::Handle {
   FileIndex file;
   int fd = -1;
-  Handle(FileIndex f, int descriptor) : file(f), fd(descriptor) {}
-  ~Handle() { ::close(fd); }
+  // The same file opened with O_DIRECT, or -1 when direct I/O is off or refused.
+  int direct_fd = -1;
+  // Cleared when a direct write is refused at run time (EINVAL): ordinary writes from then on.
+  std::atomic<bool> direct_usable{false};
+  Handle(FileIndex f, int descriptor, int direct_descriptor)
+      : file(f), fd(descriptor), direct_fd(direct_descriptor), direct_usable(direct_fd >= 0) {}
+  ~Handle() {
+    ::close(fd);
+    if (direct_fd >= 0) ::close(direct_fd);
+  }
   Handle(const Handle&) = delete;
   Handle& operator=(const Handle&) = delete;
 };
@@ -93,7 +114,9 @@ Expected<std::shared_ptr<FileStore::Handle>> FileStore::open(FileIndex file) {
       return errno_error(err, path.string() + " (reserving " + std::to_string(size) + " bytes)");
     }
   }
-  open_.push_front(std::make_shared<Handle>(file, fd));
+  // A filesystem without O_DIRECT (EINVAL) leaves -1: ordinary writes then.
+  const int direct_fd = direct_io() ? ::open(path.c_str(), O_RDWR | O_DIRECT | O_CLOEXEC) : -1;
+  open_.push_front(std::make_shared<Handle>(file, fd, direct_fd));
   if (open_.size() > std::max<std::size_t>(settings_.max_open_files, 1)) open_.pop_back();
   return open_.front();
 }
@@ -179,17 +202,50 @@ Status FileStore::write(PieceIndex piece, std::int64_t offset, std::string_view 
     if (!layout_.file(span.file).pad) {
       auto handle = open(span.file);
       if (!handle) return handle.error();
-      std::size_t done = 0;
-      while (done < length) {
-        const ssize_t n =
-            ::pwrite((*handle)->fd, src + done, length - done,
-                     static_cast<off_t>(span.file_offset + static_cast<std::int64_t>(done)));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return errno_error(errno, describe(span.file));
-        done += static_cast<std::size_t>(n);
+      if (int err = write_all((*handle)->fd, src, length, span.file_offset); err != 0) {
+        return errno_error(err, describe(span.file));
       }
     }
     src += length;
+  }
+  return ok();
+}
+
+Status FileStore::write_piece(PieceIndex piece, std::span<const char> data) {
+  if (!direct_io()) return write(piece, 0, std::string_view(data.data(), data.size()));
+  constexpr auto kAlign = static_cast<std::int64_t>(kDirectIoAlignment);
+  const char* src = data.data();
+  for (const FileSpan& span : layout_.map_block(piece, 0, static_cast<std::int64_t>(data.size()))) {
+    if (!layout_.file(span.file).pad) {
+      auto opened = open(span.file);
+      if (!opened) return opened.error();
+      Handle& handle = **opened;
+      // [head: up to the first page boundary of the file][middle: whole pages][tail: the rest]
+      std::int64_t head = std::min((kAlign - span.file_offset % kAlign) % kAlign, span.length);
+      std::int64_t middle = (span.length - head) / kAlign * kAlign;
+      const bool memory_aligned = reinterpret_cast<std::uintptr_t>(src + head) % kAlign == 0;
+      if (!memory_aligned || !handle.direct_usable.load(std::memory_order_relaxed)) {
+        head = span.length;  // all of it with ordinary writes
+        middle = 0;
+      }
+      const std::int64_t tail_at = head + middle;
+      int err = write_all(handle.fd, src, static_cast<std::size_t>(head), span.file_offset);
+      if (err == 0 && middle > 0) {
+        err = write_all(handle.direct_fd, src + head, static_cast<std::size_t>(middle),
+                        span.file_offset + head);
+        if (err == EINVAL) {  // refused after all (alignment rules of this filesystem)
+          handle.direct_usable.store(false, std::memory_order_relaxed);
+          err = write_all(handle.fd, src + head, static_cast<std::size_t>(middle),
+                          span.file_offset + head);
+        }
+      }
+      if (err == 0) {
+        err = write_all(handle.fd, src + tail_at, static_cast<std::size_t>(span.length - tail_at),
+                        span.file_offset + tail_at);
+      }
+      if (err != 0) return errno_error(err, describe(span.file));
+    }
+    src += span.length;
   }
   return ok();
 }

@@ -1,10 +1,16 @@
 #include "storage/file_store.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <thread>
@@ -332,6 +338,84 @@ TEST(FileStore, ReadCachedServesOpenFilesFromThePageCacheOnly) {
   std::string again(8, 'x');
   ASSERT_TRUE(store.read_cached(PieceIndex(2), 0, again));
   EXPECT_EQ(again, out);
+}
+
+// Pages of `path` in the page cache (mincore over a mapping: nothing is read).
+std::size_t cached_pages(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  EXPECT_GE(fd, 0);
+  const auto size = static_cast<std::size_t>(fs::file_size(path));
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  EXPECT_NE(map, MAP_FAILED);
+  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> resident((size + page - 1) / page);
+  EXPECT_EQ(::mincore(map, size, resident.data()), 0);
+  ::munmap(map, size);
+  return static_cast<std::size_t>(std::count_if(resident.begin(), resident.end(),
+                                                [](unsigned char r) { return (r & 1) != 0; }));
+}
+
+// An aligned copy of `bytes`, as write_piece wants.
+struct AlignedCopy {
+  explicit AlignedCopy(std::string_view bytes)
+      : data(static_cast<char*>(std::aligned_alloc(
+            kDirectIoAlignment, (bytes.size() / kDirectIoAlignment + 1) * kDirectIoAlignment))),
+        size(bytes.size()) {
+    std::memcpy(data, bytes.data(), bytes.size());
+  }
+  ~AlignedCopy() { std::free(data); }
+  AlignedCopy(const AlignedCopy&) = delete;
+  AlignedCopy& operator=(const AlignedCopy&) = delete;
+  std::span<const char> span() const { return {data, size}; }
+  char* data;
+  std::size_t size;
+};
+
+TEST(FileStore, WritePieceGivesTheSameFilesWithOrWithoutDirectIo) {
+  TempDir dir;
+  // File boundaries at odd offsets: pieces cross files, and most spans have ragged ends.
+  const std::vector<FileEntry> files = {entry({"t", "a"}, 5000), entry({"t", "pad"}, 3000, true),
+                                        entry({"t", "b"}, 70'001), entry({"t", "c"}, 3),
+                                        entry({"t", "d"}, 40'960)};
+  const FileLayout layout(files, 32 * 1024);
+  const std::string stream = content(5, 5000 + 3000 + 70'001 + 3 + 40'960);
+  for (const bool direct : {true, false}) {
+    const fs::path sub = dir.path() / (direct ? "direct" : "buffered");
+    FileStore store(layout, sub, OpenMode::read_write, FileStoreSettings{.direct_io = direct});
+    EXPECT_EQ(store.direct_io(), direct);
+    for (std::int32_t p = layout.num_pieces() - 1; p >= 0; --p) {  // last piece first
+      const auto size = static_cast<std::size_t>(layout.piece_size(PieceIndex(p)));
+      const AlignedCopy piece(
+          std::string_view(stream).substr(static_cast<std::size_t>(p) * 32768, size));
+      ASSERT_TRUE(store.write_piece(PieceIndex(p), piece.span()));
+    }
+    EXPECT_EQ(slurp(sub / "t" / "a"), stream.substr(0, 5000));
+    EXPECT_FALSE(fs::exists(sub / "t" / "pad"));
+    EXPECT_EQ(slurp(sub / "t" / "b"), stream.substr(8000, 70'001));
+    EXPECT_EQ(slurp(sub / "t" / "c"), stream.substr(78'001, 3));
+    EXPECT_EQ(slurp(sub / "t" / "d"), stream.substr(78'004, 40'960));
+  }
+}
+
+TEST(FileStore, DirectWritesOfWholePagesBypassThePageCache) {
+  TempDir dir;
+  constexpr std::int64_t kPiece = 256 * 1024;
+  const FileLayout layout({entry({"f"}, 4 * kPiece)}, kPiece);
+  FileStore store(layout, dir.path(), OpenMode::read_write);
+  const std::string stream = content(9, 4 * kPiece);
+  for (std::int32_t p = 0; p < 4; ++p) {
+    const AlignedCopy piece(
+        std::string_view(stream).substr(static_cast<std::size_t>(p * kPiece), kPiece));
+    ASSERT_TRUE(store.write_piece(PieceIndex(p), piece.span()));
+  }
+  store.close_all();
+  const int probe = ::open((dir.path() / "f").c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
+  if (probe < 0) GTEST_SKIP() << "the temp directory's filesystem has no O_DIRECT";
+  ::close(probe);
+  // Ordinary writes would have left all 256 pages cached.
+  EXPECT_LT(cached_pages(dir.path() / "f"), 16u);
+  EXPECT_EQ(slurp(dir.path() / "f"), stream);
 }
 
 }  // namespace

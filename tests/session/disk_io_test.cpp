@@ -1,0 +1,140 @@
+#include "session/disk_io.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <csignal>
+#include <fstream>
+#include <iterator>
+#include <optional>
+
+#include "core/digest.hpp"
+#include "support/layout.hpp"
+#include "support/temp_dir.hpp"
+
+namespace starling::session {
+namespace {
+
+namespace fs = std::filesystem;
+using starling::testing::content;
+using starling::testing::entry;
+using starling::testing::TempDir;
+
+constexpr std::int64_t kPiece = 64 * 1024;
+constexpr std::int64_t kBlock = 16 * 1024;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Runs the io_context until `done()` holds (completions come from the disk threads).
+template <class Pred>
+void run_until(boost::asio::io_context& io, Pred done) {
+  while (!done()) {
+    io.run_one_for(std::chrono::seconds(5));
+    io.restart();
+  }
+}
+
+struct Fixture {
+  explicit Fixture(DiskIoSettings settings, FileStoreSettings storage = {})
+      : layout({entry({"f"}, 3 * kPiece + 1000)}, kPiece),
+        stream(content(3, 3 * kPiece + 1000)),
+        store(std::make_shared<FileStore>(layout, dir.path(), OpenMode::read_write, storage)),
+        disk(io, settings) {}
+
+  // Writes piece `p` block by block, last block first, then hashes it.
+  Expected<Sha1Digest> download(std::int32_t p) {
+    const PieceIndex piece(p);
+    const std::int64_t size = layout.piece_size(piece);
+    int writes = 0;
+    std::optional<Status> failed;
+    for (std::int64_t at = (size - 1) / kBlock * kBlock; at >= 0; at -= kBlock) {
+      const auto bytes = std::string_view(stream).substr(
+          static_cast<std::size_t>(p * kPiece + at), static_cast<std::size_t>(std::min(kBlock, size - at)));
+      ++writes;
+      disk.async_write(store, pieces, piece, at, SharedBytes::copy_of(bytes), [&](Status s) {
+        --writes;
+        if (!s) failed = s;
+      });
+    }
+    run_until(io, [&] { return writes == 0; });
+    if (failed) return failed->error();
+    std::optional<Expected<Sha1Digest>> digest;
+    disk.async_hash(store, pieces, piece, [&](Expected<Sha1Digest> d) { digest = std::move(d); });
+    run_until(io, [&] { return digest.has_value(); });
+    EXPECT_EQ(disk.queued_write_bytes(), 0);
+    return *digest;
+  }
+
+  Sha1Digest expected(std::int32_t p) const {
+    return sha1(std::string_view(stream).substr(static_cast<std::size_t>(p * kPiece),
+                                                static_cast<std::size_t>(layout.piece_size(PieceIndex(p)))));
+  }
+
+  TempDir dir;
+  FileLayout layout;
+  std::string stream;
+  boost::asio::io_context io;
+  std::shared_ptr<FileStore> store;
+  std::shared_ptr<PartialPieces> pieces = std::make_shared<PartialPieces>();
+  DiskIo disk;
+};
+
+TEST(DiskIo, StagedPiecesAreHashedThenWrittenWhole) {
+  for (const std::int64_t budget : {std::int64_t{32} << 20, std::int64_t{0}}) {  // staged, then not
+    Fixture f(DiskIoSettings{.threads = 2, .staging_budget = budget});
+    for (std::int32_t p = 0; p < 4; ++p) {
+      auto digest = f.download(p);
+      ASSERT_TRUE(digest) << digest.error().message();
+      EXPECT_EQ(*digest, f.expected(p)) << "piece " << p << " budget " << budget;
+    }
+    EXPECT_EQ(slurp(f.dir.path() / "f"), f.stream);
+  }
+}
+
+TEST(DiskIo, StagingStaysWithinItsBudget) {
+  // Room for one piece: the second piece in progress at the same time is written through.
+  Fixture f(DiskIoSettings{.threads = 1, .staging_budget = kPiece});
+  int writes = 0;
+  for (std::int32_t p = 0; p < 2; ++p) {
+    ++writes;
+    f.disk.async_write(f.store, f.pieces, PieceIndex(p), 0,
+                       SharedBytes::copy_of(std::string_view(f.stream).substr(p * kPiece, kBlock)),
+                       [&](Status s) {
+                         EXPECT_TRUE(s);
+                         --writes;
+                       });
+  }
+  run_until(f.io, [&] { return writes == 0; });
+  // Piece 1's first block is on disk already; piece 0's is still in memory.
+  EXPECT_EQ(fs::file_size(f.dir.path() / "f"), static_cast<std::uintmax_t>(kPiece + kBlock));
+  EXPECT_EQ(slurp(f.dir.path() / "f").substr(kPiece, kBlock), f.stream.substr(kPiece, kBlock));
+  for (std::int32_t p = 0; p < 2; ++p) {
+    auto digest = f.download(p);
+    ASSERT_TRUE(digest);
+    EXPECT_EQ(*digest, f.expected(p));
+  }
+}
+
+TEST(DiskIo, AFailedWriteOfAStagedPieceIsTheHashResult) {
+  Fixture f(DiskIoSettings{.threads = 1, .staging_budget = 32 << 20});
+  // A file size limit stands in for a full disk (EFBIG instead of ENOSPC).
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  rlimit small = old;
+  small.rlim_cur = 4096;
+  const auto previous_handler = std::signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  auto digest = f.download(1);
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, previous_handler);
+  ASSERT_FALSE(digest);
+  EXPECT_NE(digest.error().message().find((f.dir.path() / "f").string()), std::string::npos)
+      << digest.error().message();
+}
+
+}  // namespace
+}  // namespace starling::session
