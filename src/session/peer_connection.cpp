@@ -75,7 +75,7 @@ void PeerConnection::connect() {
 }
 
 void PeerConnection::send_handshake() {
-  wire::encode_handshake(outbox_, torrent_.our_handshake());
+  wire::encode_handshake(outbox_.bytes(), torrent_.our_handshake());
   flush();
 }
 
@@ -377,8 +377,9 @@ void PeerConnection::serve_uploads() {
           if (self->closed_) return;
           if (!data) return self->close("cannot read block: " + data.error().message());
           if (self->am_choking_) return;
-          wire::encode_piece_header(self->outbox_, request.piece, request.offset, request.length);
-          self->outbox_ += *data;
+          wire::encode_piece_header(self->outbox_.bytes(), request.piece, request.offset,
+                                    request.length);
+          self->outbox_.bytes() += *data;
           self->count_sent_block(request.length);
           self->serve_uploads();
           self->flush();
@@ -409,13 +410,24 @@ bool PeerConnection::take_upload(std::int64_t bytes) {
 }
 
 bool PeerConnection::send_cached_block(const wire::Request& request) {
-  const std::size_t message_at = outbox_.size();
-  wire::encode_piece_header(outbox_, request.piece, request.offset, request.length);
-  const std::size_t block_at = outbox_.size();
-  outbox_.resize(block_at + request.length);
+  // TCP: the block goes from the page cache to the socket by sendfile, with no copy of ours.
+  if (stream_->sends_files()) {
+    slices_.clear();
+    if (torrent_.store()->cached_slices(request.piece, request.offset, request.length, slices_)) {
+      wire::encode_piece_header(outbox_.bytes(), request.piece, request.offset, request.length);
+      for (FileSlice& slice : slices_) outbox_.append_file(std::move(slice));
+      count_sent_block(request.length);
+      return true;
+    }
+  }
+  std::string& bytes = outbox_.bytes();
+  const std::size_t message_at = bytes.size();
+  wire::encode_piece_header(bytes, request.piece, request.offset, request.length);
+  const std::size_t block_at = bytes.size();
+  bytes.resize(block_at + request.length);
   if (!torrent_.store()->read_cached(request.piece, request.offset,
-                                     std::span<char>(outbox_.data() + block_at, request.length))) {
-    outbox_.resize(message_at);
+                                     std::span<char>(bytes.data() + block_at, request.length))) {
+    bytes.resize(message_at);
     return false;
   }
   count_sent_block(request.length);
@@ -474,7 +486,7 @@ void PeerConnection::tick(Clock::time_point now) {
 }
 
 void PeerConnection::send(const wire::Message& message) {
-  wire::encode(outbox_, message);
+  wire::encode(outbox_.bytes(), message);
 }
 
 void PeerConnection::flush() {

@@ -141,8 +141,9 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   int disk_reads_ = 0;
 
   // Sending: messages collect in `outbox_` while `writing_` is on the wire.
-  std::string outbox_;
-  std::string writing_;
+  Outbox outbox_;
+  Outbox writing_;
+  std::vector<FileSlice> slices_;  // scratch for send_cached_block
   bool write_in_flight_ = false;
 
   Clock::time_point connected_at_;

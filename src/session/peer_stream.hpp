@@ -15,6 +15,8 @@
 #include <span>
 #include <string_view>
 
+#include "session/outbox.hpp"
+
 namespace starling::session {
 
 using tcp = boost::asio::ip::tcp;
@@ -33,6 +35,11 @@ class PeerStream {
   // Completes once every byte of `data` is written (or with an error); `data` must stay valid
   // until then.
   virtual void async_write(std::span<const char> data, IoHandler handler) = 0;
+  // Writes all of `outbox` (its file runs only if sends_files()); it must stay valid and
+  // unchanged until the handler runs.
+  virtual void async_write(const Outbox& outbox, IoHandler handler);
+  // Whether async_write(Outbox) takes file runs (TCP: sendfile). Others get bytes only.
+  virtual bool sends_files() const { return false; }
   virtual tcp::endpoint remote_endpoint() const = 0;
   virtual void close() = 0;
   // "tcp" or "utp", for logs.

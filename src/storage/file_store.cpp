@@ -1,6 +1,7 @@
 #include "storage/file_store.hpp"
 
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -189,6 +190,54 @@ bool FileStore::read_cached(PieceIndex piece, std::int64_t offset, std::span<cha
     }
     return true;
   });
+}
+
+namespace {
+
+// cachestat(2), Linux 6.5 (not yet in every libc's headers; the number is the same everywhere).
+struct CachestatRange {
+  std::uint64_t offset;
+  std::uint64_t length;
+};
+struct Cachestat {
+  std::uint64_t nr_cache;
+  std::uint64_t nr_dirty;
+  std::uint64_t nr_writeback;
+  std::uint64_t nr_evicted;
+  std::uint64_t nr_recently_evicted;
+};
+constexpr long kSysCachestat = 451;
+std::atomic<bool> cachestat_missing{false};
+
+// Whether every page of [offset, offset + length) of `fd` is in the page cache.
+bool all_cached(int fd, std::int64_t offset, std::int64_t length) {
+  if (cachestat_missing.load(std::memory_order_relaxed)) return false;
+  constexpr std::int64_t kPage = 4096;
+  CachestatRange range{static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(length)};
+  Cachestat stat{};
+  if (::syscall(kSysCachestat, fd, &range, &stat, 0) != 0) {
+    if (errno == ENOSYS || errno == EPERM) cachestat_missing.store(true, std::memory_order_relaxed);
+    return false;
+  }
+  const std::int64_t pages = (offset + length - 1) / kPage - offset / kPage + 1;
+  return stat.nr_cache >= static_cast<std::uint64_t>(pages);
+}
+
+}  // namespace
+
+bool FileStore::cached_slices(PieceIndex piece, std::int64_t offset, std::int64_t length,
+                              std::vector<FileSlice>& out) {
+  const std::size_t size_before = out.size();
+  for (const FileSpan& span : layout_.map_block(piece, offset, length)) {
+    auto handle = layout_.file(span.file).pad ? nullptr : find_open(span.file);
+    if (!handle || !all_cached(handle->fd, span.file_offset, span.length)) {
+      out.resize(size_before);
+      return false;
+    }
+    const int fd = handle->fd;
+    out.push_back(FileSlice{std::move(handle), fd, span.file_offset, span.length});
+  }
+  return true;
 }
 
 Status FileStore::write(PieceIndex piece, std::int64_t offset, std::string_view data) {

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "core/expected.hpp"
 #include "metainfo/file_layout.hpp"
@@ -22,6 +23,14 @@ enum class OpenMode { read_only, read_write };
 // What direct I/O needs aligned: file offsets, lengths and memory. A page covers the logical
 // block size of every common block device.
 inline constexpr std::size_t kDirectIoAlignment = 4096;
+
+// A run of one open file, as sendfile(2) wants it; `keep_open` keeps the descriptor open.
+struct FileSlice {
+  std::shared_ptr<const void> keep_open;
+  int fd = -1;
+  std::int64_t offset = 0;
+  std::int64_t length = 0;
+};
 
 struct FileStoreSettings {
   std::size_t max_open_files = 64;  // descriptors kept open at once (LRU)
@@ -52,6 +61,11 @@ class FileStore {
   // of it would need the disk (or the kernel cannot tell), so the caller reads on a disk thread.
   // For the network thread: a seed serves most blocks with no thread hand-off and no extra copy.
   bool read_cached(PieceIndex piece, std::int64_t offset, std::span<char> out);
+  // Like read_cached(), but instead of copying the bytes, appends to `out` the file runs that hold
+  // them, for sendfile(2). False (and `out` as it was) when a file is not open, a run is padding,
+  // or some page is not in the page cache (cachestat(2); also false where the kernel lacks it).
+  bool cached_slices(PieceIndex piece, std::int64_t offset, std::int64_t length,
+                     std::vector<FileSlice>& out);
   // Writes `data` at `offset` inside `piece`, creating folders and (sparse) files as needed;
   // bytes that fall in padding files are dropped. Errors (a full disk) name the file.
   Status write(PieceIndex piece, std::int64_t offset, std::string_view data);

@@ -52,8 +52,9 @@ struct Fixture {
     int writes = 0;
     std::optional<Status> failed;
     for (std::int64_t at = (size - 1) / kBlock * kBlock; at >= 0; at -= kBlock) {
-      const auto bytes = std::string_view(stream).substr(
-          static_cast<std::size_t>(p * kPiece + at), static_cast<std::size_t>(std::min(kBlock, size - at)));
+      const auto bytes =
+          std::string_view(stream).substr(static_cast<std::size_t>(p * kPiece + at),
+                                          static_cast<std::size_t>(std::min(kBlock, size - at)));
       ++writes;
       disk.async_write(store, pieces, piece, at, SharedBytes::copy_of(bytes), [&](Status s) {
         --writes;
@@ -70,8 +71,9 @@ struct Fixture {
   }
 
   Sha1Digest expected(std::int32_t p) const {
-    return sha1(std::string_view(stream).substr(static_cast<std::size_t>(p * kPiece),
-                                                static_cast<std::size_t>(layout.piece_size(PieceIndex(p)))));
+    return sha1(std::string_view(stream).substr(
+        static_cast<std::size_t>(p * kPiece),
+        static_cast<std::size_t>(layout.piece_size(PieceIndex(p)))));
   }
 
   TempDir dir;

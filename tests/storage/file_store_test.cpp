@@ -418,5 +418,45 @@ TEST(FileStore, DirectWritesOfWholePagesBypassThePageCache) {
   EXPECT_EQ(slurp(dir.path() / "f"), stream);
 }
 
+TEST(FileStore, CachedSlicesNameTheFileRunsOfCachedBlocksOnly) {
+  TempDir dir;
+  // Two files, the block at 5000..9000 crosses from the first into the second.
+  const FileLayout layout({entry({"t", "a"}, 6000), entry({"t", "b"}, 10'000)}, 8192);
+  const std::string stream = content(2, 16'000);
+  write_file(dir.path() / "t" / "a", stream.substr(0, 6000));
+  write_file(dir.path() / "t" / "b", stream.substr(6000));
+  FileStore store(layout, dir.path(), OpenMode::read_only);
+  std::vector<FileSlice> slices;
+  // Files not open yet: no slices (the caller reads on a disk thread, which opens them).
+  EXPECT_FALSE(store.cached_slices(PieceIndex(0), 5000, 3192, slices));
+  std::string buffer(8192, '\0');
+  ASSERT_TRUE(store.read(PieceIndex(0), 0, std::span<char>(buffer.data(), 8192)));
+  ASSERT_TRUE(store.read(PieceIndex(1), 0, std::span<char>(buffer.data(), 7808)));
+  slices.push_back(FileSlice{});  // appended to, not replaced
+  if (!store.cached_slices(PieceIndex(0), 5000, 3192, slices)) {
+    GTEST_SKIP() << "no cachestat(2) here";
+  }
+  ASSERT_EQ(slices.size(), 3u);
+  std::string gathered;
+  for (std::size_t i = 1; i < slices.size(); ++i) {
+    std::string part(static_cast<std::size_t>(slices[i].length), '\0');
+    ASSERT_EQ(::pread(slices[i].fd, part.data(), part.size(), slices[i].offset),
+              static_cast<ssize_t>(part.size()));
+    gathered += part;
+  }
+  EXPECT_EQ(gathered, stream.substr(5000, 3192));
+  EXPECT_EQ(slices[1].offset, 5000);
+  EXPECT_EQ(slices[2].offset, 0);
+  // Dropped from the page cache: no slices, and `slices` is left as it was.
+  const int fd = ::open((dir.path() / "t" / "b").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::fdatasync(fd), 0);  // only clean pages can be dropped
+  ASSERT_EQ(::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+  ::close(fd);
+  slices.resize(1);
+  EXPECT_FALSE(store.cached_slices(PieceIndex(0), 5000, 3192, slices));
+  EXPECT_EQ(slices.size(), 1u);
+}
+
 }  // namespace
 }  // namespace starling
