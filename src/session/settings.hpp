@@ -10,6 +10,7 @@
 #include "policy/request_pipeline.hpp"
 #include "session/utp_transport.hpp"
 #include "tracker/tracker_client.hpp"
+#include "webseed/server_policy.hpp"
 
 namespace starling::session {
 
@@ -54,6 +55,7 @@ struct SessionSettings {
   policy::ChokerSettings choker;
   policy::PipelineSettings pipeline;
   tracker::TrackerClientSettings trackers;
+  webseed::WebSeedSettings web_seed;
 };
 
 }  // namespace starling::session
