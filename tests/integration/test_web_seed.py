@@ -11,12 +11,13 @@ Every process and server is bounded in time and stopped at the end.
 """
 
 import os
+import socket
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from interop_common import (Checker, free_port, json_events, starling_path,  # noqa: E402
-                            stop_process, temp_dir, write_random)
+                            stop_process, temp_dir, wait_for, write_random)
 from web_seed_server import WebSeedServer  # noqa: E402
 
 DEADLINE = 90
@@ -48,6 +49,11 @@ def same_tree(a, b):
                 if x.read() != y.read():
                     return False
     return True
+
+
+def port_open(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def seed_stats(event, server):
@@ -120,7 +126,7 @@ def with_peer(check, starling, work):
     data_dir = os.path.join(work, "peer-src")
     os.makedirs(data_dir)
     write_random(os.path.join(data_dir, "payload.bin"), 8 * 1024 * 1024)
-    server = WebSeedServer(data_dir, rate=2 * 1024 * 1024).start()
+    server = WebSeedServer(data_dir, rate=1024 * 1024).start()
     torrent = os.path.join(work, "peer.torrent")
     create(starling, os.path.join(data_dir, "payload.bin"), torrent, "256k", [server.url])
     port = free_port()
@@ -129,6 +135,8 @@ def with_peer(check, starling, work):
                              "--max-up", "2m", "--tcp-only"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
+        # A refused first connection is retried only after 5 s: start once the seed listens.
+        wait_for(lambda: port_open(port), 20)
         out = os.path.join(work, "out-peer")
         r, done = download(starling, torrent, out, "--peer", "127.0.0.1:%d" % port,
                            "--tcp-only")
