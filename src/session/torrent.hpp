@@ -47,9 +47,9 @@ struct TorrentStatus {
   std::int64_t uploaded = 0;      // payload sent
   double down_rate = 0;           // bytes per second
   double up_rate = 0;
-  int peers = 0;              // connected (handshake done)
-  bool finished = false;      // every wanted piece verified on disk
-  std::string tracker_error;  // the trackers' latest failure, empty once one answers
+  int peers = 0;                         // connected (handshake done)
+  bool finished = false;                 // every wanted piece verified on disk
+  std::string tracker_error;             // the trackers' latest failure, empty once one answers
   std::vector<WebSeedStatus> web_seeds;  // every web seed, dropped ones included
 };
 

@@ -17,7 +17,7 @@ namespace asio = boost::asio;
 using boost::asio::ip::tcp;
 
 // Under a download limit, reads wait until at least this much may be read.
-constexpr std::int64_t kMinLimitedRead = 16 * 1024;
+constexpr std::int64_t kMinLimitedRead = std::int64_t{16} * 1024;
 
 bool is_redirect(int status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
@@ -31,10 +31,10 @@ WebSeedConnection::WebSeedConnection(Torrent& torrent, policy::PeerKey key, webs
       seed_(std::move(url)),
       name_("web seed " + seed_.text()),
       all_pieces_(static_cast<std::size_t>(torrent.geometry().num_pieces), true),
-      policy_(Clock::now(),
-              std::min(torrent.settings().web_seed.max_request_bytes,
-                       torrent.geometry().piece_length),
-              torrent.settings().web_seed),
+      policy_(
+          Clock::now(),
+          std::min(torrent.settings().web_seed.max_request_bytes, torrent.geometry().piece_length),
+          torrent.settings().web_seed),
       resolver_(torrent.session().io()),
       socket_(torrent.session().io()),
       read_timer_(torrent.session().io()),
@@ -61,10 +61,18 @@ WebSeedStatus WebSeedConnection::status() const {
     s.state = "dropped: " + close_reason_;
   } else {
     switch (state_) {
-      case State::idle: s.state = "idle"; break;
-      case State::connecting: s.state = "connecting"; break;
-      case State::connected: s.state = requests_.empty() ? "idle" : "active"; break;
-      case State::backing_off: s.state = "backing off"; break;
+      case State::idle:
+        s.state = "idle";
+        break;
+      case State::connecting:
+        s.state = "connecting";
+        break;
+      case State::connected:
+        s.state = requests_.empty() ? "idle" : "active";
+        break;
+      case State::backing_off:
+        s.state = "backing off";
+        break;
     }
   }
   return s;
@@ -125,10 +133,10 @@ void WebSeedConnection::fail(const std::string& reason, bool permanent) {
     close(reason);
     return;
   }
-  log(fmt::format("{}; retrying in {} ms", reason,
-                  std::chrono::duration_cast<std::chrono::milliseconds>(policy_.retry_at() -
-                                                                        Clock::now())
-                      .count()));
+  log(fmt::format(
+      "{}; retrying in {} ms", reason,
+      std::chrono::duration_cast<std::chrono::milliseconds>(policy_.retry_at() - Clock::now())
+          .count()));
   state_ = State::backing_off;
   torrent_.request_more_everywhere();  // the blocks it had are free for others now
 }
@@ -217,12 +225,13 @@ void WebSeedConnection::connect() {
                                               const tcp::resolver::results_type& results) {
         if (self->closed_ || generation != self->generation_) return;
         if (ec) return self->fail("cannot resolve " + self->host_ + ": " + ec.message(), false);
-        asio::async_connect(self->socket_, results,
-                            [self, generation](boost::system::error_code ec2, const tcp::endpoint&) {
-                              if (self->closed_ || generation != self->generation_) return;
-                              if (ec2) return self->fail("cannot connect: " + ec2.message(), false);
-                              self->on_connected();
-                            });
+        asio::async_connect(
+            self->socket_, results,
+            [self, generation](boost::system::error_code ec2, const tcp::endpoint&) {
+              if (self->closed_ || generation != self->generation_) return;
+              if (ec2) return self->fail("cannot connect: " + ec2.message(), false);
+              self->on_connected();
+            });
       });
 }
 
@@ -255,10 +264,10 @@ void WebSeedConnection::send_queued() {
       return;
     }
     const auto& range = r.fetch->parts[r.part];
-    outbox_ += fmt::format(
-        "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: starling/" STARLING_VERSION
-        "\r\nAccept-Encoding: identity\r\nRange: bytes={}-{}\r\n\r\n",
-        r.url.target, r.url.host_header(), range.file_offset, range.file_offset + range.length - 1);
+    outbox_ += fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: starling/" STARLING_VERSION
+                           "\r\nAccept-Encoding: identity\r\nRange: bytes={}-{}\r\n\r\n",
+                           r.url.target, r.url.host_header(), range.file_offset,
+                           range.file_offset + range.length - 1);
     r.sent = now;
     r.idle_when_sent = requests_.empty();
     requests_.push_back(std::move(r));
@@ -273,15 +282,15 @@ void WebSeedConnection::flush() {
   outbox_.clear();
   write_in_flight_ = true;
   const auto generation = generation_;
-  asio::async_write(socket_, asio::buffer(writing_),
-                    [self = shared_from_this(), generation](boost::system::error_code ec,
-                                                            std::size_t) {
-                      if (self->closed_ || generation != self->generation_) return;
-                      self->write_in_flight_ = false;
-                      self->writing_.clear();
-                      if (ec) return self->fail("cannot send: " + ec.message(), false);
-                      self->flush();
-                    });
+  asio::async_write(
+      socket_, asio::buffer(writing_),
+      [self = shared_from_this(), generation](boost::system::error_code ec, std::size_t) {
+        if (self->closed_ || generation != self->generation_) return;
+        self->write_in_flight_ = false;
+        self->writing_.clear();
+        if (ec) return self->fail("cannot send: " + ec.message(), false);
+        self->flush();
+      });
 }
 
 std::size_t WebSeedConnection::read_allowance() {
@@ -403,8 +412,7 @@ Status WebSeedConnection::handle_header(Request& request) {
     return ok();  // the whole file, which is what we asked for
   }
   if (h.status != 206) {
-    fail(fmt::format("HTTP {} for {} (expected 206 Partial Content)", h.status,
-                     request.url.text()),
+    fail(fmt::format("HTTP {} for {} (expected 206 Partial Content)", h.status, request.url.text()),
          false);
     return Error(Errc::webseed_http_status, "");
   }
@@ -507,8 +515,7 @@ void WebSeedConnection::tick(Clock::time_point now) {
     return fail("timed out connecting", false);
   }
   if (state_ == State::connected && policy_.stalled(now)) {
-    return fail(fmt::format("stalled: nothing received for {} ms",
-                            settings.stall_timeout.count()),
+    return fail(fmt::format("stalled: nothing received for {} ms", settings.stall_timeout.count()),
                 false);
   }
   request_more();

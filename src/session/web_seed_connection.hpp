@@ -35,7 +35,7 @@ struct WebSeedStatus {
   std::int64_t downloaded = 0;  // payload bytes received and handed on
   int blocks = 0;               // blocks handed on (first copy of each)
   int failures = 0;
-  double rate = 0;  // bytes per second, as measured for pipelining
+  double rate = 0;    // bytes per second, as measured for pipelining
   std::string state;  // "connecting", "active", "idle", "backing off", "dropped: ..."
 };
 
@@ -129,7 +129,7 @@ class WebSeedConnection : public std::enable_shared_from_this<WebSeedConnection>
   std::deque<Request> requests_;  // written, answers in this order
   std::map<FileIndex, webseed::HttpUrl> redirected_;
   webseed::ReplyReader reader_;
-  std::array<char, 64 * 1024> read_buffer_{};
+  std::array<char, std::size_t{64} * 1024> read_buffer_{};
   bool read_in_flight_ = false;
   std::string outbox_;
   std::string writing_;

@@ -39,7 +39,7 @@ class ReplyReader {
     bool reply_done = false;   // the whole reply has been read: call reset() for the next one
   };
 
-  explicit ReplyReader(std::size_t max_header_bytes = 16 * 1024)
+  explicit ReplyReader(std::size_t max_header_bytes = std::size_t{16} * 1024)
       : max_header_bytes_(max_header_bytes) {}
 
   // Reads as far as the end of the current reply. An error means the stream cannot be trusted

@@ -8,7 +8,8 @@ ServerPolicy::ServerPolicy(TimePoint now, std::int64_t request_bytes,
                            const WebSeedSettings& settings)
     : settings_(settings),
       request_bytes_(std::max<std::int64_t>(1, request_bytes)),
-      last_progress_(now), window_start_(now) {}
+      last_progress_(now),
+      window_start_(now) {}
 
 void ServerPolicy::sample_rtt(Duration sample) {
   if (sample < Duration::zero()) return;
@@ -55,10 +56,6 @@ void ServerPolicy::on_body_bytes(std::int64_t bytes, TimePoint now) {
   roll_window(now);
 }
 
-void ServerPolicy::on_request_closed(std::int64_t unreceived_bytes) {
-  outstanding_ = std::max<std::int64_t>(0, outstanding_ - unreceived_bytes);
-}
-
 void ServerPolicy::on_all_dropped() {
   outstanding_ = 0;
 }
@@ -80,8 +77,7 @@ std::int64_t ServerPolicy::desired_outstanding_bytes() const {
   const double seconds =
       std::chrono::duration<double>(rtt_ + Duration(settings_.lookahead)).count();
   const auto bdp = static_cast<std::int64_t>(rate_ * seconds);
-  return std::clamp<std::int64_t>(bdp, 2 * one,
-                                  std::max(2 * one, settings_.max_outstanding_bytes));
+  return std::clamp<std::int64_t>(bdp, 2 * one, std::max(2 * one, settings_.max_outstanding_bytes));
 }
 
 bool ServerPolicy::stalled(TimePoint now) const {

@@ -140,7 +140,8 @@ std::vector<FileRange> map_run(const FileLayout& layout, PieceIndex piece, std::
   std::vector<FileRange> out;
   std::int64_t at = 0;
   for (const FileSpan& span : layout.map_block(piece, offset, length)) {
-    out.push_back(FileRange{span.file, span.file_offset, span.length, at, layout.file(span.file).pad});
+    out.push_back(
+        FileRange{span.file, span.file_offset, span.length, at, layout.file(span.file).pad});
     at += span.length;
   }
   return out;

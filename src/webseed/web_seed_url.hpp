@@ -21,9 +21,9 @@ namespace starling::webseed {
 
 // An http:// URL split for a request line and a Host header. https is refused (no TLS here).
 struct HttpUrl {
-  std::string host;        // a name, an IPv4 address or an IPv6 address without brackets
+  std::string host;  // a name, an IPv4 address or an IPv6 address without brackets
   std::uint16_t port = 80;
-  std::string target;      // path and query, starting with '/', as given (already encoded)
+  std::string target;  // path and query, starting with '/', as given (already encoded)
 
   std::string host_header() const;  // "host", "host:port", "[v6]:port"
   std::string text() const;         // back to "http://..."

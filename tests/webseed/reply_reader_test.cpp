@@ -10,8 +10,8 @@ namespace {
 TEST(ContentRange, Parses) {
   EXPECT_EQ(parse_content_range("bytes 0-9/100"), (ContentRange{0, 9, 100}));
   EXPECT_EQ(parse_content_range(" bytes 5-5/*"), (ContentRange{5, 5, -1}));
-  for (const char* bad : {"bytes 9-0/100", "bytes 0-9/9", "items 0-9/100", "bytes 0-9", "bytes -9/1",
-                          "bytes 0-x/100", "bytes */100"}) {
+  for (const char* bad : {"bytes 9-0/100", "bytes 0-9/9", "items 0-9/100", "bytes 0-9",
+                          "bytes -9/1", "bytes 0-x/100", "bytes */100"}) {
     EXPECT_FALSE(parse_content_range(bad)) << bad;
   }
 }
@@ -64,7 +64,8 @@ TEST(ReplyReader, SplitsPipelinedRepliesWhateverTheChunking) {
 TEST(ReplyReader, ReportsHeaderFields) {
   ReplyReader reader;
   auto step = reader.feed(
-      "HTTP/1.1 302 Found\r\nLocation: http://b/x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+      "HTTP/1.1 302 Found\r\nLocation: http://b/x\r\nContent-Length: 0\r\nConnection: "
+      "close\r\n\r\n");
   ASSERT_TRUE(step);
   EXPECT_TRUE(step->header_done);
   EXPECT_TRUE(step->reply_done);

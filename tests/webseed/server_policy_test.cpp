@@ -15,7 +15,7 @@ TimePoint at(Duration d) {
 TEST(ServerPolicy, StartsWithTwoRequestsAndGrowsWithTheBandwidthDelayProduct) {
   WebSeedSettings settings;
   settings.lookahead = 200ms;
-  ServerPolicy policy(at(0s), 256 * 1024, settings);
+  ServerPolicy policy(at(0s), std::int64_t{256} * 1024, settings);
   EXPECT_EQ(policy.desired_outstanding_bytes(), 512 * 1024);
   policy.on_connected(100ms, at(100ms));
   policy.on_request_sent(8 * kMiB, at(100ms));

@@ -31,9 +31,9 @@ TEST(WebSeedUrl, DefaultsAndIpv6) {
 }
 
 TEST(WebSeedUrl, RefusesWhatItCannotFetch) {
-  for (const char* bad : {"https://a/b", "ftp://a/b", "http://", "http://:80/", "http://a:0/",
-                          "http://a:70000/", "http://a:8x/", "http://u@a/", "http://a/b c",
-                          "http://[::1/"}) {
+  for (const char* bad :
+       {"https://a/b", "ftp://a/b", "http://", "http://:80/", "http://a:0/", "http://a:70000/",
+        "http://a:8x/", "http://u@a/", "http://a/b c", "http://[::1/"}) {
     auto url = parse_http_url(bad);
     ASSERT_FALSE(url) << bad;
     EXPECT_EQ(url.error().code, Errc::webseed_bad_url) << bad;
