@@ -1,5 +1,6 @@
 #include "webseed/web_seed_url.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "metainfo/file_layout.hpp"
@@ -19,6 +20,22 @@ bool starts_with_nocase(std::string_view text, std::string_view prefix) {
     if (a != prefix[i]) return false;
   }
   return true;
+}
+
+bool hex_digit(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// A name or an IPv4 address (letters, digits, '-', '.', '_', '~'), or inside brackets an IPv6
+// address (hex digits, ':' and '.'): anything else would not survive a round trip through text().
+bool valid_host(std::string_view host, bool bracketed) {
+  if (host.empty()) return false;
+  if (bracketed) {
+    return host.find(':') != std::string_view::npos &&
+           std::all_of(host.begin(), host.end(),
+                       [](char c) { return hex_digit(c) || c == ':' || c == '.'; });
+  }
+  return std::all_of(host.begin(), host.end(), unreserved);
 }
 
 }  // namespace
@@ -60,7 +77,8 @@ Expected<HttpUrl> parse_http_url(std::string_view text) {
     return Error(Errc::webseed_bad_url, "'" + shown + "': credentials in URLs are not supported");
   }
   std::string_view port;
-  if (!authority.empty() && authority.front() == '[') {
+  const bool bracketed = !authority.empty() && authority.front() == '[';
+  if (bracketed) {
     const auto close = authority.find(']');
     if (close == std::string_view::npos) {
       return Error(Errc::webseed_bad_url, "'" + shown + "': unclosed '['");
@@ -77,6 +95,9 @@ Expected<HttpUrl> parse_http_url(std::string_view text) {
     if (colon != std::string_view::npos) port = authority.substr(colon + 1);
   }
   if (url.host.empty()) return Error(Errc::webseed_bad_url, "'" + shown + "': no host");
+  if (!valid_host(url.host, bracketed)) {
+    return Error(Errc::webseed_bad_url, "'" + shown + "': bad host");
+  }
   if (!port.empty()) {
     unsigned value = 0;
     const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);

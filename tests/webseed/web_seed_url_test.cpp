@@ -33,7 +33,8 @@ TEST(WebSeedUrl, DefaultsAndIpv6) {
 TEST(WebSeedUrl, RefusesWhatItCannotFetch) {
   for (const char* bad :
        {"https://a/b", "ftp://a/b", "http://", "http://:80/", "http://a:0/", "http://a:70000/",
-        "http://a:8x/", "http://u@a/", "http://a/b c", "http://[::1/"}) {
+        "http://a:8x/", "http://u@a/", "http://a/b c", "http://[::1/", "http://[[]:8/a",
+        "http://[1.2.3.4]/", "http://a]b/", "http://a%b/"}) {
     auto url = parse_http_url(bad);
     ASSERT_FALSE(url) << bad;
     EXPECT_EQ(url.error().code, Errc::webseed_bad_url) << bad;
