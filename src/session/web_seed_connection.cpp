@@ -141,6 +141,23 @@ void WebSeedConnection::fail(const std::string& reason, bool permanent) {
   torrent_.request_more_everywhere();  // the blocks it had are free for others now
 }
 
+void WebSeedConnection::resend_elsewhere(const std::string& why) {
+  log(why);
+  // Unanswered requests go back in front of the queue, in order: a fetch keeps what it has.
+  while (!requests_.empty()) {
+    Request r = std::move(requests_.back());
+    requests_.pop_back();
+    r.got_first_byte = false;
+    r.received = 0;
+    unsent_.push_front(std::move(r));
+  }
+  close_socket();
+  if (unsent_.empty()) return request_more();
+  host_ = unsent_.front().url.host;
+  port_ = unsent_.front().url.port;
+  connect();
+}
+
 void WebSeedConnection::restart(const std::string& why) {
   log(why);
   abort_all();
@@ -336,7 +353,7 @@ void WebSeedConnection::read() {
               !self->reader_.has_header()) {
             // Closed between replies (after "Connection: close", or a server that limits
             // requests per connection): send the rest again on a new connection.
-            return self->restart("server closed the connection; reconnecting");
+            return self->resend_elsewhere("server closed the connection; reconnecting");
           }
           return self->fail("connection lost: " + ec.message(), false);
         }
@@ -359,9 +376,15 @@ void WebSeedConnection::on_read(std::size_t n) {
     }
     if (!step->body.empty()) on_body(request, step->body);
     if (step->reply_done) {
+      const bool keep_alive = reader_.header().keep_alive;
       reader_.reset();
       on_request_done();
       if (closed_ || generation != generation_) return;
+      if (!keep_alive) {
+        // "Connection: close" (nginx says so after keepalive_requests replies): what was
+        // pipelined behind this reply will not be answered here.
+        return resend_elsewhere("server closes the connection after this reply; reconnecting");
+      }
     } else if (step->consumed == 0) {
       break;  // header still incomplete
     }
@@ -382,26 +405,16 @@ Status WebSeedConnection::handle_header(Request& request) {
            true);
       return Error(Errc::webseed_bad_reply, "redirect");
     }
-    log(fmt::format("{} redirected to {}", request.url.text(), target->text()));
     redirected_[range.file] = *target;
-    // Ask again at the new place: everything in flight goes back in front of the queue, in
-    // order, on a new connection (to the new host, or to this one again).
+    // Ask again at the new place, and every later request for this file too.
     request.redirects += 1;
+    for (auto& r : requests_) {
+      if (r.fetch->parts[r.part].file == range.file) r.url = *target;
+    }
     for (auto& r : unsent_) {
       if (r.fetch->parts[r.part].file == range.file) r.url = *target;
     }
-    while (!requests_.empty()) {
-      Request r = std::move(requests_.back());
-      requests_.pop_back();
-      if (r.fetch->parts[r.part].file == range.file) r.url = *target;
-      r.got_first_byte = false;
-      r.received = 0;
-      unsent_.push_front(std::move(r));
-    }
-    close_socket();
-    host_ = unsent_.front().url.host;
-    port_ = unsent_.front().url.port;
-    connect();
+    resend_elsewhere(fmt::format("{} redirected to {}", request.url.text(), target->text()));
     return Error(Errc::webseed_bad_reply, "redirect");
   }
   if (h.status == 404 || h.status == 410 || h.status == 403) {

@@ -100,9 +100,12 @@ class WebSeedConnection : public std::enable_shared_from_this<WebSeedConnection>
   void close_socket();
   // The connection failed; `permanent`: the data is not there at all.
   void fail(const std::string& reason, bool permanent);
-  // Closes the connection without blame (end game leftovers, the server closed after a reply)
-  // and, if there is work, opens a new one.
+  // Closes the connection without blame and gives back what it had (end game leftovers), then
+  // opens a new one if there is work.
   void restart(const std::string& why);
+  // The same requests on a new connection (the server closed this one between replies, or a
+  // redirect moved a file): what a fetch already has is kept.
+  void resend_elsewhere(const std::string& why);
   webseed::HttpUrl url_for(FileIndex file) const;
   void log(const std::string& line) const;
 

@@ -8,7 +8,9 @@ server's rate, unlike nginx's per-request limit_rate, which also bursts).
     server were that far away (requests already queued behind others are not delayed again,
     which is what makes pipelining pay);
   * `mode`: "ok"; "corrupt" (every reply has bytes flipped); "missing" (404 for everything);
-    "stall" (reads requests, never answers); "redirect" (302 to `redirect_to` + the same path).
+    "stall" (reads requests, never answers); "redirect" (302 to `redirect_to` + the same path);
+  * `requests_per_connection` (0 = no limit): the last reply says "Connection: close" and the
+    connection closes, as nginx does after `keepalive_requests`.
 
 Used in-process (`WebSeedServer(...).start()`) by the tests and bench/webseed_bench.py, or run as
 a script: `web_seed_server.py ROOT --rate 2m --port 0` prints the port and serves until killed.
@@ -50,7 +52,8 @@ class TokenBucket:
 
 class WebSeedServer:
     def __init__(self, root, rate=0, latency=0.0, mode="ok", redirect_to=None, host="127.0.0.1",
-                 port=0):
+                 port=0, requests_per_connection=0):
+        self.requests_per_connection = requests_per_connection
         self.root = os.path.abspath(root)
         self.bucket = TokenBucket(rate)
         self.latency = latency
@@ -130,6 +133,7 @@ class WebSeedServer:
         conn.sendall(head.encode() + b"\r\n" + body)
 
     def _serve(self, conn, requests):
+        answered = 0
         try:
             while True:
                 item = requests.get()
@@ -143,7 +147,9 @@ class WebSeedServer:
                     time.sleep(delay)
                 with self.lock:
                     self.requests += 1
-                if not self._answer(conn, method, target, headers):
+                answered += 1
+                closing = answered == self.requests_per_connection
+                if not self._answer(conn, method, target, headers, closing) or closing:
                     break
         except OSError:
             pass
@@ -155,8 +161,9 @@ class WebSeedServer:
             except OSError:
                 pass
 
-    def _answer(self, conn, method, target, headers):
-        """One reply; False when the connection must close."""
+    def _answer(self, conn, method, target, headers, closing=False):
+        """One reply (`closing`: it says "Connection: close"); False when the connection must
+        close."""
         path = urllib.parse.unquote(urllib.parse.urlsplit(target).path)
         if self.mode == "redirect":
             self._send_reply(conn, 302, "Found",
@@ -191,7 +198,8 @@ class WebSeedServer:
         length = last - first + 1
         self._send_reply(conn, status, reason,
                          extra + [("Content-Length", str(length)), ("Accept-Ranges", "bytes"),
-                                  ("Content-Type", "application/octet-stream")])
+                                  ("Content-Type", "application/octet-stream")] +
+                         ([("Connection", "close")] if closing else []))
         if method == "HEAD":
             return True
         with open(full, "rb") as f:

@@ -74,6 +74,18 @@ TEST(ReplyReader, ReportsHeaderFields) {
   EXPECT_FALSE(reader.header().keep_alive);
 }
 
+TEST(ReplyReader, KeepsAliveUnlessTold) {
+  ReplyReader reader;
+  auto step = reader.feed("HTTP/1.1 206 Partial Content\r\nContent-Length: 1\r\n\r\nx");
+  ASSERT_TRUE(step);
+  EXPECT_TRUE(step->reply_done);
+  EXPECT_TRUE(reader.header().keep_alive);
+  reader.reset();
+  step = reader.feed("HTTP/1.0 206 Partial Content\r\nContent-Length: 1\r\n\r\nx");
+  ASSERT_TRUE(step);
+  EXPECT_FALSE(reader.header().keep_alive);
+}
+
 TEST(ReplyReader, RefusesWhatItCannotFrame) {
   std::string error;
   read_all("HTTP/1.1 206 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 100,
