@@ -12,6 +12,7 @@
 
 #include "cli_common.hpp"
 #include "session/session.hpp"
+#include "webseed/web_seed_url.hpp"
 
 namespace starling::cli {
 namespace {
@@ -119,11 +120,23 @@ class TransferRun {
     const auto s = torrent_.status();
     const double seconds = std::chrono::duration<double>(completed_at_ - started_).count();
     if (args_.json) {
-      print_json({{"event", "complete"},
-                  {"seconds", seconds},
-                  {"bytes", s.wanted_bytes},
-                  {"uploaded", s.uploaded},
-                  {"downloaded", s.downloaded}});
+      Json event{{"event", "complete"},
+                 {"seconds", seconds},
+                 {"bytes", s.wanted_bytes},
+                 {"uploaded", s.uploaded},
+                 {"downloaded", s.downloaded}};
+      if (!s.web_seeds.empty()) {
+        Json seeds = Json::array();
+        for (const auto& w : s.web_seeds) {
+          seeds.push_back({{"url", w.url},
+                           {"downloaded", w.downloaded},
+                           {"blocks", w.blocks},
+                           {"failures", w.failures},
+                           {"state", w.state}});
+        }
+        event["web_seeds"] = std::move(seeds);
+      }
+      print_json(event);
     } else if (!args_.quiet) {
       clear_bar();
       fmt::print("{}: complete, {} in {:.2f} s ({}/s), uploaded {}\n", torrent_.info().name,
@@ -254,6 +267,15 @@ void add_transfer_flags(CLI::App& cmd, TransferArgs& args, bool downloading) {
                  "Write downloaded pieces through the page cache (default: whole pieces with "
                  "direct I/O where the filesystem allows, leaving the cache to other programs)");
   }
+  if (downloading) {
+    cmd.add_option("--web-seed", args.web_seeds,
+                   "Also download from this BEP 19 web seed URL (http://; repeatable), beside the "
+                   "torrent's url-list");
+    cmd.add_flag("--no-pipelining", args.no_pipelining,
+                 "One request at a time per web seed (for measurements)");
+    cmd.add_flag("--no-end-game", args.no_end_game,
+                 "Never ask a second source for a block already requested (for measurements)");
+  }
   cmd.add_option("--seed-time", args.seed_time,
                  downloading ? "After completing, keep seeding for SECONDS"
                              : "Stop after seeding for SECONDS (default: until interrupted)");
@@ -281,6 +303,13 @@ int run_transfer(const TransferArgs& args, const TransferJob& job) {
   // One slot is optimistic as soon as there are two; a single slot goes by upload rate.
   settings.choker.optimistic_slots = args.upload_slots >= 2 ? 1 : 0;
   settings.choker.regular_slots = args.upload_slots - settings.choker.optimistic_slots;
+  settings.web_seed.pipelining = !args.no_pipelining;
+  settings.picker.end_game = !args.no_end_game;
+  for (const auto& url : args.web_seeds) {
+    if (auto parsed = webseed::parse_http_url(url); !parsed) {
+      return report(job.command, "--web-seed " + url, parsed.error(), kBadInput);
+    }
+  }
   session::Session session(settings);
   if (args.verbose) {
     session.logger = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
@@ -307,7 +336,8 @@ int run_transfer(const TransferArgs& args, const TransferJob& job) {
   options.file_priorities = job.file_priorities;
   options.sequential = job.sequential;
   options.resume_file = job.resume_file;
-  options.remove_resume_when_finished = true;  // aria2-style: the control file goes when done
+  options.remove_resume_when_finished = true;
+  options.web_seeds = args.web_seeds;  // aria2-style: the control file goes when done
   session::Torrent& torrent =
       session.add_torrent(job.torrent, job.directory, std::move(options), job.verified);
   for (const auto& endpoint : peers) torrent.add_peer(endpoint);

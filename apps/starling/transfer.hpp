@@ -29,6 +29,11 @@ struct TransferArgs {
   bool json = false;
   bool quiet = false;
   bool verbose = false;
+  // Downloads: BEP 19 web seeds beside the torrent's url-list, and the switches that show what
+  // pipelining and end game are worth (benchmarks).
+  std::vector<std::string> web_seeds;
+  bool no_pipelining = false;
+  bool no_end_game = false;
 };
 
 // Registers --peer, --listen, --tcp-only, --utp-only, --max-down, --max-up, --upload-slots,

@@ -70,6 +70,12 @@ class Category final : public std::error_category {
         return "tracker: capacity reached";
       case Errc::tracker_http_status:
         return "HTTP error";
+      case Errc::webseed_bad_url:
+        return "web seed: bad URL";
+      case Errc::webseed_bad_reply:
+        return "web seed: bad reply";
+      case Errc::webseed_http_status:
+        return "web seed: HTTP error";
     }
     return "unknown error";
   }

@@ -47,6 +47,10 @@ enum class Errc {
   tracker_not_allowed,
   tracker_full,
   tracker_http_status,
+  // web seeds (BEP 19)
+  webseed_bad_url,
+  webseed_bad_reply,
+  webseed_http_status,
 };
 
 const std::error_category& error_category() noexcept;

@@ -11,6 +11,7 @@
 #include "session/disk_io.hpp"
 #include "session/utp_transport.hpp"
 #include "tracker/tracker_client.hpp"
+#include "webseed/server_policy.hpp"
 
 namespace starling::session {
 
@@ -57,6 +58,7 @@ struct SessionSettings {
   policy::ChokerSettings choker;
   policy::PipelineSettings pipeline;
   tracker::TrackerClientSettings trackers;
+  webseed::WebSeedSettings web_seed;
 };
 
 }  // namespace starling::session

@@ -41,6 +41,44 @@ Torrent::Torrent(Session& session, TorrentInfo info, std::filesystem::path save_
   complete_at_start_ = picker_.is_finished();
   schedule_tick();
   start_trackers();
+  for (const auto& url : info_.web_seeds) add_web_seed(url);
+  for (const auto& url : options_.web_seeds) add_web_seed(url);
+}
+
+void Torrent::add_web_seed(const std::string& url) {
+  if (stopped_) return;
+  auto parsed = webseed::parse_http_url(url);
+  if (!parsed) return log("ignoring web seed: " + parsed.error().message());
+  for (const auto& [key, seed] : web_seeds_) {
+    if (seed->status().url == parsed->text()) return;  // listed twice
+  }
+  auto seed = std::make_shared<WebSeedConnection>(*this, next_key(), std::move(*parsed));
+  web_seeds_[seed->key()] = seed;
+  picker_.add_seed();
+  // Started from the event loop: the constructor may still be running (Torrent's).
+  boost::asio::post(session_.io(), [weak = std::weak_ptr<WebSeedConnection>(seed)] {
+    if (auto s = weak.lock()) s->start();
+  });
+}
+
+void Torrent::on_web_seed_closed(WebSeedConnection& seed, const std::string& reason) {
+  auto it = web_seeds_.find(seed.key());
+  if (it == web_seeds_.end()) return;
+  log(seed.name() + " dropped: " + reason);
+  auto keep = std::move(it->second);
+  web_seeds_.erase(it);
+  picker_.remove_seed();
+  dropped_web_seeds_.push_back(keep->status());
+  boost::asio::post(session_.io(), [keep] {});
+  request_more_everywhere();
+}
+
+void Torrent::request_more_everywhere() {
+  if (stopped_) return;
+  for (auto& peer : snapshot()) peer->request_more();
+  std::vector<std::shared_ptr<WebSeedConnection>> seeds;
+  for (const auto& [key, seed] : web_seeds_) seeds.push_back(seed);
+  for (auto& seed : seeds) seed->request_more();
 }
 
 void Torrent::start_trackers() {
@@ -131,6 +169,8 @@ TorrentStatus Torrent::status() const {
                                            [](const auto& p) { return p.second->connected(); }));
   s.finished = finished();
   if (trackers_) s.tracker_error = trackers_->last_error();
+  for (const auto& [key, seed] : web_seeds_) s.web_seeds.push_back(seed->status());
+  s.web_seeds.insert(s.web_seeds.end(), dropped_web_seeds_.begin(), dropped_web_seeds_.end());
   return s;
 }
 
@@ -160,6 +200,8 @@ void Torrent::stop() {
   timer_.cancel();
   auto peers = std::move(peers_);
   for (auto& [key, peer] : peers) peer->close("torrent stopped");
+  auto seeds = std::move(web_seeds_);
+  for (auto& [key, seed] : seeds) seed->close("torrent stopped");
   save_resume();
 }
 
@@ -168,13 +210,21 @@ bool Torrent::accepting_blocks() const {
 }
 
 void Torrent::on_block(PeerConnection& from, BlockRef block, SharedBytes data) {
+  on_block(from.key(), from.address(), block, std::move(data));
+}
+
+void Torrent::on_block(policy::PeerKey from, const std::string& sender, BlockRef block,
+                       SharedBytes data) {
   const std::int64_t bytes = static_cast<std::int64_t>(data.size());
   downloaded_ += bytes;
-  for (policy::PeerKey other : picker_.on_block_received(block, from.key())) {
+  for (policy::PeerKey other : picker_.on_block_received(block, from)) {
     if (auto it = peers_.find(other); it != peers_.end()) it->second->cancel_block(block);
+    if (auto it = web_seeds_.find(other); it != web_seeds_.end()) {
+      auto seed = it->second;  // cancel_block may drop it from web_seeds_
+      seed->cancel_block(block);
+    }
   }
-  smart_ban_.on_block(block.piece, block.block, from.address(),
-                      geometry_.blocks_in_piece(block.piece));
+  smart_ban_.on_block(block.piece, block.block, sender, geometry_.blocks_in_piece(block.piece));
   ++pending_writes_[block.piece];
   const PieceIndex piece = block.piece;
   disk().async_write(store_, partial_pieces_, piece, geometry_.block_offset(block), std::move(data),
@@ -235,7 +285,7 @@ void Torrent::piece_passed(PieceIndex piece) {
     smart_ban_.forget(piece);
   }
   check_finished();
-  for (auto& peer : snapshot()) peer->request_more();
+  request_more_everywhere();
 }
 
 void Torrent::piece_failed(PieceIndex piece) {
@@ -249,12 +299,21 @@ void Torrent::piece_failed(PieceIndex piece) {
         hashing_.erase(piece);
         if (blocks) ban(smart_ban_.on_piece_failed(piece, *blocks), "sent corrupt pieces");
         picker_.on_piece_failed(piece);
-        for (auto& peer : snapshot()) peer->request_more();
+        request_more_everywhere();
       });
 }
 
 void Torrent::ban(const std::vector<std::string>& addresses, const std::string& why) {
   for (const auto& text : addresses) {
+    // A web seed is named by its URL, not an address: convicted, it is dropped.
+    for (const auto& [key, seed] : web_seeds_) {
+      if (seed->name() == text) {
+        log(fmt::format("{}: {}", text, why));
+        auto keep = seed;
+        keep->close(why);
+        break;
+      }
+    }
     boost::system::error_code ec;
     const auto address = boost::asio::ip::make_address(text, ec);
     if (ec || !banned_.insert(address).second) continue;
@@ -360,7 +419,7 @@ void Torrent::on_peer_closed(PeerConnection& peer, const std::string& reason) {
   auto keep = std::move(it->second);
   peers_.erase(it);
   boost::asio::post(session_.io(), [keep] {});
-  for (auto& other : snapshot()) other->request_more();
+  request_more_everywhere();
 }
 
 void Torrent::schedule_tick() {
@@ -387,6 +446,9 @@ void Torrent::tick() {
   last_downloaded_ = downloaded_;
   last_uploaded_ = uploaded_;
   for (auto& peer : snapshot()) peer->tick(now);
+  std::vector<std::shared_ptr<WebSeedConnection>> seeds;
+  for (const auto& [key, seed] : web_seeds_) seeds.push_back(seed);
+  for (auto& seed : seeds) seed->tick(now);
   if (now >= next_rechoke_) {
     rechoke(true);
     next_rechoke_ = now + settings().choker.rechoke_interval;

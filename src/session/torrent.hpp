@@ -20,6 +20,7 @@
 #include "session/disk_io.hpp"
 #include "session/peer_connection.hpp"
 #include "session/settings.hpp"
+#include "session/web_seed_connection.hpp"
 #include "storage/file_store.hpp"
 #include "tracker/tracker_client.hpp"
 
@@ -35,6 +36,8 @@ struct TorrentOptions {
   // Delete the resume file once every wanted piece is verified (a one-shot download needs no
   // record of a finished job); otherwise keep saving it.
   bool remove_resume_when_finished = false;
+  // BEP 19 web seeds beside the torrent's own url-list (--web-seed).
+  std::vector<std::string> web_seeds;
 };
 
 struct TorrentStatus {
@@ -44,9 +47,10 @@ struct TorrentStatus {
   std::int64_t uploaded = 0;      // payload sent
   double down_rate = 0;           // bytes per second
   double up_rate = 0;
-  int peers = 0;              // connected (handshake done)
-  bool finished = false;      // every wanted piece verified on disk
-  std::string tracker_error;  // the trackers' latest failure, empty once one answers
+  int peers = 0;                         // connected (handshake done)
+  bool finished = false;                 // every wanted piece verified on disk
+  std::string tracker_error;             // the trackers' latest failure, empty once one answers
+  std::vector<WebSeedStatus> web_seeds;  // every web seed, dropped ones included
 };
 
 class Torrent {
@@ -93,6 +97,14 @@ class Torrent {
   void on_peer_interest_changed() { rechoke(false); }
   void on_peer_closed(PeerConnection& peer, const std::string& reason);
   void count_upload(std::int64_t bytes) { uploaded_ += bytes; }
+  // A block from any source (a peer, a web seed): `sender` names it for SmartBan.
+  void on_block(policy::PeerKey from, const std::string& sender, BlockRef block, SharedBytes data);
+
+  // --- web seeds: sources that have every piece and share the picker with the peers.
+  void add_web_seed(const std::string& url);
+  void on_web_seed_closed(WebSeedConnection& seed, const std::string& reason);
+  // Blocks went back to the picker: every source may have work again.
+  void request_more_everywhere();
   void log(const std::string& line) const;
 
  private:
@@ -137,6 +149,8 @@ class Torrent {
   std::unique_ptr<tracker::TrackerClient> trackers_;
 
   std::map<policy::PeerKey, std::shared_ptr<PeerConnection>> peers_;
+  std::map<policy::PeerKey, std::shared_ptr<WebSeedConnection>> web_seeds_;
+  std::vector<WebSeedStatus> dropped_web_seeds_;
   struct KnownPeer {
     Clock::time_point retry_at;
     bool connected = false;
