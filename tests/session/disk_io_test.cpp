@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "core/digest.hpp"
+#include "support/file_size_limit.hpp"
 #include "support/layout.hpp"
 #include "support/temp_dir.hpp"
 
@@ -124,15 +125,10 @@ TEST(DiskIo, StagingStaysWithinItsBudget) {
 TEST(DiskIo, AFailedWriteOfAStagedPieceIsTheHashResult) {
   Fixture f(DiskIoSettings{.threads = 1, .staging_budget = 32 << 20});
   // A file size limit stands in for a full disk (EFBIG instead of ENOSPC).
-  rlimit old{};
-  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
-  rlimit small = old;
-  small.rlim_cur = 4096;
-  const auto previous_handler = std::signal(SIGXFSZ, SIG_IGN);
-  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
-  auto digest = f.download(1);
-  ::setrlimit(RLIMIT_FSIZE, &old);
-  std::signal(SIGXFSZ, previous_handler);
+  const auto digest = [&] {
+    const testing::FileSizeLimit limit(4096);
+    return f.download(1);
+  }();
   ASSERT_FALSE(digest);
   EXPECT_NE(digest.error().message().find((f.dir.path() / "f").string()), std::string::npos)
       << digest.error().message();

@@ -90,7 +90,8 @@ TEST(TcpStream, ReportsAnErrorWhenThePeerHasGone) {
     outbox.append_file(FileSlice{keep_open, fd, 0, 1 << 20});
   }
   std::optional<boost::system::error_code> sent;
-  pair.ours->async_write(outbox, [&](const boost::system::error_code& ec, std::size_t) { sent = ec; });
+  pair.ours->async_write(outbox,
+                         [&](const boost::system::error_code& ec, std::size_t) { sent = ec; });
   pair.io.run_for(std::chrono::seconds(20));
   ASSERT_TRUE(sent.has_value());
   EXPECT_TRUE(*sent);  // EPIPE or ECONNRESET, not a hang and not SIGPIPE

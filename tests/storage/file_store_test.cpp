@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/file_size_limit.hpp"
 #include "support/layout.hpp"
 #include "support/temp_dir.hpp"
 
@@ -100,15 +101,10 @@ TEST(FileStore, FullDiskIsReportedWithTheFile) {
   TempDir dir;
   FileStore store(FileLayout({entry({"big"}, 1 << 20)}, 1 << 20), dir.path(), OpenMode::read_write);
   // A file size limit stands in for a full disk: the write fails with EFBIG instead of ENOSPC.
-  rlimit old{};
-  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
-  rlimit small = old;
-  small.rlim_cur = 4096;
-  const auto previous_handler = std::signal(SIGXFSZ, SIG_IGN);
-  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
-  auto written = store.write(PieceIndex(0), 0, std::string(1 << 20, 'z'));
-  ::setrlimit(RLIMIT_FSIZE, &old);
-  std::signal(SIGXFSZ, previous_handler);
+  const auto written = [&] {
+    const testing::FileSizeLimit limit(4096);
+    return store.write(PieceIndex(0), 0, std::string(1 << 20, 'z'));
+  }();
   ASSERT_FALSE(written);
   EXPECT_EQ(written.error().code, std::errc::file_too_large);
   EXPECT_NE(written.error().message().find("big"), std::string::npos);
