@@ -98,13 +98,16 @@ int load_scenario(const CLI::App& cmd, SimArgs& args) {
   Json j = Json::parse(in, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
   const auto given = [&](const char* flag) { return cmd.get_option(flag)->count() > 0; };
-  for (const auto& [key, value] : j.items()) {
+  for (auto item = j.begin(); item != j.end(); ++item) {
+    const std::string key = item.key();  // named copies: lambdas cannot capture bindings
+    const Json& value = item.value();
     const auto want = [&](bool ok, const char* kind) {
       if (!ok) throw std::invalid_argument(fmt::format("key '{}' wants {}", key, kind));
     };
     const auto size_text = [&] {
       want(value.is_string() || value.is_number_unsigned(), "a size such as \"1m\" or bytes");
-      return value.is_string() ? value.get<std::string>() : std::to_string(value.get<std::uint64_t>());
+      return value.is_string() ? value.get<std::string>()
+                               : std::to_string(value.get<std::uint64_t>());
     };
     const auto number = [&](double low, double high) {
       want(value.is_number() && value.get<double>() >= low && value.get<double>() <= high,
@@ -134,17 +137,27 @@ int load_scenario(const CLI::App& cmd, SimArgs& args) {
         }
         continue;
       }
-      if (cmd.get_option_no_throw(flag) == nullptr) throw std::invalid_argument("unknown key '" + key + "'");
+      if (cmd.get_option_no_throw(flag) == nullptr)
+        throw std::invalid_argument("unknown key '" + key + "'");
       if (given(flag.c_str())) continue;  // the command line wins
-      if (key == "peers") args.peers = static_cast<int>(number(1, 1'000'000));
-      else if (key == "seeds") args.seeds = static_cast<int>(number(1, 1000));
-      else if (key == "pieces") args.pieces = static_cast<std::int32_t>(number(1, 1'000'000));
-      else if (key == "piece_size") args.piece_size = size_text();
-      else if (key == "up") args.up = size_text();
-      else if (key == "down") args.down = size_text();
-      else if (key == "seed_up") args.seed_up = size_text();
-      else if (key == "seed") args.seed = static_cast<std::uint64_t>(number(0, 1e18));
-      else if (key == "free_riders") args.free_riders = number(0, 1);
+      if (key == "peers")
+        args.peers = static_cast<int>(number(1, 1'000'000));
+      else if (key == "seeds")
+        args.seeds = static_cast<int>(number(1, 1000));
+      else if (key == "pieces")
+        args.pieces = static_cast<std::int32_t>(number(1, 1'000'000));
+      else if (key == "piece_size")
+        args.piece_size = size_text();
+      else if (key == "up")
+        args.up = size_text();
+      else if (key == "down")
+        args.down = size_text();
+      else if (key == "seed_up")
+        args.seed_up = size_text();
+      else if (key == "seed")
+        args.seed = static_cast<std::uint64_t>(number(0, 1e18));
+      else if (key == "free_riders")
+        args.free_riders = number(0, 1);
       else if (key == "seeds_leave") {
         want(value.is_boolean(), "true or false");
         args.seeds_leave = value.get<bool>();
@@ -154,11 +167,16 @@ int load_scenario(const CLI::App& cmd, SimArgs& args) {
          : key == "picker" ? args.picker
          : key == "model"  ? args.model
                            : args.pipeline) = value.get<std::string>();
-      } else if (key == "arrival_rate") args.arrival_rate = number(1e-6, 1e9);
-      else if (key == "latency") args.latency_ms = static_cast<int>(number(0, 10000));
-      else if (key == "neighbours") args.neighbours = static_cast<int>(number(1, 1000));
-      else if (key == "max_connections") args.max_connections = static_cast<int>(number(1, 1000));
-      else throw std::invalid_argument("key '" + key + "' cannot be set from a scenario");
+      } else if (key == "arrival_rate")
+        args.arrival_rate = number(1e-6, 1e9);
+      else if (key == "latency")
+        args.latency_ms = static_cast<int>(number(0, 10000));
+      else if (key == "neighbours")
+        args.neighbours = static_cast<int>(number(1, 1000));
+      else if (key == "max_connections")
+        args.max_connections = static_cast<int>(number(1, 1000));
+      else
+        throw std::invalid_argument("key '" + key + "' cannot be set from a scenario");
     } catch (const std::exception& e) {  // nlohmann's type errors, and ours
       return bad(e.what());
     }
@@ -196,9 +214,10 @@ int run_slides(const SimArgs& args, double file_bytes, double up) {
     fmt::print("slides model: {} leechers + 1 seed, one piece of {}, everyone uploads at {}/s\n",
                args.peers, human_size(static_cast<std::int64_t>(file_bytes)),
                human_size(static_cast<std::int64_t>(up)));
-    fmt::print("last completion {:.3f} s = T x {:.3f} (T = {:.3f} s; T x ceil(log2 n) = {:.3f} s); "
-               "client-server {:.1f} s\n",
-               s.max, s.max / r.round_s, r.round_s, r.predicted_last_s, client_server);
+    fmt::print(
+        "last completion {:.3f} s = T x {:.3f} (T = {:.3f} s; T x ceil(log2 n) = {:.3f} s); "
+        "client-server {:.1f} s\n",
+        s.max, s.max / r.round_s, r.round_s, r.predicted_last_s, client_server);
   }
   return kSuccess;
 }

@@ -138,8 +138,8 @@ void Swarm::drop_requests(HalfId h, bool credit_partial) {
     }
   }
   for (std::size_t b = 0; b < credited; ++b) {
-    s.pipeline.on_block_received(geometry_.block_length({queue.front().piece, queue.front().blocks[b]}),
-                                 engine_.now());
+    s.pipeline.on_block_received(
+        geometry_.block_length({queue.front().piece, queue.front().blocks[b]}), engine_.now());
   }
   s.pipeline.on_requests_dropped(dropped, engine_.now());
   if (credited > 0) {

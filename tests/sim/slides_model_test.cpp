@@ -41,8 +41,8 @@ TEST(SlidesModel, OtherSizesTakeTheNextWholeRound) {
     const SlidesResult r = run_total(n);
     const double last = *std::max_element(r.completion_s.begin(), r.completion_s.end());
     EXPECT_DOUBLE_EQ(last, std::ceil(std::log2(n))) << "n = " << n;
-    EXPECT_TRUE(std::all_of(r.completion_s.begin(), r.completion_s.end(),
-                            [](double t) { return t > 0; }));
+    EXPECT_TRUE(
+        std::all_of(r.completion_s.begin(), r.completion_s.end(), [](double t) { return t > 0; }));
   }
 }
 

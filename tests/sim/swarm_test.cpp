@@ -180,8 +180,7 @@ TEST(Swarm, TheEnginesRequestPipelineSetsTheDepth) {
 
 TEST(ClassCounts, RoundToTheLeechers) {
   EXPECT_EQ(class_counts({{1, 1, 1}, {1, 1, 1}}, 101), (std::vector<int>{51, 50}));
-  EXPECT_EQ(class_counts({{0.2, 1, 1}, {0.3, 1, 1}, {0.5, 1, 1}}, 10),
-            (std::vector<int>{2, 3, 5}));
+  EXPECT_EQ(class_counts({{0.2, 1, 1}, {0.3, 1, 1}, {0.5, 1, 1}}, 10), (std::vector<int>{2, 3, 5}));
   EXPECT_EQ(class_counts({}, 10), std::vector<int>{});
 }
 
