@@ -34,6 +34,7 @@ struct SimArgs {
   std::string arrival = "flash";
   double arrival_rate = 10;
   int latency_ms = 50;
+  int have_delay_ms = 100;
   int neighbours = 50;
   int max_connections = 80;
   int time_limit = 0;
@@ -249,6 +250,7 @@ int run_sim(const SimArgs& args) {
   settings.free_riders = args.free_riders;
   settings.seeds_leave = args.seeds_leave;
   settings.latency = std::chrono::milliseconds(args.latency_ms);
+  settings.have_delay = std::chrono::milliseconds(args.have_delay_ms);
   settings.neighbours = args.neighbours;
   settings.max_connections = args.max_connections;
   settings.time_limit = std::chrono::seconds(args.time_limit);
@@ -409,6 +411,10 @@ Runner add_sim_command(CLI::App& app) {
   cmd->add_option("--arrival-rate", args->arrival_rate, "Leechers per second for --arrival poisson")
       ->check(CLI::PositiveNumber)
       ->default_str("10");
+  cmd->add_option("--have-delay", args->have_delay_ms,
+                  "HAVEs reach a neighbour this late, ms, handled there in one batch")
+      ->check(CLI::Range(0, 10000))
+      ->default_str("100");
   cmd->add_option("--latency", args->latency_ms, "Request round trip, ms")
       ->check(CLI::Range(0, 10000))
       ->default_str("50");
