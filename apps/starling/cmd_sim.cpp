@@ -100,7 +100,7 @@ int load_scenario(const CLI::App& cmd, SimArgs& args) {
   if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
   const auto given = [&](const char* flag) { return cmd.get_option(flag)->count() > 0; };
   for (auto item = j.begin(); item != j.end(); ++item) {
-    const std::string key = item.key();  // named copies: lambdas cannot capture bindings
+    const std::string& key = item.key();  // named: lambdas cannot capture structured bindings
     const Json& value = item.value();
     const auto want = [&](bool ok, const char* kind) {
       if (!ok) throw std::invalid_argument(fmt::format("key '{}' wants {}", key, kind));
