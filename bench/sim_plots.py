@@ -123,19 +123,27 @@ def plot_picker(args, rarest, random):
 
 
 def plot_seed_uniformity(args, base):
+    """Bytes each leecher got from the seed: how many it reached, and how evenly among those."""
     file_bytes = args.pieces * args.piece_kib * 1024
-    shares = [float(r["from_seeds_bytes"]) / file_bytes for r in base["rows"]]
-    mean = sum(shares) / len(shares)
-    sd = math.sqrt(sum((x - mean) ** 2 for x in shares) / len(shares))
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.hist(shares, bins=40)
-    ax.axvline(mean, color="k", ls="--", label=f"mean {mean:.4f} of the file")
-    ax.set_xlabel("bytes received from the seed / file size, per leecher")
-    ax.set_ylabel("leechers")
-    ax.set_title(f"What the seed gave each leecher (CV = {sd / mean:.2f})")
-    ax.legend()
+    shares = sorted((float(r["from_seeds_bytes"]) / file_bytes for r in base["rows"]), reverse=True)
+    served = [x for x in shares if x > 0]
+    mean = sum(served) / len(served)
+    cv = math.sqrt(sum((x - mean) ** 2 for x in served) / len(served)) / mean
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    axes[0].plot(range(1, len(shares) + 1), shares)
+    axes[0].set_xlabel("leechers, by bytes from the seed")
+    axes[0].set_ylabel("bytes from the seed / file size")
+    axes[0].set_title(f"{len(served)} of {len(shares)} leechers got data from the seed")
+    axes[1].hist(served, bins=20)
+    axes[1].axvline(mean, color="k", ls="--", label=f"mean {mean:.3f} of the file")
+    axes[1].set_xlabel("bytes from the seed / file size (leechers served)")
+    axes[1].set_ylabel("leechers")
+    axes[1].set_title(f"Among those served: CV = {cv:.2f}")
+    axes[1].legend()
+    for ax in axes:
+        ax.grid(alpha=0.3)
     save(fig, args, "sim_seed_uniformity.png")
-    return mean, sd / mean
+    return len(served), mean, cv
 
 
 def plot_seed_capacity(args, runs):
@@ -167,7 +175,8 @@ def plot_vs_n(args, sizes, slides):
     axes[0].set_yscale("log")
     axes[0].set_xlabel("leechers n")
     axes[0].set_ylabel("time (s)")
-    axes[0].set_title("Completion vs n (250 MiB, up 1 MiB/s, seed 4 MiB/s)")
+    mib = args.pieces * args.piece_kib / 1024
+    axes[0].set_title(f"Completion vs n ({mib:g} MiB, up 1 MiB/s, seed 4 MiB/s)")
     axes[0].legend(fontsize=8)
     total = [s["peers"] + 1 for s in slides]
     axes[1].plot(total, [s["max_s"] / s["round_s"] for s in slides], "o", label="slides model: last / T")
@@ -219,7 +228,7 @@ def main():
     plot_cdf(args, base)
     plot_timeline(args, base)
     plot_picker(args, base, random)
-    mean_share, cv = plot_seed_uniformity(args, base)
+    served, mean_share, cv = plot_seed_uniformity(args, base)
     plot_seed_capacity(args, seed_runs)
     plot_vs_n(args, sizes, slides)
 
@@ -232,7 +241,8 @@ def main():
     for name, s in (("rarest first", base), ("random", random)):
         ent = [r["entropy"] for r in s["timeline"] if not math.isnan(r["entropy"])]
         print(f"{name}: min entropy {min(ent):.3f}, mean {sum(ent) / len(ent):.3f}")
-    print(f"seed share per leecher: mean {mean_share:.4f} of the file, CV {cv:.2f}")
+    print(f"seed: served {served} of {base['peers']} leechers, mean {mean_share:.4f} of the file "
+          f"each, CV {cv:.2f}")
     for s in slides:
         print(f"slides n={s['peers'] + 1}: last {s['max_s']:.1f} s = {s['max_s'] / s['round_s']:.3f} T")
     print(f"raw outputs: {args.work}", file=sys.stderr)
