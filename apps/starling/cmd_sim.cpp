@@ -12,6 +12,7 @@
 #include <string>
 
 #include "cli_common.hpp"
+#include "sim/slides_model.hpp"
 #include "sim/swarm.hpp"
 
 namespace starling::cli {
@@ -33,11 +34,19 @@ struct SimArgs {
   std::string arrival = "flash";
   double arrival_rate = 10;
   int latency_ms = 50;
+  int have_delay_ms = 100;
   int neighbours = 50;
   int max_connections = 80;
   int time_limit = 0;
+  std::string model = "swarm";
+  std::string picker = "rarest";
+  std::string pipeline = "engine";
+  std::string scenario;
+  std::string timeline;
+  double timeline_step = 1;
   std::string csv;
   bool json = false;
+  std::vector<sim::CapacityClass> classes;  // from --scenario
 };
 
 struct Summary {
@@ -75,6 +84,145 @@ double max_rss_mib() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // KiB on Linux
 }
 
+// A JSON scenario: the same settings as the flags (a flag given on the command line wins), plus
+// capacity classes. Unknown keys are errors, so a typo does not silently run the default.
+//   {"peers": 1000, "pieces": 1000, "piece_size": "256k", "seed_up": "4m",
+//    "classes": [{"fraction": 0.5, "up": "1m", "down": "8m"},
+//                {"fraction": 0.5, "up": "10m", "down": "20m"}],
+//    "arrival": "poisson", "arrival_rate": 5, "seeds_leave": true, "free_riders": 0.1}
+int load_scenario(const CLI::App& cmd, SimArgs& args) {
+  const auto bad = [&](const std::string& what) {
+    return report("sim", args.scenario, what, kBadInput);
+  };
+  std::ifstream in(args.scenario);
+  if (!in) return bad("cannot read the scenario file");
+  Json j = Json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
+  const auto given = [&](const char* flag) { return cmd.get_option(flag)->count() > 0; };
+  for (auto item = j.begin(); item != j.end(); ++item) {
+    const std::string& key = item.key();  // named: lambdas cannot capture structured bindings
+    const Json& value = item.value();
+    const auto want = [&](bool ok, const char* kind) {
+      if (!ok) throw std::invalid_argument(fmt::format("key '{}' wants {}", key, kind));
+    };
+    const auto size_text = [&] {
+      want(value.is_string() || value.is_number_unsigned(), "a size such as \"1m\" or bytes");
+      return value.is_string() ? value.get<std::string>()
+                               : std::to_string(value.get<std::uint64_t>());
+    };
+    const auto number = [&](double low, double high) {
+      want(value.is_number() && value.get<double>() >= low && value.get<double>() <= high,
+           fmt::format("a number from {} to {}", low, high).c_str());
+      return value.get<double>();
+    };
+    std::string flag = "--" + key;  // piece_size: --piece-size
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    try {
+      if (key == "classes") {
+        want(value.is_array() && !value.empty(), "a non-empty array of classes");
+        for (const Json& c : value) {
+          want(c.is_object() && c.contains("up") && c.contains("down"),
+               "classes with \"up\" and \"down\" (and \"fraction\")");
+          sim::CapacityClass k;
+          k.fraction = c.value("fraction", 1.0);
+          const auto rate = [&](const char* name) {
+            const Json& r = c.at(name);
+            const auto bytes = parse_size(r.is_string() ? r.get<std::string>() : r.dump());
+            want(bytes && *bytes > 0, "class rates such as \"1m\"");
+            return static_cast<double>(*bytes);
+          };
+          k.up = rate("up");
+          k.down = rate("down");
+          want(k.fraction > 0, "class fractions above 0");
+          args.classes.push_back(k);
+        }
+        continue;
+      }
+      if (cmd.get_option_no_throw(flag) == nullptr)
+        throw std::invalid_argument("unknown key '" + key + "'");
+      if (given(flag.c_str())) continue;  // the command line wins
+      if (key == "peers")
+        args.peers = static_cast<int>(number(1, 1'000'000));
+      else if (key == "seeds")
+        args.seeds = static_cast<int>(number(1, 1000));
+      else if (key == "pieces")
+        args.pieces = static_cast<std::int32_t>(number(1, 1'000'000));
+      else if (key == "piece_size")
+        args.piece_size = size_text();
+      else if (key == "up")
+        args.up = size_text();
+      else if (key == "down")
+        args.down = size_text();
+      else if (key == "seed_up")
+        args.seed_up = size_text();
+      else if (key == "seed")
+        args.seed = static_cast<std::uint64_t>(number(0, 1e18));
+      else if (key == "free_riders")
+        args.free_riders = number(0, 1);
+      else if (key == "seeds_leave") {
+        want(value.is_boolean(), "true or false");
+        args.seeds_leave = value.get<bool>();
+      } else if (key == "arrival" || key == "picker" || key == "model" || key == "pipeline") {
+        want(value.is_string(), "a string");
+        (key == "arrival"  ? args.arrival
+         : key == "picker" ? args.picker
+         : key == "model"  ? args.model
+                           : args.pipeline) = value.get<std::string>();
+      } else if (key == "arrival_rate")
+        args.arrival_rate = number(1e-6, 1e9);
+      else if (key == "latency")
+        args.latency_ms = static_cast<int>(number(0, 10000));
+      else if (key == "neighbours")
+        args.neighbours = static_cast<int>(number(1, 1000));
+      else if (key == "max_connections")
+        args.max_connections = static_cast<int>(number(1, 1000));
+      else
+        throw std::invalid_argument("key '" + key + "' cannot be set from a scenario");
+    } catch (const std::exception& e) {  // nlohmann's type errors, and ours
+      return bad(e.what());
+    }
+  }
+  return kSuccess;
+}
+
+// The seed slides' deterministic model: one piece, everyone serving one peer at a time.
+int run_slides(const SimArgs& args, double file_bytes, double up) {
+  const sim::SlidesResult r = sim::run_slides_model({args.peers, file_bytes, up});
+  const Summary s = summarise(r.completion_s);
+  const double client_server = args.peers * r.round_s;
+  if (!args.csv.empty()) {
+    std::ofstream out(args.csv);
+    if (!out) return report("sim", args.csv, "cannot write the CSV file", kFailed);
+    out << "peer,joined_s,completion_s\n";
+    for (std::size_t i = 0; i < r.completion_s.size(); ++i) {
+      out << fmt::format("{},0,{:.6f}\n", i, r.completion_s[i]);
+    }
+  }
+  if (args.json) {
+    Json j;
+    j["model"] = "slides";
+    j["peers"] = args.peers;
+    j["completed"] = s.completed;
+    j["mean_s"] = s.mean;
+    j["p50_s"] = s.p50;
+    j["p99_s"] = s.p99;
+    j["max_s"] = s.max;
+    j["round_s"] = r.round_s;
+    j["predicted_max_s"] = r.predicted_last_s;
+    j["client_server_s"] = client_server;
+    fmt::print("{}\n", j.dump());
+  } else {
+    fmt::print("slides model: {} leechers + 1 seed, one piece of {}, everyone uploads at {}/s\n",
+               args.peers, human_size(static_cast<std::int64_t>(file_bytes)),
+               human_size(static_cast<std::int64_t>(up)));
+    fmt::print(
+        "last completion {:.3f} s = T x {:.3f} (T = {:.3f} s; T x ceil(log2 n) = {:.3f} s); "
+        "client-server {:.1f} s\n",
+        s.max, s.max / r.round_s, r.round_s, r.predicted_last_s, client_server);
+  }
+  return kSuccess;
+}
+
 int run_sim(const SimArgs& args) {
   sim::SwarmSettings settings;
   settings.leechers = args.peers;
@@ -102,9 +250,27 @@ int run_sim(const SimArgs& args) {
   settings.free_riders = args.free_riders;
   settings.seeds_leave = args.seeds_leave;
   settings.latency = std::chrono::milliseconds(args.latency_ms);
+  settings.have_delay = std::chrono::milliseconds(args.have_delay_ms);
   settings.neighbours = args.neighbours;
   settings.max_connections = args.max_connections;
   settings.time_limit = std::chrono::seconds(args.time_limit);
+  settings.classes = args.classes;
+  if (args.picker != "rarest" && args.picker != "random") {
+    return report("sim", args.picker, "--picker wants rarest or random", kBadInput);
+  }
+  settings.selection =
+      args.picker == "random" ? sim::PieceSelection::random : sim::PieceSelection::rarest_first;
+  settings.timeline_step_s = args.timeline.empty() ? 0 : args.timeline_step;
+  if (args.pipeline != "engine" && args.pipeline != "fixed") {
+    return report("sim", args.pipeline, "--pipeline wants engine or fixed", kBadInput);
+  }
+  settings.engine_pipeline = args.pipeline == "engine";
+  if (args.model == "slides") {
+    return run_slides(args, static_cast<double>(settings.file_size()), settings.up);
+  }
+  if (args.model != "swarm") {
+    return report("sim", args.model, "--model wants swarm or slides", kBadInput);
+  }
 
   const bool show_progress = stderr_is_terminal();
   const auto wall_start = std::chrono::steady_clock::now();
@@ -136,11 +302,20 @@ int run_sim(const SimArgs& args) {
   if (!args.csv.empty()) {
     std::ofstream out(args.csv);
     if (!out) return report("sim", args.csv, "cannot write the CSV file", kFailed);
-    out << "peer,joined_s,completion_s,free_rider,uploaded_bytes\n";
+    out << "peer,joined_s,completion_s,free_rider,class,uploaded_bytes,from_seeds_bytes\n";
     for (std::size_t i = 0; i < result.leechers.size(); ++i) {
       const sim::PeerOutcome& p = result.leechers[i];
-      out << fmt::format("{},{:.6f},{:.6f},{},{:.0f}\n", i, p.joined_s, p.completion_s,
-                         p.free_rider ? 1 : 0, p.uploaded);
+      out << fmt::format("{},{:.6f},{:.6f},{},{},{:.0f},{:.0f}\n", i, p.joined_s, p.completion_s,
+                         p.free_rider ? 1 : 0, p.capacity_class, p.uploaded, p.from_seeds);
+    }
+  }
+  if (!args.timeline.empty()) {
+    std::ofstream out(args.timeline);
+    if (!out) return report("sim", args.timeline, "cannot write the timeline file", kFailed);
+    out << "t_s,copies,entropy,utilisation,completed\n";
+    for (const sim::TimelineSample& t : result.timeline) {
+      out << fmt::format("{:.3f},{:.6f},{:.6f},{:.6f},{}\n", t.t_s, t.copies, t.entropy,
+                         t.utilisation, t.completed);
     }
   }
 
@@ -159,6 +334,15 @@ int run_sim(const SimArgs& args) {
     if (!free_riders.empty()) {
       j["contributor_mean_s"] = summarise(contributors).mean;
       j["free_rider_mean_s"] = summarise(free_riders).mean;
+    }
+    for (std::size_t c = 0; c < settings.classes.size(); ++c) {
+      std::vector<double> times;
+      for (const sim::PeerOutcome& peer : result.leechers) {
+        if (peer.capacity_class == static_cast<int>(c) && peer.completion_s >= 0) {
+          times.push_back(peer.completion_s);
+        }
+      }
+      j["class_mean_s"].push_back(summarise(times).mean);
     }
     j["sim_s"] = result.end_s;
     j["timed_out"] = result.timed_out;
@@ -227,6 +411,10 @@ Runner add_sim_command(CLI::App& app) {
   cmd->add_option("--arrival-rate", args->arrival_rate, "Leechers per second for --arrival poisson")
       ->check(CLI::PositiveNumber)
       ->default_str("10");
+  cmd->add_option("--have-delay", args->have_delay_ms,
+                  "HAVEs reach a neighbour this late, ms, handled there in one batch")
+      ->check(CLI::Range(0, 10000))
+      ->default_str("100");
   cmd->add_option("--latency", args->latency_ms, "Request round trip, ms")
       ->check(CLI::Range(0, 10000))
       ->default_str("50");
@@ -239,9 +427,31 @@ Runner add_sim_command(CLI::App& app) {
   cmd->add_option("--time-limit", args->time_limit,
                   "Give up after this many simulated seconds (default: 50 x T_min)")
       ->check(CLI::Range(0, 100'000'000));
+  cmd->add_option("--model", args->model,
+                  "swarm (the real picker and choker) or slides (one piece, one upload at a time)")
+      ->default_str("swarm");
+  cmd->add_option("--picker", args->picker, "rarest (rarest first) or random piece selection")
+      ->default_str("rarest");
+  cmd->add_option("--pipeline", args->pipeline,
+                  "engine (policy::RequestPipeline sets each connection's request depth) or fixed "
+                  "(two piece-sized requests per connection)")
+      ->default_str("engine");
+  cmd->add_option("--scenario", args->scenario,
+                  "JSON scenario file (capacity classes and the flags' settings; flags win)");
   cmd->add_option("--csv", args->csv, "Write per-peer completion times to FILE");
+  cmd->add_option("--timeline", args->timeline,
+                  "Write copies, piece entropy and upload utilisation over time to FILE (CSV)");
+  cmd->add_option("--timeline-step", args->timeline_step, "Seconds between timeline samples")
+      ->check(CLI::Range(0.01, 1e6))
+      ->default_str("1");
   cmd->add_flag("--json", args->json, "Print one JSON summary object");
-  return [cmd, args]() { return cmd->parsed() ? run_sim(*args) : -1; };
+  return [cmd, args]() {
+    if (!cmd->parsed()) return -1;
+    if (!args->scenario.empty()) {
+      if (const int code = load_scenario(*cmd, *args); code != kSuccess) return code;
+    }
+    return run_sim(*args);
+  };
 }
 
 }  // namespace starling::cli

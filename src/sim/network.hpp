@@ -60,6 +60,7 @@ class Network {
   // The exact max-min fair allocation over every flow (tests, and to measure settle's error).
   const std::vector<FlowId>& recompute_all(TimePoint now);
 
+  double up_capacity(NodeId node) const { return nodes_[node].up; }
   // Sum of the rates of the flows leaving / entering a node.
   double up_load(NodeId node) const;
   double down_load(NodeId node) const;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
 
 namespace starling::sim {
 namespace {
@@ -51,17 +52,41 @@ Swarm::Swarm(const SwarmSettings& settings)
       std::lround(std::clamp(settings.free_riders, 0.0, 1.0) * settings.leechers));
   std::fill_n(free_rider.begin(), free_riders, true);
   std::shuffle(free_rider.begin(), free_rider.end(), rng_);
+  // Capacity classes are dealt out at random (no shuffle without classes: runs stay as before).
+  capacity_class_.assign(static_cast<std::size_t>(total), -1);
+  if (!settings.classes.empty()) {
+    std::vector<int> dealt;
+    const std::vector<int> counts = class_counts(settings.classes, settings.leechers);
+    for (std::size_t c = 0; c < counts.size(); ++c) {
+      dealt.insert(dealt.end(), static_cast<std::size_t>(counts[c]), static_cast<int>(c));
+    }
+    std::shuffle(dealt.begin(), dealt.end(), rng_);
+    std::copy(dealt.begin(), dealt.end(), capacity_class_.begin() + settings.seeds);
+  }
+  if (settings.selection == PieceSelection::random) {
+    settings_.picker.random_first_pieces = std::numeric_limits<int>::max();
+  }
+  double leechers_up = 0;
+  double min_down = settings.down;
 
   for (int i = 0; i < total; ++i) {
     const auto p = static_cast<PeerId>(i);
-    policy::PickerSettings picker = settings.picker;
+    policy::PickerSettings picker = settings_.picker;
     picker.seed = mix(settings.random_seed, p, 0);
     SimPeer& peer =
         peers_.emplace_back(geometry_, picker, settings.choker, mix(settings.random_seed, p, 1));
     peer.initial_seed = !is_leecher(p);
     peer.free_rider = is_leecher(p) && free_rider[static_cast<std::size_t>(i - settings.seeds)];
-    const double up = peer.initial_seed ? settings.seed_up : peer.free_rider ? 0 : settings.up;
-    peer.node = network_.add_node(up, settings.down);
+    const int klass = capacity_class_[static_cast<std::size_t>(i)];
+    const CapacityClass links = klass >= 0 ? settings.classes[static_cast<std::size_t>(klass)]
+                                           : CapacityClass{1, settings.up, settings.down};
+    const double up = peer.initial_seed ? settings.seed_up : peer.free_rider ? 0 : links.up;
+    const double down = peer.initial_seed ? settings.down : links.down;
+    peer.node = network_.add_node(up, down);
+    if (is_leecher(p)) {
+      leechers_up += up;
+      min_down = i == settings.seeds ? down : std::min(min_down, down);
+    }
     peer.got_order.assign(static_cast<std::size_t>(settings.pieces), UINT32_MAX);
     if (peer.initial_seed) {
       std::fill(peer.got_order.begin(), peer.got_order.end(), 0);
@@ -71,6 +96,10 @@ Swarm::Swarm(const SwarmSettings& settings)
       peer.done = true;
     }
   }
+  t_min_s_ = min_distribution_time(static_cast<double>(settings.file_size()),
+                                   settings.seed_up * settings.seeds, leechers_up, min_down,
+                                   settings.leechers);
+  piece_copies_.assign(static_cast<std::size_t>(settings.pieces), 0);
   tracker_pos_.assign(peers_.size(), UINT32_MAX);
   inboxes_.resize(peers_.size());
 
@@ -92,7 +121,7 @@ Swarm::Swarm(const SwarmSettings& settings)
 SwarmResult Swarm::run(const std::function<void(const SwarmProgress&)>& on_progress,
                        std::uint64_t progress_every) {
   SwarmResult result;
-  result.t_min_s = min_distribution_time(settings_);
+  result.t_min_s = t_min_s_;
   double limit_s = static_cast<double>(settings_.time_limit.count());
   if (limit_s <= 0) {
     const double arrivals = settings_.arrival == Arrival::poisson
@@ -101,6 +130,7 @@ SwarmResult Swarm::run(const std::function<void(const SwarmProgress&)>& on_progr
     limit_s = 50 * result.t_min_s + arrivals + 600;
   }
   const TimePoint limit = from_seconds(limit_s);
+  if (settings_.timeline_step_s > 0) record_sample();
   const auto progress = [&] {
     on_progress({to_seconds(engine_.now()), completed_, settings_.leechers, network_.num_flows()});
   };
@@ -114,6 +144,10 @@ SwarmResult Swarm::run(const std::function<void(const SwarmProgress&)>& on_progr
     if (on_progress && engine_.events_run() % progress_every == 0) progress();
   }
   if (on_progress) progress();
+  if (settings_.timeline_step_s > 0) {
+    timeline_.push_back(sample());
+    result.timeline = std::move(timeline_);
+  }
 
   result.end_s = to_seconds(engine_.now());
   result.events = engine_.events_run();
@@ -125,7 +159,9 @@ SwarmResult Swarm::run(const std::function<void(const SwarmProgress&)>& on_progr
     outcome.joined_s = to_seconds(peer.joined);
     if (peer.done) outcome.completion_s = to_seconds(peer.completed) - outcome.joined_s;
     outcome.free_rider = peer.free_rider;
+    outcome.capacity_class = capacity_class_[p];
     outcome.uploaded = peer.uploaded;
+    outcome.from_seeds = peer.from_seeds;
     result.leechers.push_back(outcome);
   }
   return result;
@@ -175,7 +211,8 @@ bool Swarm::connected(PeerId a, PeerId b) const {
 
 void Swarm::connect(PeerId a, PeerId b) {
   const auto first = static_cast<HalfId>(halves_.size());
-  halves_.resize(halves_.size() + 2);
+  halves_.emplace_back(engine_.now(), settings_.pipeline);
+  halves_.emplace_back(engine_.now(), settings_.pipeline);
   half_to_.push_back(b);
   half_to_.push_back(a);
   const TimePoint now = engine_.now();
@@ -243,6 +280,13 @@ void Swarm::depart(PeerId p) {
   const std::vector<HalfId> uploads = peer.uploads;
   for (HalfId h : uploads) close_connection(h / 2);
   peer.present = false;
+  if (is_leecher(p)) {
+    for (PieceIndex piece(0); piece.value() < settings_.pieces; ++piece) {
+      if (!peer.picker.have(piece)) continue;
+      --piece_copies_[static_cast<std::size_t>(piece.value())];
+      --leecher_copies_;
+    }
+  }
   engine_.cancel(peer.rechoke_event);
   engine_.cancel(peer.fill_event);
   engine_.cancel(peer.announce_event);
@@ -365,6 +409,46 @@ void Swarm::set_interest(HalfId h, bool interested) {
     drop_requests(h, false);
     if (!s.choked) schedule_fill(s.from);  // its slot is wasted on a peer that wants nothing
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timeline
+
+TimelineSample Swarm::sample() const {
+  TimelineSample s;
+  s.t_s = to_seconds(engine_.now());
+  s.completed = completed_;
+  const double pieces = settings_.pieces;
+  s.copies = settings_.seeds + static_cast<double>(leecher_copies_) / pieces;
+  if (leecher_copies_ > 0) {
+    double h = 0;
+    const auto total = static_cast<double>(leecher_copies_);
+    for (std::int64_t c : piece_copies_) {
+      if (c <= 0) continue;
+      const double q = static_cast<double>(c) / total;
+      h -= q * std::log(q);
+    }
+    s.entropy = pieces > 1 ? h / std::log(pieces) : 1;
+  } else {
+    s.entropy = std::numeric_limits<double>::quiet_NaN();
+  }
+  double used = 0;
+  double capacity = 0;
+  for (const SimPeer& peer : peers_) {
+    if (!peer.present || peer.free_rider) continue;
+    used += network_.up_load(peer.node);
+    capacity += network_.up_capacity(peer.node);
+  }
+  s.utilisation = capacity > 0 ? used / capacity : 0;
+  return s;
+}
+
+// A sample now and the next one a step later, for as long as the run goes on.
+void Swarm::record_sample() {
+  timeline_.push_back(sample());
+  engine_.after(std::chrono::duration_cast<Duration>(
+                    std::chrono::duration<double>(settings_.timeline_step_s)),
+                [this] { record_sample(); });
 }
 
 }  // namespace starling::sim

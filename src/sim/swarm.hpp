@@ -24,7 +24,23 @@ struct PeerOutcome {
   double joined_s = 0;
   double completion_s = -1;  // from joining to having every piece; -1: never
   bool free_rider = false;
-  double uploaded = 0;  // bytes
+  int capacity_class = -1;  // index into SwarmSettings::classes; -1: the homogeneous links
+  double uploaded = 0;      // bytes
+  double from_seeds = 0;    // bytes received from the initial seeds
+};
+
+// The swarm at one moment (SwarmSettings::timeline_step_s apart).
+struct TimelineSample {
+  double t_s = 0;
+  // Copies of the file in the swarm: the initial seeds plus the leechers' pieces / pieces.
+  double copies = 0;
+  // Shannon entropy of how the leechers' piece copies spread over the pieces, divided by
+  // log(pieces): 1 when every piece has as many copies, lower when some are scarce. NaN while
+  // leechers hold nothing.
+  double entropy = 0;
+  // Upload rate in use over upload capacity, over the present peers that upload.
+  double utilisation = 0;
+  int completed = 0;
 };
 
 struct SwarmResult {
@@ -35,6 +51,7 @@ struct SwarmResult {
   std::uint64_t events = 0;
   std::uint64_t requests = 0;
   double duplicate_bytes = 0;  // end game: blocks that arrived twice
+  std::vector<TimelineSample> timeline;
 };
 
 struct SwarmProgress {
@@ -54,6 +71,7 @@ class Swarm {
                   std::uint64_t progress_every = 100'000);
 
   const std::vector<SimPeer>& peers() const { return peers_; }
+  const std::vector<SimHalf>& halves() const { return halves_; }
 
  private:
   // Membership and connections (swarm.cpp).
@@ -84,6 +102,9 @@ class Swarm {
   void complete(PeerId p);
   void settle();
   void schedule_finish(HalfId h);
+  // Timeline (swarm.cpp).
+  TimelineSample sample() const;
+  void record_sample();
 
   static HalfId reverse(HalfId h) { return h ^ 1U; }
   SimHalf& half(HalfId h) { return halves_[h]; }
@@ -106,6 +127,12 @@ class Swarm {
   std::vector<policy::ChokeCandidate> candidates_;  // scratch
   std::vector<HaveNotice> notices_;                 // scratch
   std::vector<HalfId> to_request_;                  // scratch
+  // Copies of each piece held by present leechers, and their sum: the timeline's C(t) and entropy.
+  std::vector<std::int64_t> piece_copies_;
+  std::int64_t leecher_copies_ = 0;
+  std::vector<TimelineSample> timeline_;
+  std::vector<int> capacity_class_;  // per peer; -1: homogeneous links
+  double t_min_s_ = 0;
   std::uint32_t next_got_order_ = 1;
   int completed_ = 0;
   std::uint64_t requests_ = 0;

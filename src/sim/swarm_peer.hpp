@@ -9,6 +9,7 @@
 
 #include "policy/choker.hpp"
 #include "policy/piece_picker.hpp"
+#include "policy/request_pipeline.hpp"
 #include "sim/engine.hpp"
 #include "sim/network.hpp"
 
@@ -49,6 +50,7 @@ struct SimPeer {
   bool initial_seed = false;
   double uploaded = 0;
   double downloaded = 0;
+  double from_seeds = 0;  // of `downloaded`, from the initial seeds
 };
 
 // A request: one pick's worth of blocks of one piece, transferred as one flow.
@@ -60,6 +62,9 @@ struct SimRequest {
 
 // One direction of a connection: `from` uploads to `to`.
 struct SimHalf {
+  explicit SimHalf(TimePoint now = {}, const policy::PipelineSettings& pipeline_settings = {})
+      : pipeline(now, pipeline_settings) {}
+
   PeerId from = 0;
   PeerId to = 0;
   bool open = false;
@@ -68,6 +73,9 @@ struct SimHalf {
   bool seed_counted = false;      // `from` is counted with add_seed in `to`'s picker
   std::int32_t missing = 0;       // pieces `from` has that `to` lacks
   std::vector<SimRequest> queue;  // front: the one in flight
+  // How many blocks `to` keeps requested from `from`: the engine's own pipeline, told of every
+  // request, block and drop (its snub timer is not run: a choke is the only silence here).
+  policy::RequestPipeline pipeline;
   FlowId flow = kNoFlow;
   double flow_credited = 0;  // bytes of the flow already handed over as finished requests
   EventId event;             // the flow start (after the latency) or the front's finish

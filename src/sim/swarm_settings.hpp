@@ -3,9 +3,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <vector>
 
 #include "policy/choker.hpp"
 #include "policy/piece_picker.hpp"
+#include "policy/request_pipeline.hpp"
 #include "sim/network.hpp"
 
 namespace starling::sim {
@@ -13,6 +15,18 @@ namespace starling::sim {
 enum class Arrival {
   flash,    // every leecher joins at time 0 (a flash crowd)
   poisson,  // leechers join one by one, exponential gaps at `arrival_rate` per second
+};
+
+// A share of the leechers with their own access links (a scenario's capacity class).
+struct CapacityClass {
+  double fraction = 1;  // relative weight; the classes' counts are rounded to sum to `leechers`
+  double up = 1024.0 * 1024;
+  double down = 8 * 1024.0 * 1024;
+};
+
+enum class PieceSelection {
+  rarest_first,  // the picker's normal mode (random first for the first pieces)
+  random,        // the same picker kept in its random-first mode for the whole download
 };
 
 struct SwarmSettings {
@@ -38,9 +52,17 @@ struct SwarmSettings {
   // A peer left with fewer neighbours than this asks the tracker again every `reannounce`.
   int min_neighbours = 20;
   std::chrono::seconds reannounce{60};
-  // Requests kept queued per connection. A request is one picker pick of a piece's worth of
-  // blocks, transferred as one flow, so 2 keeps the connection busy across request boundaries.
+  // How deep each connection's request queue is. With `engine_pipeline`, the engine's
+  // policy::RequestPipeline decides (blocks; a connection asks for more once a piece's worth, or
+  // the whole depth if smaller, is free, so requests stay whole pieces once the depth allows).
+  // Otherwise a fixed `requests_per_connection` requests of a piece's worth of blocks each.
+  bool engine_pipeline = true;
+  policy::PipelineSettings pipeline;
   int requests_per_connection = 2;
+  // Leechers' links by class (empty: every leecher has `up` and `down`). Classes are dealt out
+  // at random, independently of free riding.
+  std::vector<CapacityClass> classes;
+  PieceSelection selection = PieceSelection::rarest_first;
   // Fraction of leechers that upload nothing (never unchoke anyone).
   double free_riders = 0;
   // A leecher leaves as soon as it completes; otherwise it stays and seeds.
@@ -50,6 +72,8 @@ struct SwarmSettings {
   std::uint64_t random_seed = 1;
   // Simulated time after which the run gives up (0: 50 x T_min plus the arrival period).
   std::chrono::seconds time_limit{0};
+  // Simulated seconds between timeline samples (copies, entropy, utilisation); 0: none.
+  double timeline_step_s = 0;
   policy::PickerSettings picker;  // `seed` is replaced per peer
   policy::ChokerSettings choker;
   NetworkSettings network;
@@ -61,6 +85,13 @@ struct SwarmSettings {
 // upload u_s, leechers of upload u_i and download d_i):
 //   max(F / u_s, F / d_min, n F / (u_s + sum u_i)).
 // No single leecher can finish before max(F / u_s, F / d_i): every byte leaves the seeds once.
+// This one assumes homogeneous leechers (`up`, `down`); the Swarm reports the bound for the
+// links it actually dealt out.
 double min_distribution_time(const SwarmSettings& settings);
+double min_distribution_time(double file_bytes, double seeds_up, double leechers_up_sum,
+                             double min_down, int leechers);
+
+// How many leechers each class gets: fractions normalised, rounded, the remainder to the last.
+std::vector<int> class_counts(const std::vector<CapacityClass>& classes, int leechers);
 
 }  // namespace starling::sim

@@ -5,16 +5,25 @@
 
 namespace starling::sim {
 
-// Keep `requests_per_connection` requests queued while the sender unchokes us and has something
-// we want; a request to an idle connection starts flowing one latency later.
+// Keep the connection's queue topped up while the sender unchokes us and has something we want;
+// a request to an idle connection starts flowing one latency later.
 void Swarm::request(HalfId h) {
   SimHalf& s = halves_[h];
   SimPeer& d = peers_[s.to];
   if (!s.open || s.choked || !s.interested || d.done) return;
-  const auto depth = static_cast<std::size_t>(std::max(settings_.requests_per_connection, 1));
   const Bitfield& sender_has = peers_[s.from].picker.have_pieces();
-  const int want = geometry_.blocks_per_piece();
-  while (s.queue.size() < depth) {
+  const int per_piece = geometry_.blocks_per_piece();
+  const TimePoint now = engine_.now();
+  const auto depth = static_cast<std::size_t>(std::max(settings_.requests_per_connection, 1));
+  for (;;) {
+    int want = per_piece;
+    if (settings_.engine_pipeline) {
+      // Whole pieces when the depth allows: a request is a flow, and flows cost events.
+      want = s.pipeline.requests_to_send();
+      if (want < std::min(per_piece, s.pipeline.desired_outstanding())) break;
+    } else if (s.queue.size() >= depth) {
+      break;
+    }
     const std::vector<BlockRef> blocks = d.picker.pick(sender_has, want, policy::PeerKey(s.from));
     if (blocks.empty()) break;
     for (std::size_t i = 0; i < blocks.size(); ++i) {
@@ -25,6 +34,7 @@ void Swarm::request(HalfId h) {
       s.queue.back().blocks.push_back(blocks[i].block);
       s.queue.back().bytes += geometry_.block_length(blocks[i]);
     }
+    s.pipeline.on_requests_sent(static_cast<int>(blocks.size()), now);
   }
   if (s.flow == kNoFlow && !s.queue.empty() && !engine_.pending(s.event)) {
     s.event = engine_.after(settings_.latency, [this, h] { start_flow(h); });
@@ -71,8 +81,12 @@ void Swarm::finish_front(HalfId h) {
   s.delivered += done.bytes;
   s.flow_credited += done.bytes;
   s.last_delivery = engine_.now();
+  for (int block : done.blocks) {
+    s.pipeline.on_block_received(geometry_.block_length({done.piece, block}), engine_.now());
+  }
   peers_[s.from].uploaded += done.bytes;
   peers_[s.to].downloaded += done.bytes;
+  if (peers_[s.from].initial_seed) peers_[s.to].from_seeds += done.bytes;
   const PeerId to = s.to;
   const PeerId from = s.from;
 
@@ -109,17 +123,25 @@ void Swarm::drop_requests(HalfId h, bool credit_partial) {
         s.delivered += length;
         peers_[s.from].uploaded += length;
         peers_[s.to].downloaded += length;
+        if (peers_[s.from].initial_seed) peers_[s.to].from_seeds += length;
       }
     }
   }
   policy::PiecePicker& picker = peers_[s.to].picker;
   const policy::PeerKey key(s.from);
+  int dropped = 0;
   for (std::size_t r = 0; r < queue.size(); ++r) {
     const std::size_t first = r == 0 ? credited : 0;
     for (std::size_t b = first; b < queue[r].blocks.size(); ++b) {
       picker.abort_request({queue[r].piece, queue[r].blocks[b]}, key);
+      ++dropped;
     }
   }
+  for (std::size_t b = 0; b < credited; ++b) {
+    s.pipeline.on_block_received(
+        geometry_.block_length({queue.front().piece, queue.front().blocks[b]}), engine_.now());
+  }
+  s.pipeline.on_requests_dropped(dropped, engine_.now());
   if (credited > 0) {
     s.last_delivery = engine_.now();
     receive(s.to, s.from, queue.front(), credited);
@@ -159,6 +181,7 @@ void Swarm::cancel_duplicates(PeerId to, PieceIndex piece, int block, PeerId sen
       if (it == q.blocks.end()) continue;
       q.bytes -= geometry_.block_length({piece, block});
       q.blocks.erase(it);
+      s.pipeline.on_requests_dropped(1, engine_.now());
     }
     std::erase_if(s.queue, [&, i = std::size_t{0}](const SimRequest& q) mutable {
       return i++ >= first && q.blocks.empty();
@@ -172,6 +195,10 @@ void Swarm::on_have(PeerId p, PieceIndex piece) {
   SimPeer& peer = peers_[p];
   const std::uint32_t order = next_got_order_++;
   peer.got_order[static_cast<std::size_t>(piece.value())] = order;
+  if (is_leecher(p)) {
+    ++piece_copies_[static_cast<std::size_t>(piece.value())];
+    ++leecher_copies_;
+  }
   for (HalfId h : peer.uploads) {
     const PeerId to = half_to_[h];
     std::vector<HaveNotice>& inbox = inboxes_[to];

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <type_traits>
 
 namespace starling::sim {
@@ -11,6 +12,7 @@ namespace {
 // The simulator drives the engine's own policy classes, not copies of them.
 static_assert(std::is_same_v<decltype(SimPeer::picker), policy::PiecePicker>);
 static_assert(std::is_same_v<decltype(SimPeer::choker), policy::Choker>);
+static_assert(std::is_same_v<decltype(SimHalf::pipeline), policy::RequestPipeline>);
 static_assert(std::is_same_v<TimePoint, policy::TimePoint>);
 
 constexpr double kMiB = 1024.0 * 1024;
@@ -79,6 +81,107 @@ TEST(Swarm, LeechersThatLeaveAndPoissonArrivalsStillComplete) {
     }
   }
   EXPECT_EQ(free_riders, 10);
+}
+
+TEST(Swarm, TimelineFollowsCopiesEntropyAndUtilisationWithoutChangingTheRun) {
+  SwarmSettings settings = small_swarm(5);
+  const SwarmResult plain = Swarm(settings).run();
+  settings.timeline_step_s = 1;
+  const SwarmResult sampled = Swarm(settings).run();
+  ASSERT_EQ(plain.leechers.size(), sampled.leechers.size());
+  for (std::size_t i = 0; i < plain.leechers.size(); ++i) {
+    EXPECT_EQ(plain.leechers[i].completion_s, sampled.leechers[i].completion_s);
+  }
+  const std::vector<TimelineSample>& t = sampled.timeline;
+  ASSERT_GE(t.size(), 3U);
+  EXPECT_EQ(t.front().t_s, 0);
+  EXPECT_EQ(t.front().copies, 1);  // the seed alone
+  EXPECT_TRUE(std::isnan(t.front().entropy));
+  for (std::size_t i = 1; i < t.size(); ++i) {
+    EXPECT_GE(t[i].copies, t[i - 1].copies);  // leechers stay: copies only grow
+    EXPECT_GE(t[i].utilisation, 0);
+    EXPECT_LE(t[i].utilisation, 1 + 1e-9);
+    EXPECT_GT(t[i].entropy, 0.5);  // rarest first keeps the pieces' copies even
+  }
+  EXPECT_DOUBLE_EQ(t.back().copies, 101);  // the seed and 100 complete leechers
+  EXPECT_NEAR(t.back().entropy, 1, 1e-9);
+  EXPECT_EQ(t.back().completed, 100);
+  // Mid-run the uplinks are busy.
+  EXPECT_GT(t[t.size() / 2].utilisation, 0.5);
+}
+
+TEST(Swarm, SeedBytesAreAccountedPerLeecher) {
+  const SwarmSettings settings = small_swarm(9);
+  Swarm swarm(settings);
+  const SwarmResult result = swarm.run();
+  double from_seed = 0;
+  for (const PeerOutcome& peer : result.leechers) {
+    EXPECT_GE(peer.from_seeds, 0);
+    EXPECT_LE(peer.from_seeds, static_cast<double>(settings.file_size()));
+    from_seed += peer.from_seeds;
+  }
+  EXPECT_DOUBLE_EQ(from_seed, swarm.peers()[0].uploaded);
+  EXPECT_GE(from_seed, static_cast<double>(settings.file_size()));  // every piece left it once
+}
+
+TEST(Swarm, CapacityClassesAreDealtOutAndSetTheBound) {
+  SwarmSettings settings = small_swarm(13);
+  settings.classes = {{0.5, kMiB, 8 * kMiB}, {0.5, 10 * kMiB, 20 * kMiB}};
+  Swarm swarm(settings);
+  const SwarmResult result = swarm.run();
+  ASSERT_FALSE(result.timed_out);
+  int fast = 0;
+  double fast_mean = 0;
+  double slow_mean = 0;
+  for (const PeerOutcome& peer : result.leechers) {
+    ASSERT_TRUE(peer.capacity_class == 0 || peer.capacity_class == 1);
+    ASSERT_GE(peer.completion_s, 0);
+    (peer.capacity_class == 1 ? fast_mean : slow_mean) += peer.completion_s;
+    fast += peer.capacity_class;
+  }
+  EXPECT_EQ(fast, 50);
+  // Tit-for-tat: the fast uploaders are served faster.
+  EXPECT_LT(fast_mean / 50, slow_mean / 50);
+  const double file = static_cast<double>(settings.file_size());
+  EXPECT_DOUBLE_EQ(result.t_min_s, min_distribution_time(file, settings.seed_up,
+                                                         50 * kMiB + 500 * kMiB, 8 * kMiB, 100));
+}
+
+TEST(Swarm, RandomPieceSelectionDrivesTheSamePicker) {
+  SwarmSettings settings = small_swarm(2);
+  settings.selection = PieceSelection::random;
+  const SwarmResult result = Swarm(settings).run();
+  ASSERT_FALSE(result.timed_out);
+  for (const PeerOutcome& peer : result.leechers) EXPECT_GE(peer.completion_s, 0);
+  EXPECT_NE(result.events, Swarm(small_swarm(2)).run().events);
+}
+
+TEST(Swarm, TheEnginesRequestPipelineSetsTheDepth) {
+  Swarm swarm(small_swarm(6));
+  const SwarmResult result = swarm.run();
+  ASSERT_FALSE(result.timed_out);
+  // Every connection's pipeline was fed: it measured a rate and left slow start on some.
+  int measured = 0;
+  int past_slow_start = 0;
+  for (const SimHalf& half : swarm.halves()) {
+    measured += half.pipeline.download_rate() > 0 ? 1 : 0;
+    past_slow_start += half.pipeline.in_slow_start() ? 0 : 1;
+    EXPECT_GE(half.pipeline.outstanding(), 0);
+  }
+  EXPECT_GT(measured, 100);
+  EXPECT_GT(past_slow_start, 10);
+
+  SwarmSettings fixed = small_swarm(6);
+  fixed.engine_pipeline = false;
+  const SwarmResult fixed_result = Swarm(fixed).run();
+  ASSERT_FALSE(fixed_result.timed_out);
+  EXPECT_NE(fixed_result.requests, result.requests);  // a different depth, so other requests
+}
+
+TEST(ClassCounts, RoundToTheLeechers) {
+  EXPECT_EQ(class_counts({{1, 1, 1}, {1, 1, 1}}, 101), (std::vector<int>{51, 50}));
+  EXPECT_EQ(class_counts({{0.2, 1, 1}, {0.3, 1, 1}, {0.5, 1, 1}}, 10), (std::vector<int>{2, 3, 5}));
+  EXPECT_EQ(class_counts({}, 10), std::vector<int>{});
 }
 
 TEST(MinDistributionTime, KumarRoss) {
