@@ -5,11 +5,14 @@
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/bitfield.hpp"
+#include "core/expected.hpp"
+#include "metainfo/magnet.hpp"
 #include "metainfo/torrent_info.hpp"
 
 namespace starling::cli {
@@ -28,6 +31,11 @@ struct TransferArgs {
   bool json = false;
   bool quiet = false;
   bool verbose = false;
+  // The DHT (BEP 5): on unless --no-dht; bootstrap only from these HOST:PORTs (no default
+  // public routers); node id and good nodes kept in `dht_state` when given.
+  bool no_dht = false;
+  std::vector<std::string> dht_bootstrap;
+  std::string dht_state;
 };
 
 // Registers --peer, --listen, --tcp-only, --utp-only, --max-down, --max-up, --upload-slots,
@@ -43,6 +51,11 @@ struct TransferJob {
   std::vector<int> file_priorities;
   bool sequential = false;
   std::filesystem::path resume_file;  // saved while downloading; removed when complete
+  // A magnet link: `torrent` is empty until its metadata is fetched from peers (BEP 9); then
+  // `after_metadata` fills in what depends on it (priorities, resume file, verified pieces).
+  std::optional<Magnet> magnet;
+  std::function<Status(TransferJob&)> after_metadata;
+  std::filesystem::path save_torrent;  // magnet: write the fetched metadata here
 };
 
 // Runs the transfer to its end and returns the exit code (CLI.md).

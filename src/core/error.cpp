@@ -70,6 +70,12 @@ class Category final : public std::error_category {
         return "tracker: capacity reached";
       case Errc::tracker_http_status:
         return "HTTP error";
+      case Errc::wire_bad_metadata_message:
+        return "peer wire: malformed ut_metadata message";
+      case Errc::metadata_hash_mismatch:
+        return "metadata: does not match the info-hash";
+      case Errc::dht_bad_message:
+        return "dht: malformed KRPC message";
     }
     return "unknown error";
   }

@@ -47,6 +47,10 @@ enum class Errc {
   tracker_not_allowed,
   tracker_full,
   tracker_http_status,
+  // BEP 9 metadata exchange and the BEP 5 DHT
+  wire_bad_metadata_message,
+  metadata_hash_mismatch,
+  dht_bad_message,
 };
 
 const std::error_category& error_category() noexcept;

@@ -6,6 +6,7 @@
 #include "session/torrent.hpp"
 #include "wire/extension_handshake.hpp"
 #include "wire/message_encoder.hpp"
+#include "wire/ut_metadata.hpp"
 
 namespace starling::session {
 namespace {
@@ -113,6 +114,11 @@ void PeerConnection::after_handshake() {
     wire::ExtensionHandshake ext;
     ext.v = "starling/" STARLING_VERSION;
     ext.reqq = kOurReqq;
+    // BEP 9: we serve the info dictionary (not for private torrents, as libtorrent).
+    if (!torrent_.info().is_private && !torrent_.info().info_bytes.empty()) {
+      ext.m.emplace(std::string(wire::kUtMetadataName), wire::kOurUtMetadataId);
+      ext.metadata_size = static_cast<std::int64_t>(torrent_.info().info_bytes.size());
+    }
     if (torrent_.session().listen_port() != 0) ext.p = torrent_.session().listen_port();
     const std::string payload = wire::encode_extension_handshake(ext);
     send(wire::Extended{wire::kExtensionHandshakeId, payload});
@@ -308,12 +314,36 @@ void PeerConnection::handle_request(const wire::Request& request) {
 }
 
 void PeerConnection::handle_extended(const wire::Extended& extended) {
+  if (extended.id == wire::kOurUtMetadataId) return handle_metadata_request(extended.payload);
   if (extended.id != wire::kExtensionHandshakeId) return;
   auto handshake = wire::parse_extension_handshake(extended.payload);
   if (!handshake) return;  // lenient: the extension protocol is optional
+  their_ut_metadata_id_ = handshake->id_of(wire::kUtMetadataName);
   if (handshake->reqq) pipeline_.set_peer_reqq(*handshake->reqq);
   // Another starling reads uTP datagrams whole, however large (see net/path_mtu.hpp).
   if (handshake->v.starts_with("starling/")) stream_->peer_reads_large_datagrams();
+}
+
+void PeerConnection::handle_metadata_request(std::string_view payload) {
+  const std::string& info = torrent_.info().info_bytes;
+  if (!their_ut_metadata_id_ || torrent_.info().is_private || info.empty()) return;
+  auto message = wire::parse_metadata_message(payload);
+  if (!message || message->type != wire::MetadataMessageType::request) return;
+  const auto size = static_cast<std::int64_t>(info.size());
+  const std::int64_t offset = std::int64_t{message->piece} * wire::kMetadataPieceSize;
+  // A bounded reply per request, and only while the send buffer has room: a peer cannot make
+  // us queue megabytes of metadata.
+  if (message->piece >= wire::metadata_pieces(size) ||
+      outbox_.size() + writing_.size() >= torrent_.settings().send_high_water) {
+    send(wire::Extended{*their_ut_metadata_id_, wire::encode_metadata_reject(message->piece)});
+    return;
+  }
+  const auto length = std::min(wire::kMetadataPieceSize, size - offset);
+  send(wire::Extended{
+      *their_ut_metadata_id_,
+      wire::encode_metadata_data(message->piece, size,
+                                 std::string_view(info).substr(static_cast<std::size_t>(offset),
+                                                               static_cast<std::size_t>(length)))});
 }
 
 void PeerConnection::request_more() {

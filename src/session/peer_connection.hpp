@@ -88,6 +88,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   void handle_block(const wire::Piece& piece);
   void handle_request(const wire::Request& request);
   void handle_extended(const wire::Extended& extended);
+  // BEP 9: a peer asks for a piece of the info dictionary.
+  void handle_metadata_request(std::string_view payload);
   void update_interest();
   void drop_requests();
   // Queues piece messages for requests, up to the send buffer's high-water mark: straight from
@@ -127,6 +129,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   int wanted_pieces_ = 0;  // pieces the peer has that we still want: interested while > 0
   bool supports_fast_ = false;
   bool supports_extensions_ = false;
+  std::optional<std::uint8_t> their_ut_metadata_id_;  // BEP 9, from their extension handshake
 
   // Our requests to the peer.
   policy::RequestPipeline pipeline_;
