@@ -25,8 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto again = decode_krpc(encode_krpc(*m));
   if (!again) std::abort();
   const bool same = again->transaction == m->transaction && again->kind == m->kind &&
-                    again->id == m->id && again->nodes == m->nodes &&
-                    again->values == m->values && again->error_code == m->error_code &&
+                    again->id == m->id && again->nodes == m->nodes && again->values == m->values &&
+                    again->error_code == m->error_code &&
                     again->error_message == m->error_message &&
                     (m->kind != MessageKind::query || again->method_name == m->method_name) &&
                     (m->kind != MessageKind::response || again->token == m->token);

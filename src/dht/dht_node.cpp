@@ -43,8 +43,8 @@ void DhtNode::send(const PeerAddress& to, const KrpcMessage& message) {
   outgoing_.push_back(Outgoing{to, encode_krpc(message)});
 }
 
-void DhtNode::send_query(const PeerAddress& to, KrpcMessage query, Purpose purpose,
-                         TimePoint now, std::uint64_t lookup) {
+void DhtNode::send_query(const PeerAddress& to, KrpcMessage query, Purpose purpose, TimePoint now,
+                         std::uint64_t lookup) {
   if (pending_.size() >= settings_.max_pending) {
     // Too much outstanding: count it as failed at once, so a lookup moves on.
     if (lookup != 0) {
@@ -353,8 +353,8 @@ void DhtNode::handle_timeout(TimePoint now) {
   if (have_nodes) {
     for (auto& [hash, search] : searches_) {
       if (search.running != 0 || now < search.next_at) continue;
-      search.next_at = now + (search.announce_port ? settings_.announce_interval
-                                                   : settings_.search_interval);
+      search.next_at =
+          now + (search.announce_port ? settings_.announce_interval : settings_.search_interval);
       search.running = start_lookup(Method::get_peers, hash, search.announce_port, now);
       step(search.running, now);
     }

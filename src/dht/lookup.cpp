@@ -13,10 +13,9 @@ void Lookup::add_candidates(const std::vector<NodeInfo>& nodes, int hops) {
       return c.node.id == node.id || c.node.address == node.address;
     });
     if (known) continue;
-    auto at = std::lower_bound(candidates_.begin(), candidates_.end(), node.id,
-                               [&](const Candidate& c, const NodeId& id) {
-                                 return closer(target_, c.node.id, id);
-                               });
+    auto at = std::lower_bound(
+        candidates_.begin(), candidates_.end(), node.id,
+        [&](const Candidate& c, const NodeId& id) { return closer(target_, c.node.id, id); });
     if (static_cast<std::size_t>(at - candidates_.begin()) >= settings_.max_candidates) continue;
     candidates_.insert(at, Candidate{node, State::fresh, hops, {}});
     if (candidates_.size() > settings_.max_candidates) {

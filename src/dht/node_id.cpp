@@ -43,8 +43,8 @@ NodeId random_id_with_prefix(const NodeId& own, int prefix_bits, std::mt19937_64
     // Copy the shared prefix, then flip the first bit after it.
     const bool own_bit = (own.bytes[byte] & mask) != 0;
     const bool want = bit < prefix_bits ? own_bit : !own_bit;
-    id.bytes[byte] = static_cast<std::uint8_t>(want ? (id.bytes[byte] | mask)
-                                                    : (id.bytes[byte] & ~mask));
+    id.bytes[byte] =
+        static_cast<std::uint8_t>(want ? (id.bytes[byte] | mask) : (id.bytes[byte] & ~mask));
   }
   return id;
 }

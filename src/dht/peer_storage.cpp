@@ -18,8 +18,9 @@ bool PeerStorage::add(const NodeId& info_hash, const tracker::PeerAddress& peer,
     }
   }
   if (peers.size() >= limits_.max_peers_per_torrent) {
-    auto oldest = std::min_element(peers.begin(), peers.end(),
-                                   [](const Stored& a, const Stored& b) { return a.added < b.added; });
+    auto oldest =
+        std::min_element(peers.begin(), peers.end(),
+                         [](const Stored& a, const Stored& b) { return a.added < b.added; });
     *oldest = Stored{peer, now};
     return true;
   }

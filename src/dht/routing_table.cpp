@@ -11,8 +11,7 @@ int RoutingTable::bucket_of(const NodeId& id) const {
   return std::min(common_prefix_bits(own_, id), kIdBits - 1);
 }
 
-RoutingTable::Heard RoutingTable::heard_from(const NodeInfo& node, TimePoint now,
-                                             bool responded) {
+RoutingTable::Heard RoutingTable::heard_from(const NodeInfo& node, TimePoint now, bool responded) {
   if (node.id == own_ || node.address.port == 0) return Heard::ignored;
   Bucket& bucket = buckets_[static_cast<std::size_t>(bucket_of(node.id))];
   for (auto* list : {&bucket.nodes, &bucket.replacements}) {
@@ -39,10 +38,9 @@ RoutingTable::Heard RoutingTable::heard_from(const NodeInfo& node, TimePoint now
     return Heard::added;
   }
   // Full: a node that failed (or never answered and is questionable) makes room.
-  auto worst = std::max_element(bucket.nodes.begin(), bucket.nodes.end(),
-                                [](const RoutingEntry& a, const RoutingEntry& b) {
-                                  return a.failures < b.failures;
-                                });
+  auto worst = std::max_element(
+      bucket.nodes.begin(), bucket.nodes.end(),
+      [](const RoutingEntry& a, const RoutingEntry& b) { return a.failures < b.failures; });
   if (worst->failures > 0) {
     *worst = entry;
     bucket.last_changed = now;
@@ -84,8 +82,9 @@ std::vector<NodeInfo> RoutingTable::closest(const NodeId& target, std::size_t co
     }
   }
   const auto n = std::min(count, all.size());
-  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n), all.end(),
-                    [&](const NodeInfo& a, const NodeInfo& b) { return closer(target, a.id, b.id); });
+  std::partial_sort(
+      all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n), all.end(),
+      [&](const NodeInfo& a, const NodeInfo& b) { return closer(target, a.id, b.id); });
   all.resize(n);
   return all;
 }
@@ -120,7 +119,8 @@ std::vector<NodeId> RoutingTable::refresh_targets(TimePoint now, std::chrono::se
 
 std::vector<RoutingEntry> RoutingTable::entries() const {
   std::vector<RoutingEntry> out;
-  for (const auto& bucket : buckets_) out.insert(out.end(), bucket.nodes.begin(), bucket.nodes.end());
+  for (const auto& bucket : buckets_)
+    out.insert(out.end(), bucket.nodes.begin(), bucket.nodes.end());
   return out;
 }
 

@@ -18,9 +18,9 @@ namespace starling::dht {
 using TimePoint = std::chrono::steady_clock::time_point;
 
 struct RoutingSettings {
-  std::size_t k = 8;                 // nodes per bucket
-  std::size_t replacements = 8;      // waiting nodes per bucket
-  int max_failures = 3;              // timeouts in a row before a node that answered goes
+  std::size_t k = 8;                      // nodes per bucket
+  std::size_t replacements = 8;           // waiting nodes per bucket
+  int max_failures = 3;                   // timeouts in a row before a node that answered goes
   std::chrono::minutes questionable{15};  // unheard from this long: worth a ping
 };
 

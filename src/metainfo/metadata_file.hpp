@@ -9,6 +9,7 @@
 
 namespace starling {
 
-std::string make_torrent_file(std::string_view info_bytes, const std::vector<std::string>& trackers);
+std::string make_torrent_file(std::string_view info_bytes,
+                              const std::vector<std::string>& trackers);
 
 }  // namespace starling

@@ -37,7 +37,8 @@ boost::asio::ip::address to_address(const tracker::IpAddress& ip) {
     std::copy_n(plain.bytes.begin(), bytes.size(), bytes.begin());
     return boost::asio::ip::address_v6(bytes);
   }
-  return boost::asio::ip::address_v4({plain.bytes[0], plain.bytes[1], plain.bytes[2], plain.bytes[3]});
+  return boost::asio::ip::address_v4(
+      {plain.bytes[0], plain.bytes[1], plain.bytes[2], plain.bytes[3]});
 }
 
 }  // namespace
@@ -53,7 +54,8 @@ Expected<DhtState> load_dht_state(const std::filesystem::path& file) {
   DhtState state;
   state.id = *dht::NodeId::from_bytes(*id);
   if (const auto nodes = doc->root().find_string("nodes")) {
-    for (std::size_t at = 0; at + dht::kCompactNodeSize <= nodes->size(); at += dht::kCompactNodeSize) {
+    for (std::size_t at = 0; at + dht::kCompactNodeSize <= nodes->size();
+         at += dht::kCompactNodeSize) {
       const auto entry = nodes->substr(at, dht::kCompactNodeSize);
       auto address = tracker::parse_compact_peers(entry.substr(20), false);
       if (!address || address->size() != 1) continue;
@@ -106,10 +108,10 @@ DhtService::~DhtService() {
 
 bool DhtService::on_datagram(const net::Datagram& datagram) {
   if (datagram.bytes.empty() || datagram.bytes.front() != 'd') return false;
-  node_.on_datagram(to_peer(datagram.from),
-                    std::string_view(reinterpret_cast<const char*>(datagram.bytes.data()),
-                                     datagram.bytes.size()),
-                    Clock::now());
+  node_.on_datagram(
+      to_peer(datagram.from),
+      std::string_view(reinterpret_cast<const char*>(datagram.bytes.data()), datagram.bytes.size()),
+      Clock::now());
   return true;  // sent at the batch's end (on_batch_end)
 }
 
@@ -142,14 +144,15 @@ void DhtService::pump() {
     std::optional<udp::endpoint> target = to;
     // An IPv6 socket reaches IPv4 nodes through v4-mapped addresses.
     if (socket_.local_endpoint().address().is_v6() && to.address().is_v4()) {
-      target = udp::endpoint(boost::asio::ip::make_address_v6(boost::asio::ip::v4_mapped,
-                                                              to.address().to_v4()),
-                             to.port());
+      target = udp::endpoint(
+          boost::asio::ip::make_address_v6(boost::asio::ip::v4_mapped, to.address().to_v4()),
+          to.port());
     } else if (socket_.local_endpoint().address().is_v4() && to.address().is_v6()) {
       continue;  // unreachable from an IPv4 socket
     }
-    socket_.send(*target, std::span<const std::uint8_t>(
-                              reinterpret_cast<const std::uint8_t*>(out.bytes.data()), out.bytes.size()));
+    socket_.send(*target,
+                 std::span<const std::uint8_t>(
+                     reinterpret_cast<const std::uint8_t*>(out.bytes.data()), out.bytes.size()));
   }
   for (auto& found : node_.take_found()) {
     std::vector<boost::asio::ip::tcp::endpoint> peers;

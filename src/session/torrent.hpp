@@ -93,6 +93,8 @@ class Torrent {
   void on_peer_interest_changed() { rechoke(false); }
   void on_peer_closed(PeerConnection& peer, const std::string& reason);
   void count_upload(std::int64_t bytes) { uploaded_ += bytes; }
+  // Peers a connected peer told us about (BEP 11 PEX): dialled like tracker peers.
+  void on_pex_peers(PeerConnection& from, const std::vector<tcp::endpoint>& peers);
   void log(const std::string& line) const;
 
  private:
@@ -113,6 +115,8 @@ class Torrent {
   // Applies the choke algorithm: `full` every rechoke interval, else only fills free slots.
   void rechoke(bool full);
   void reconnect_peers(Clock::time_point now);
+  // BEP 11: offers each peer the list of peers we are connected to.
+  void exchange_peers(Clock::time_point now);
   void start_trackers();
   void on_tracker_peers(const std::vector<tracker::PeerAddress>& peers);
   policy::PeerKey next_key() { return policy::PeerKey(++last_key_); }

@@ -66,35 +66,36 @@ struct MetadataFetch::Link : std::enable_shared_from_this<Link> {
     writing.swap(outbox);
     outbox.clear();
     write_in_flight = true;
-    stream->async_write(writing, [self = shared_from_this()](const boost::system::error_code& ec,
-                                                             std::size_t) {
-      self->write_in_flight = false;
-      if (self->closed) return;
-      if (ec) return self->close("send: " + ec.message());
-      self->writing.clear();
-      self->flush();
-    });
+    stream->async_write(
+        writing, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+          self->write_in_flight = false;
+          if (self->closed) return;
+          if (ec) return self->close("send: " + ec.message());
+          self->writing.clear();
+          self->flush();
+        });
   }
 
   void read_messages() {
     auto space = decoder.prepare(kReadSize);
-    stream->async_read_some(space, [self = shared_from_this()](
-                                       const boost::system::error_code& ec, std::size_t n) {
-      if (self->closed) return;
-      if (ec) return self->close(ec == boost::asio::error::eof ? "closed by peer" : ec.message());
-      self->decoder.commit(n);
-      for (;;) {
-        auto message = self->decoder.next();
-        if (!message) return self->close(message.error().message());
-        if (!*message) break;
-        const auto* extended = std::get_if<wire::Extended>(&**message);
-        if (extended == nullptr) continue;  // bitfields, haves and the like: not needed here
-        self->handle_extended(*extended);
-        if (self->closed) return;
-      }
-      self->flush();
-      self->read_messages();
-    });
+    stream->async_read_some(
+        space, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+          if (self->closed) return;
+          if (ec)
+            return self->close(ec == boost::asio::error::eof ? "closed by peer" : ec.message());
+          self->decoder.commit(n);
+          for (;;) {
+            auto message = self->decoder.next();
+            if (!message) return self->close(message.error().message());
+            if (!*message) break;
+            const auto* extended = std::get_if<wire::Extended>(&**message);
+            if (extended == nullptr) continue;  // bitfields, haves and the like: not needed here
+            self->handle_extended(*extended);
+            if (self->closed) return;
+          }
+          self->flush();
+          self->read_messages();
+        });
   }
 
   void handle_extended(const wire::Extended& extended) {
@@ -117,8 +118,7 @@ struct MetadataFetch::Link : std::enable_shared_from_this<Link> {
 
 MetadataFetch::MetadataFetch(Session& session, const Sha1Digest& info_hash,
                              std::vector<std::string> trackers,
-                             std::function<void(std::string)> on_done,
-                             wire::MetadataLimits limits)
+                             std::function<void(std::string)> on_done, wire::MetadataLimits limits)
     : session_(session),
       info_hash_(info_hash),
       assembler_(info_hash, limits),
@@ -130,7 +130,9 @@ MetadataFetch::MetadataFetch(Session& session, const Sha1Digest& info_hash,
     trackers_ = std::make_unique<tracker::TrackerClient>(
         session_.io(), std::move(tiers), info_hash_, session_.peer_id(), session_.listen_port(),
         // Nothing is known of the size yet; "left" must not be 0 or we would look like a seed.
-        [] { return tracker::TransferTotals{0, 0, 1}; },
+        [] {
+          return tracker::TransferTotals{0, 0, 1};
+        },
         [this](const std::vector<tracker::PeerAddress>& peers) {
           for (const auto& peer : peers) {
             if (peer.port != 0) add_peer(to_endpoint(peer));
@@ -284,7 +286,8 @@ void MetadataFetch::on_link_closed(Link& link, const std::string& reason) {
   known.active = false;
   known.retry_at = Clock::now() + kRetryDelay;
   // A uTP dial that never got a handshake is tried over TCP at once (a TCP-only peer).
-  if (!link.handshake_done && !link.over_tcp && session_.settings().enable_tcp && !known.utp_failed) {
+  if (!link.handshake_done && !link.over_tcp && session_.settings().enable_tcp &&
+      !known.utp_failed) {
     known.utp_failed = true;
     known.retry_at = Clock::now();
   }

@@ -12,9 +12,9 @@ MetadataAssembler::MetadataAssembler(const Sha1Digest& info_hash, MetadataLimits
 Status MetadataAssembler::on_size(PeerId peer, std::int64_t size) {
   (void)peer;
   if (size <= 0 || size > limits_.max_size) {
-    return Error(Errc::wire_bad_metadata_message,
-                 "metadata_size " + std::to_string(size) + " outside 1.." +
-                     std::to_string(limits_.max_size));
+    return Error(Errc::wire_bad_metadata_message, "metadata_size " + std::to_string(size) +
+                                                      " outside 1.." +
+                                                      std::to_string(limits_.max_size));
   }
   if (size_ == 0) {
     size_ = size;
@@ -64,8 +64,9 @@ MetadataAssembler::Outcome MetadataAssembler::on_data(PeerId peer, std::int32_t 
       static_cast<std::int64_t>(data.size()) != piece_length(piece)) {
     return Outcome::ignored;
   }
-  std::copy(data.begin(), data.end(),
-            buffer_.begin() + static_cast<std::ptrdiff_t>(std::int64_t{piece} * kMetadataPieceSize));
+  std::copy(
+      data.begin(), data.end(),
+      buffer_.begin() + static_cast<std::ptrdiff_t>(std::int64_t{piece} * kMetadataPieceSize));
   p.received = true;
   p.requested_from.reset();
   p.sent_by = peer;

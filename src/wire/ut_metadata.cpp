@@ -10,8 +10,7 @@ Error bad(std::string detail, std::size_t at) {
   return Error(Errc::wire_bad_metadata_message, std::move(detail), at);
 }
 
-std::string encode_header(MetadataMessageType type, std::int32_t piece,
-                          std::int64_t total_size) {
+std::string encode_header(MetadataMessageType type, std::int32_t piece, std::int64_t total_size) {
   std::string out;
   bencode::Encoder e(out);
   e.begin_dict();

@@ -115,7 +115,8 @@ TEST(DhtNetwork, TwoHundredNodesFindTheAnnouncer) {
         },
         10s);
     found += ok ? 1 : 0;
-    if (!searcher.node->hops_to_peers().empty()) hops.push_back(searcher.node->hops_to_peers().back());
+    if (!searcher.node->hops_to_peers().empty())
+      hops.push_back(searcher.node->hops_to_peers().back());
   }
   EXPECT_GE(found, 9);
   ASSERT_FALSE(hops.empty());

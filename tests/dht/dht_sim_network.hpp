@@ -27,7 +27,8 @@ struct SimNode {
 class SimNetwork {
  public:
   using TimePoint = DhtNode::TimePoint;
-  explicit SimNetwork(std::uint64_t seed, std::chrono::milliseconds latency = std::chrono::milliseconds(5))
+  explicit SimNetwork(std::uint64_t seed,
+                      std::chrono::milliseconds latency = std::chrono::milliseconds(5))
       : rng_(seed), latency_(latency), now_(TimePoint{} + std::chrono::hours(1)) {}
 
   // Nodes live on 127.0.0.1, one port each (as on a test machine's loopback).
@@ -89,7 +90,8 @@ class SimNetwork {
     for (const auto& n : nodes_) {
       for (auto& out : n->node->take_outgoing()) {
         ++datagrams_;
-        in_flight_.push(Flight{now_ + latency_, ++order_, n->address, out.to, std::move(out.bytes)});
+        in_flight_.push(
+            Flight{now_ + latency_, ++order_, n->address, out.to, std::move(out.bytes)});
       }
       for (auto& found : n->node->take_found()) {
         auto& list = n->found_peers[found.info_hash];

@@ -35,7 +35,8 @@ TEST(Krpc, RoundTripsEveryQuery) {
   q.transaction = "t1";
   q.id = id_of('a');
   q.version = "ST01";
-  for (Method method : {Method::ping, Method::find_node, Method::get_peers, Method::announce_peer}) {
+  for (Method method :
+       {Method::ping, Method::find_node, Method::get_peers, Method::announce_peer}) {
     q.method = method;
     q.target = id_of('b');
     q.info_hash = id_of('c');
@@ -62,7 +63,8 @@ TEST(Krpc, RoundTripsAResponseWithNodesValuesTokenAndIp) {
   r.transaction = "xy";
   r.id = id_of('z');
   r.token = "12345678";
-  r.nodes = {NodeInfo{id_of('n'), addr("10.0.0.1", 1000)}, NodeInfo{id_of('m'), addr("127.0.0.1", 2)}};
+  r.nodes = {NodeInfo{id_of('n'), addr("10.0.0.1", 1000)},
+             NodeInfo{id_of('m'), addr("127.0.0.1", 2)}};
   r.values = {addr("1.2.3.4", 6881), addr("::1", 7000)};
   r.ip = addr("9.8.7.6", 5);
   auto back = decode_krpc(encode_krpc(r));
@@ -90,8 +92,12 @@ TEST(Krpc, DecodesErrorsAndUnknownMethods) {
 TEST(Krpc, SkipsMalformedValuesAndPartialNodes) {
   // One good value, one of 5 bytes; nodes of 26 + 3 bytes.
   std::string good_node = std::string(20, 'q') + "\x7f\x00\x00\x01\x1a\xe1"s;
-  const std::string reply = "d1:rd2:id20:abcdefghij0123456789" "5:nodes29:" + good_node + "abc" +
-                            "6:valuesl6:\x01\x02\x03\x04\x1a\xe1" "5:abcdeee1:t2:aa1:y1:re"s;
+  const std::string reply =
+      "d1:rd2:id20:abcdefghij0123456789"
+      "5:nodes29:" +
+      good_node + "abc" +
+      "6:valuesl6:\x01\x02\x03\x04\x1a\xe1"
+      "5:abcdeee1:t2:aa1:y1:re"s;
   auto m = decode_krpc(reply);
   ASSERT_TRUE(m) << m.error().message();
   ASSERT_EQ(m->nodes.size(), 1u);

@@ -12,7 +12,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 PeerAddress addr(std::uint32_t n) {
-  return PeerAddress{tracker::IpAddress::v4_from(0x0a000000U + n), static_cast<std::uint16_t>(1000 + n % 60000)};
+  return PeerAddress{tracker::IpAddress::v4_from(0x0a000000U + n),
+                     static_cast<std::uint16_t>(1000 + n % 60000)};
 }
 
 TEST(NodeIdMath, PrefixDistanceAndOrdering) {
@@ -41,7 +42,8 @@ TEST(RoutingTable, BucketsHoldKAndKeepTheRestAsReplacements) {
   const auto now = Clock::now();
   // Twelve nodes in bucket 0 (first bit differs from ours).
   std::vector<NodeInfo> far;
-  for (std::uint32_t i = 0; i < 12; ++i) far.push_back({random_id_with_prefix(own, 0, rng), addr(i)});
+  for (std::uint32_t i = 0; i < 12; ++i)
+    far.push_back({random_id_with_prefix(own, 0, rng), addr(i)});
   int added = 0;
   int waiting = 0;
   for (const auto& n : far) {
@@ -74,7 +76,8 @@ TEST(RoutingTable, ClosestSortsByXorDistance) {
   const NodeId own = random_node_id(rng);
   RoutingTable table(own);
   const auto now = Clock::now();
-  for (std::uint32_t i = 0; i < 300; ++i) table.heard_from({random_node_id(rng), addr(i)}, now, true);
+  for (std::uint32_t i = 0; i < 300; ++i)
+    table.heard_from({random_node_id(rng), addr(i)}, now, true);
   const NodeId target = random_node_id(rng);
   const auto closest = table.closest(target, 8);
   ASSERT_EQ(closest.size(), 8u);
@@ -82,12 +85,14 @@ TEST(RoutingTable, ClosestSortsByXorDistance) {
     EXPECT_TRUE(closer(target, closest[i - 1].id, closest[i].id));
   }
   // Refresh targets fall into the stale buckets.
-  const auto targets = table.refresh_targets(now + std::chrono::hours(1), std::chrono::minutes(15), rng);
+  const auto targets =
+      table.refresh_targets(now + std::chrono::hours(1), std::chrono::minutes(15), rng);
   EXPECT_FALSE(targets.empty());
   for (std::size_t i = 0; i < targets.size(); ++i) {
     EXPECT_EQ(table.bucket_of(targets[i]), static_cast<int>(i));
   }
-  EXPECT_TRUE(table.refresh_targets(now + std::chrono::hours(1), std::chrono::minutes(15), rng).empty());
+  EXPECT_TRUE(
+      table.refresh_targets(now + std::chrono::hours(1), std::chrono::minutes(15), rng).empty());
 }
 
 TEST(Lookup, QueriesAlphaAtATimeAndEndsWhenTheKClosestAnswered) {
@@ -132,14 +137,16 @@ TEST(Tokens, ValidForTheSameIpAcrossOneRotationOnly) {
   EXPECT_TRUE(tokens.valid(ip, token, t0));
   EXPECT_FALSE(tokens.valid(other, token, t0));
   EXPECT_FALSE(tokens.valid(ip, token + "x", t0));
-  EXPECT_TRUE(tokens.valid(ip, token, t0 + std::chrono::minutes(7)));   // previous secret
+  EXPECT_TRUE(tokens.valid(ip, token, t0 + std::chrono::minutes(7)));    // previous secret
   EXPECT_FALSE(tokens.valid(ip, token, t0 + std::chrono::minutes(11)));  // two rotations on
 }
 
 TEST(PeerStorage, BoundsTorrentsAndPeersAndExpires) {
   std::mt19937_64 rng(2);
-  PeerStorage storage(PeerStorageLimits{.max_torrents = 2, .max_peers_per_torrent = 3,
-                                        .lifetime = std::chrono::minutes(30), .max_reply_peers = 2});
+  PeerStorage storage(PeerStorageLimits{.max_torrents = 2,
+                                        .max_peers_per_torrent = 3,
+                                        .lifetime = std::chrono::minutes(30),
+                                        .max_reply_peers = 2});
   const auto t0 = Clock::now();
   NodeId h1;
   NodeId h2;

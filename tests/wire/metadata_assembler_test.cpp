@@ -20,7 +20,8 @@ std::string metadata(std::size_t size) {
 
 std::string_view piece_of(const std::string& all, std::int32_t piece) {
   const auto at = static_cast<std::size_t>(piece) * kMetadataPieceSize;
-  return std::string_view(all).substr(at, std::min<std::size_t>(kMetadataPieceSize, all.size() - at));
+  return std::string_view(all).substr(at,
+                                      std::min<std::size_t>(kMetadataPieceSize, all.size() - at));
 }
 
 TEST(MetadataAssembler, FetchesEveryPieceAndVerifiesTheHash) {

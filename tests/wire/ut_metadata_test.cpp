@@ -14,11 +14,13 @@ using namespace std::string_literals;
 TEST(UtMetadata, EncodesTheThreeMessagesAsBep9Shows) {
   EXPECT_EQ(encode_metadata_request(0), "d8:msg_typei0e5:piecei0ee");
   EXPECT_EQ(encode_metadata_reject(3), "d8:msg_typei2e5:piecei3ee");
-  EXPECT_EQ(encode_metadata_data(1, 31235, "xyz"), "d8:msg_typei1e5:piecei1e10:total_sizei31235eexyz");
+  EXPECT_EQ(encode_metadata_data(1, 31235, "xyz"),
+            "d8:msg_typei1e5:piecei1e10:total_sizei31235eexyz");
 }
 
 TEST(UtMetadata, ParsesADataMessageAndKeepsTheTrailingBytes) {
-  const std::string payload = "d8:msg_typei1e5:piecei2e10:total_sizei40000ee" + std::string(7232, 'a');
+  const std::string payload =
+      "d8:msg_typei1e5:piecei2e10:total_sizei40000ee" + std::string(7232, 'a');
   auto m = parse_metadata_message(payload);
   ASSERT_TRUE(m) << m.error().message();
   EXPECT_EQ(m->type, MetadataMessageType::data);
