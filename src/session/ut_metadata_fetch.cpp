@@ -185,13 +185,13 @@ int MetadataFetch::metadata_peers() const {
   return n;
 }
 
-void MetadataFetch::dial(const tcp::endpoint& peer, bool tcp) {
+void MetadataFetch::dial(const tcp::endpoint& peer, bool utp_failed) {
   known_[peer].active = true;
   auto link = std::make_shared<Link>();
   link->owner = this;
   link->id = ++next_id_;
   link->endpoint = peer;
-  link->stream = session_.make_outgoing_stream(tcp);
+  link->stream = session_.make_outgoing_stream(utp_failed);
   link->over_tcp = link->stream->transport() == "tcp";
   links_[link->id] = link;
   session_.log("metadata: dialling " + peer.address().to_string() + ":" +

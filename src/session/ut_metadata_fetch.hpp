@@ -43,7 +43,8 @@ class MetadataFetch {
 
  private:
   friend struct Link;
-  void dial(const boost::asio::ip::tcp::endpoint& peer, bool tcp);
+  // Over uTP first, TCP once uTP failed to this peer (as Torrent does).
+  void dial(const boost::asio::ip::tcp::endpoint& peer, bool utp_failed);
   void tick();
   void on_link_closed(Link& link, const std::string& reason);
   void on_metadata_message(Link& link, std::string_view payload);

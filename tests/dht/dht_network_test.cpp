@@ -7,7 +7,7 @@
 #include <queue>
 
 #include "dht/dht_node.hpp"
-#include "dht_sim_network.hpp"
+#include "dht/dht_sim_network.hpp"
 
 namespace starling::dht {
 namespace {

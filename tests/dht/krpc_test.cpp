@@ -47,8 +47,12 @@ TEST(Krpc, RoundTripsEveryQuery) {
     EXPECT_EQ(back->method, method);
     EXPECT_EQ(back->id, q.id);
     EXPECT_EQ(back->version, "ST01");
-    if (method == Method::find_node) EXPECT_EQ(back->target, q.target);
-    if (method == Method::get_peers) EXPECT_EQ(back->info_hash, q.info_hash);
+    if (method == Method::find_node) {
+      EXPECT_EQ(back->target, q.target);
+    }
+    if (method == Method::get_peers) {
+      EXPECT_EQ(back->info_hash, q.info_hash);
+    }
     if (method == Method::announce_peer) {
       EXPECT_EQ(back->port, 6881);
       EXPECT_EQ(back->token, "tok");

@@ -49,7 +49,7 @@ TEST(UtMetadata, AcceptsUnsortedKeysAsSomeClientsSendThem) {
 }
 
 TEST(UtMetadata, RefusesMalformedMessagesWithAReason) {
-  for (const std::string bad :
+  for (const std::string& bad :
        {""s, "x"s, "i3e"s, "d5:piecei0ee"s, "d8:msg_typei7e5:piecei0ee"s,
         "d8:msg_typei0e5:piecei-1ee"s, "d8:msg_typei0ee"s, "d8:msg_typei1e5:piecei0ee"s,
         "d8:msg_typei1e5:piecei0e10:total_sizei0ee"s, "d8:msg_type"s}) {
