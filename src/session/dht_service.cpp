@@ -102,8 +102,11 @@ DhtService::DhtService(boost::asio::io_context& io, net::UdpSocket& socket, cons
 }
 
 DhtService::~DhtService() {
-  timer_.cancel();
-  socket_.remove_receiver(*this);
+  try {
+    timer_.cancel();
+    socket_.remove_receiver(*this);
+  } catch (...) {  // NOLINT(bugprone-empty-catch): nothing left to report at teardown
+  }
 }
 
 bool DhtService::on_datagram(const net::Datagram& datagram) {

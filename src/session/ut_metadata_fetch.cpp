@@ -126,6 +126,7 @@ MetadataFetch::MetadataFetch(Session& session, const Sha1Digest& info_hash,
       timer_(session.io()) {
   if (!trackers.empty()) {
     std::vector<std::vector<std::string>> tiers;
+    tiers.reserve(trackers.size());
     for (auto& url : trackers) tiers.push_back({std::move(url)});
     trackers_ = std::make_unique<tracker::TrackerClient>(
         session_.io(), std::move(tiers), info_hash_, session_.peer_id(), session_.listen_port(),
@@ -146,7 +147,10 @@ MetadataFetch::MetadataFetch(Session& session, const Sha1Digest& info_hash,
 }
 
 MetadataFetch::~MetadataFetch() {
-  stop();
+  try {
+    stop();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): nothing left to report at teardown
+  }
 }
 
 void MetadataFetch::stop() {

@@ -14,7 +14,7 @@ namespace starling::wire {
 inline constexpr std::string_view kUtMetadataName = "ut_metadata";
 inline constexpr std::uint8_t kOurUtMetadataId = 2;
 // Metadata travels in pieces of 16 KiB; the last one may be shorter.
-inline constexpr std::int64_t kMetadataPieceSize = 16 * 1024;
+inline constexpr std::int64_t kMetadataPieceSize = std::int64_t{16} * 1024;
 
 enum class MetadataMessageType : std::uint8_t { request = 0, data = 1, reject = 2 };
 

@@ -25,7 +25,9 @@ struct PexPeer {
   bool v6 = false;
   std::array<std::uint8_t, 16> ip{};  // IPv4 in the first 4 bytes, network order
   std::uint16_t port = 0;
-  friend auto operator<=>(const PexPeer&, const PexPeer&) = default;
+  // clang-tidy 14 misreads defaulted comparisons as a literal 0 pointer.
+  friend auto operator<=>(const PexPeer&,
+                          const PexPeer&) = default;  // NOLINT(modernize-use-nullptr)
 };
 
 // Flags of an added peer (BEP 11).

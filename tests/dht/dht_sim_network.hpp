@@ -60,6 +60,7 @@ class SimNetwork {
       while (!in_flight_.empty() && in_flight_.top().at <= now_) {
         Flight f = in_flight_.top();
         in_flight_.pop();
+        if (is_down(f.to)) continue;
         if (auto* to = find(f.to)) to->node->on_datagram(f.from, f.bytes, now_);
       }
       for (const auto& n : nodes_) {
@@ -71,6 +72,11 @@ class SimNetwork {
     run_until([] { return false; }, duration);
   }
   std::uint64_t datagrams() const { return datagrams_; }
+  // A node that went away without a word: datagrams to it are lost, it sends nothing.
+  void set_down(const SimNode& node) { down_.push_back(node.address); }
+  bool is_down(const PeerAddress& address) const {
+    return std::find(down_.begin(), down_.end(), address) != down_.end();
+  }
 
  private:
   struct Flight {
@@ -88,6 +94,10 @@ class SimNetwork {
   }
   void collect() {
     for (const auto& n : nodes_) {
+      if (is_down(n->address)) {
+        (void)n->node->take_outgoing();
+        continue;
+      }
       for (auto& out : n->node->take_outgoing()) {
         ++datagrams_;
         in_flight_.push(
@@ -107,6 +117,7 @@ class SimNetwork {
   std::priority_queue<Flight, std::vector<Flight>, std::greater<>> in_flight_;
   std::uint64_t order_ = 0;
   std::uint64_t datagrams_ = 0;
+  std::vector<PeerAddress> down_;
 };
 
 }  // namespace starling::dht::testing

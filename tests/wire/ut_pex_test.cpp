@@ -18,8 +18,10 @@ PexPeer v4(std::uint8_t last, std::uint16_t port) {
 
 TEST(UtPex, ParsesLibtorrentStyleMessages) {
   const std::string payload =
-      "d5:added12:\x7f\x00\x00\x01\x1a\xe1\x0a\x00\x00\x02\x00\x50" "7:added.f2:\x10\x02"
-      "6:added60:8:added6.f0:7:dropped6:\x0a\x00\x00\x03\x1a\xe2" "8:dropped60:e"s;
+      "d5:added12:\x7f\x00\x00\x01\x1a\xe1\x0a\x00\x00\x02\x00\x50"
+      "7:added.f2:\x10\x02"
+      "6:added60:8:added6.f0:7:dropped6:\x0a\x00\x00\x03\x1a\xe2"
+      "8:dropped60:e"s;
   auto m = parse_pex(payload);
   ASSERT_TRUE(m) << m.error().message();
   ASSERT_EQ(m->added.size(), 2u);
