@@ -3,7 +3,8 @@
 
 Seed B dials seed A (two seeds stay connected, idle); leecher L is given only A. A's PEX
 message names B, L dials B and downloads from both; with A's upload capped, B does most of the
-work.
+work: at 32 KiB/s A alone would need over two minutes, longer than the deadline. Also:
+libtorrent, connected only to seed A, completes the same way (it learns of B from starling's PEX).
 Every process is bounded by a timeout and killed at the end; DHT off (--no-dht) throughout.
 """
 
@@ -14,8 +15,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop_common import (Checker, free_port, starling_path, stop_process,  # noqa: E402
-                            temp_dir, write_random)
+from interop_common import (Checker, free_port, lt, starling_path,  # noqa: E402
+                            stop_process, temp_dir, wait_for, write_random)
 
 DEADLINE = 60
 SIZE = 4 * 1024 * 1024 + 99
@@ -43,7 +44,7 @@ def main():
         if not c.equal(r.returncode, 0, "create exit code"):
             return c.summary("test_pex")
         port_a, port_b = free_port(), free_port()
-        seed_a = seed_process(starling, torrent, seed_dir, port_a, "--max-up", "256k")
+        seed_a = seed_process(starling, torrent, seed_dir, port_a, "--max-up", "32k")
         seed_b = None
         try:
             time.sleep(0.3)
@@ -64,6 +65,24 @@ def main():
                     "the leecher connected to seed B, which it was never told about",
                     r.stderr[-600:])
 
+            # libtorrent, given only seed A, learns of B through starling's PEX: it finishes
+            # before A alone could have sent the data.
+            lt_out = os.path.join(work, "lt")
+            os.makedirs(lt_out)
+            ses = lt.session({
+                "listen_interfaces": "127.0.0.1:%d" % free_port(),
+                "enable_dht": False, "enable_lsd": False, "enable_upnp": False,
+                "enable_natpmp": False, "allow_multiple_connections_per_ip": True,
+                "alert_mask": 0,
+            })
+            h = ses.add_torrent({"ti": lt.torrent_info(torrent), "save_path": lt_out})
+            h.connect_peer(("127.0.0.1", port_a))
+            done = wait_for(lambda: h.status().is_seeding, DEADLINE)
+            c.check(done, "libtorrent given only seed A completes (it found B through PEX)",
+                    "progress %.3f" % h.status().progress)
+            got = os.path.join(lt_out, "payload.bin")
+            c.check(done and filecmp.cmp(data, got, shallow=False), "libtorrent's copy is identical")
+            del h, ses
         finally:
             stop_process(seed_a)
             if seed_b:
