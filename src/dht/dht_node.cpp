@@ -6,6 +6,7 @@ namespace starling::dht {
 namespace {
 
 constexpr std::chrono::seconds kHousekeeping{5};
+constexpr std::size_t kMaxBootstrapNodes = 32;
 
 PeerAddress loopback_like(const PeerAddress& to, std::uint16_t port) {
   PeerAddress self;
@@ -66,7 +67,10 @@ void DhtNode::send_query(const PeerAddress& to, KrpcMessage query, Purpose purpo
 }
 
 void DhtNode::add_node(const PeerAddress& address, TimePoint now) {
-  if (std::find(bootstrap_.begin(), bootstrap_.end(), address) == bootstrap_.end()) {
+  // Remembered to join again while the table is empty; the first few are enough (peers'
+  // PORT messages add nodes here too).
+  if (bootstrap_.size() < kMaxBootstrapNodes &&
+      std::find(bootstrap_.begin(), bootstrap_.end(), address) == bootstrap_.end()) {
     bootstrap_.push_back(address);
   }
   KrpcMessage q;

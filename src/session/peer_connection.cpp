@@ -131,6 +131,11 @@ void PeerConnection::after_handshake() {
     const std::string payload = wire::encode_extension_handshake(ext);
     send(wire::Extended{wire::kExtensionHandshakeId, payload});
   }
+  // BEP 5: tell a peer that runs a DHT node where ours listens.
+  if (their_handshake_->supports_dht() && ours.supports_dht() &&
+      torrent_.session().listen_port() != 0) {
+    send(wire::Port{torrent_.session().listen_port()});
+  }
   const Bitfield& have = torrent_.picker().have_pieces();
   if (supports_fast_ && have.all()) {
     send(wire::HaveAll{});
@@ -241,7 +246,15 @@ bool PeerConnection::handle(const wire::Message& message) {
             pipeline_.on_requests_dropped(1, Clock::now());
           },
           [&](const wire::Extended& extended) { handle_extended(extended); },
-          [](const auto&) {},  // port, suggest, allowed fast, unknown ids: nothing to do yet
+          [&](const wire::Port& port) {
+            // BEP 5: the peer's DHT node, worth asking for nodes (private torrents: no DHT).
+            if (port.port != 0 && !torrent_.info().is_private && !dht_port_seen_) {
+              dht_port_seen_ = true;  // one per connection: no flooding our node with dials
+              torrent_.session().add_dht_node(
+                  boost::asio::ip::udp::endpoint(endpoint_.address(), port.port));
+            }
+          },
+          [](const auto&) {},  // suggest, allowed fast, unknown ids: nothing to do yet
       },
       message);
   return !closed_;

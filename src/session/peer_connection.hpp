@@ -140,6 +140,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   std::optional<std::uint8_t> their_ut_metadata_id_;  // BEP 9, from their extension handshake
   std::optional<std::uint8_t> their_ut_pex_id_;       // BEP 11
   std::uint16_t their_listen_port_ = 0;               // BEP 10 "p"
+  bool dht_port_seen_ = false;                        // BEP 5 PORT handled
   wire::PexDiff pex_told_;
   Clock::time_point next_pex_at_{};
   std::optional<Clock::time_point> last_pex_received_;

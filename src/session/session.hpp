@@ -56,6 +56,10 @@ class Session {
   Status start_dht(const std::vector<boost::asio::ip::udp::endpoint>& bootstrap,
                    const std::filesystem::path& state_file);
   const DhtService* dht() const { return dht_.get(); }
+  // A DHT node a peer told us about (BEP 5 PORT message); ignored without a DHT.
+  void add_dht_node(const boost::asio::ip::udp::endpoint& node) {
+    if (dht_) dht_->add_node(node);
+  }
 
   // Peer discovery beyond trackers (the DHT). find_peers looks `info_hash` up (and keeps it
   // looked up); peers found go to the torrent with that hash, else to on_peers_found (a

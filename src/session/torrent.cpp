@@ -110,6 +110,8 @@ wire::Handshake Torrent::our_handshake() const {
   h.peer_id = session_.peer_id();
   h.set_supports_extensions();
   h.set_supports_fast();
+  // BEP 5: we run a DHT node (on the peer port) and send PORT to peers that do too.
+  if (session_.dht() != nullptr && !info_.is_private) h.set_supports_dht();
   return h;
 }
 
