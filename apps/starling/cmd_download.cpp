@@ -6,6 +6,7 @@
 
 #include "cli_common.hpp"
 #include "core/digest.hpp"
+#include "metainfo/magnet.hpp"
 #include "storage/resume_data.hpp"
 #include "transfer.hpp"
 
@@ -18,6 +19,7 @@ struct DownloadArgs {
   std::string output = ".";
   std::string select;
   bool sequential = false;
+  std::string save_torrent;  // magnet: write the fetched metadata as a .torrent here
   TransferArgs transfer;
 };
 
@@ -61,29 +63,50 @@ Bitfield existing_pieces(const TorrentInfo& torrent, const fs::path& dir,
   return check_data(torrent, torrent.layout, dir, "checking existing data", show_progress).good;
 }
 
-int run_download(DownloadArgs& args) {
-  if (args.source.rfind("magnet:", 0) == 0 || Sha1Digest::from_hex(args.source)) {
-    return report("download", args.source.substr(0, 60),
-                  "magnet links and bare info-hashes need metadata exchange (BEP 9), which is "
-                  "not available yet; pass the .torrent file",
-                  kBadInput);
-  }
-  auto torrent = load_torrent(args.source);
-  if (!torrent) return report("download", args.source, torrent.error(), kBadInput);
-  TransferJob job{"download", std::move(*torrent), fs::path(args.output), {}, {}, args.sequential,
-                  {}};
+// Everything that needs the torrent's metadata: file selection, the directory, the resume file
+// and what is already on disk.
+Status prepare_job(const DownloadArgs& args, TransferJob& job) {
   if (!args.select.empty()) {
     auto priorities = parse_select(args.select, job.torrent.layout.files().size());
-    if (!priorities) return report("download", "", priorities.error(), kBadInput);
+    if (!priorities) return priorities.error();
     job.file_priorities = std::move(*priorities);
   }
   std::error_code ec;
   fs::create_directories(job.directory, ec);
-  if (ec) return report("download", args.output, Error(ec, ""), kFailed);
+  if (ec) return Error(ec, args.output);
   job.resume_file = job.directory / (job.torrent.name + ".starling");
   job.verified =
       existing_pieces(job.torrent, job.directory, job.resume_file,
                       !args.transfer.json && !args.transfer.quiet && stderr_is_terminal());
+  return ok();
+}
+
+int run_download(DownloadArgs& args) {
+  TransferJob job{
+      .command = "download", .directory = fs::path(args.output), .sequential = args.sequential};
+  job.save_torrent = args.save_torrent;
+  if (args.source.rfind("magnet:", 0) == 0 || Sha1Digest::from_hex(args.source)) {
+    Magnet magnet;
+    if (auto hash = Sha1Digest::from_hex(args.source)) {
+      magnet.info_hash = *hash;
+    } else {
+      auto parsed = parse_magnet(args.source);
+      if (!parsed) return report("download", args.source.substr(0, 60), parsed.error(), kBadInput);
+      magnet = std::move(*parsed);
+    }
+    // x.pe peers are dialled like --peer ones.
+    args.transfer.peers.insert(args.transfer.peers.end(), magnet.peers.begin(), magnet.peers.end());
+    job.magnet = std::move(magnet);
+    job.after_metadata = [&args](TransferJob& j) { return prepare_job(args, j); };
+    return run_transfer(args.transfer, job);
+  }
+  auto torrent = load_torrent(args.source);
+  if (!torrent) return report("download", args.source, torrent.error(), kBadInput);
+  job.torrent = std::move(*torrent);
+  if (auto s = prepare_job(args, job); !s) {
+    return report("download", s.error().code == Errc::invalid_argument ? "" : args.output,
+                  s.error(), s.error().code == Errc::invalid_argument ? kBadInput : kFailed);
+  }
   return run_transfer(args.transfer, job);
 }
 
@@ -92,11 +115,15 @@ int run_download(DownloadArgs& args) {
 Runner add_download_command(CLI::App& app) {
   auto args = std::make_shared<DownloadArgs>();
   auto* cmd = app.add_subcommand("download", "Download a torrent's data from peers");
-  cmd->add_option("SOURCE", args->source, "A .torrent file (magnet links come later)")->required();
+  cmd->add_option("SOURCE", args->source,
+                  "A .torrent file, a magnet link or a bare info-hash (40 hex digits)")
+      ->required();
   cmd->add_option("-o,--output", args->output,
                   "Directory to download into (single file: DIR/NAME; multi-file: DIR/NAME/...)");
   cmd->add_option("--select", args->select, "Only these files: indices from `info`, e.g. 1,3-5");
   cmd->add_flag("--sequential", args->sequential, "Download pieces in order (for previews)");
+  cmd->add_option("--save-torrent", args->save_torrent,
+                  "Magnet: write the metadata fetched from peers as a .torrent FILE");
   add_transfer_flags(*cmd, args->transfer, true);
   return [cmd, args] { return cmd->parsed() ? run_download(*args) : -1; };
 }

@@ -38,7 +38,10 @@ int run_seed(SeedArgs& args) {
     }
   }
   torrent->layout = std::move(layout);
-  TransferJob job{"seed", std::move(*torrent), directory, std::move(verified), {}, false, {}};
+  TransferJob job{.command = "seed",
+                  .torrent = std::move(*torrent),
+                  .directory = directory,
+                  .verified = std::move(verified)};
   return run_transfer(args.transfer, job);
 }
 

@@ -10,8 +10,12 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+
 #include "cli_common.hpp"
+#include "metainfo/metadata_file.hpp"
 #include "session/session.hpp"
+#include "session/ut_metadata_fetch.hpp"
 #include "webseed/web_seed_url.hpp"
 
 namespace starling::cli {
@@ -207,6 +211,87 @@ class TransferRun {
   int exit_code_ = kFailed;
 };
 
+// A magnet's first stage: fetches the info dictionary from the peers (BEP 9), then makes the
+// torrent and lets the job fill in the rest. Returns -1 to go on with the transfer, else the
+// exit code.
+int fetch_metadata(const TransferArgs& args, TransferJob& job, session::Session& session,
+                   const std::vector<boost::asio::ip::tcp::endpoint>& peers,
+                   std::vector<boost::asio::ip::tcp::endpoint>& found) {
+  const Magnet& magnet = *job.magnet;
+  const std::string subject =
+      magnet.display_name.empty() ? magnet.info_hash.hex() : magnet.display_name;
+  const auto started = Clock::now();
+  std::string info_bytes;
+  std::string failure;
+  session::MetadataFetch fetch(session, magnet.info_hash, magnet.trackers, [&](std::string bytes) {
+    info_bytes = std::move(bytes);
+    session.io().stop();
+  });
+  for (const auto& endpoint : peers) fetch.add_peer(endpoint);
+  session.on_peers_found = [&](const Sha1Digest& hash,
+                               const std::vector<boost::asio::ip::tcp::endpoint>& more) {
+    if (hash != magnet.info_hash) return;
+    for (const auto& endpoint : more) fetch.add_peer(endpoint);
+  };
+  session.find_peers(magnet.info_hash);
+  boost::asio::signal_set signals(session.io(), SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code ec, int) {
+    if (ec) return;
+    failure = "interrupted";
+    session.io().stop();
+  });
+  boost::asio::steady_timer limit(session.io());
+  if (args.timeout > 0) {
+    limit.expires_after(
+        std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(args.timeout)));
+    limit.async_wait([&](boost::system::error_code ec) {
+      if (ec) return;
+      failure = fmt::format("no metadata after {} s (peers offering it: {})", args.timeout,
+                            fetch.metadata_peers());
+      session.io().stop();
+    });
+  }
+  session.io().run();
+  session.io().restart();
+  session.on_peers_found = nullptr;
+  signals.cancel();
+  limit.cancel();
+  found = fetch.peers();
+  fetch.stop();
+  if (info_bytes.empty()) {
+    if (args.json) {
+      print_json({{"event", "error"}, {"message", failure}});
+    } else {
+      report(job.command, subject, failure.empty() ? "no metadata" : failure, 0);
+    }
+    return kFailed;
+  }
+  const std::string file = make_torrent_file(info_bytes, magnet.trackers);
+  auto torrent = parse_torrent(file);
+  if (!torrent) return report(job.command, subject, torrent.error(), kFailed);
+  if (!job.save_torrent.empty()) {
+    std::ofstream out(job.save_torrent, std::ios::binary | std::ios::trunc);
+    out.write(file.data(), static_cast<std::streamsize>(file.size()));
+    if (!out) return report(job.command, job.save_torrent.string(), "cannot write", kFailed);
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  if (args.json) {
+    print_json({{"event", "metadata"},
+                {"name", torrent->name},
+                {"bytes", info_bytes.size()},
+                {"seconds", seconds}});
+  } else if (!args.quiet) {
+    fmt::print(stderr, "{}: metadata ({} bytes) in {:.2f} s\n", torrent->name, info_bytes.size(),
+               seconds);
+  }
+  job.torrent = std::move(*torrent);
+  if (job.after_metadata) {
+    if (auto s = job.after_metadata(job); !s)
+      return report(job.command, subject, s.error(), kFailed);
+  }
+  return -1;
+}
+
 }  // namespace
 
 std::optional<std::pair<std::string, std::uint16_t>> split_host_port(std::string_view text) {
@@ -279,12 +364,18 @@ void add_transfer_flags(CLI::App& cmd, TransferArgs& args, bool downloading) {
   cmd.add_option("--seed-time", args.seed_time,
                  downloading ? "After completing, keep seeding for SECONDS"
                              : "Stop after seeding for SECONDS (default: until interrupted)");
+  cmd.add_flag("--no-dht", args.no_dht, "Do not run a DHT node (BEP 5)");
+  cmd.add_option("--dht-bootstrap", args.dht_bootstrap,
+                 "Join the DHT through this node, HOST:PORT (repeatable; no default routers)");
+  cmd.add_option("--dht-state", args.dht_state,
+                 "Keep the DHT node id and known nodes in FILE across runs");
   cmd.add_flag("--json", args.json, "One JSON object per line on stdout instead of a progress bar");
   cmd.add_flag("-q,--quiet", args.quiet, "No progress output");
   cmd.add_flag("-v,--verbose", args.verbose, "Log connections and failures on stderr");
 }
 
-int run_transfer(const TransferArgs& args, const TransferJob& job) {
+int run_transfer(const TransferArgs& args, const TransferJob& job_in) {
+  TransferJob job = job_in;
   if (args.utp_only && args.tcp_only) {
     return report(job.command, "--tcp-only --utp-only", "choose one transport, or neither for both",
                   kBadInput);
@@ -298,6 +389,10 @@ int run_transfer(const TransferArgs& args, const TransferJob& job) {
   settings.enable_tcp = !args.utp_only;
   settings.enable_utp = !args.tcp_only;
   settings.storage.direct_io = !args.no_direct_io;
+  // --tcp-only means no UDP at all: a peer's uTP SYN must meet a closed port (ICMP), so that
+  // it falls back to TCP at once, so there is no DHT socket either.
+  const bool use_dht = !args.no_dht && !args.tcp_only;
+  settings.enable_dht = use_dht;
   settings.max_download_rate = args.max_down.empty() ? 0 : parse_size(args.max_down).value_or(0);
   settings.max_upload_rate = args.max_up.empty() ? 0 : parse_size(args.max_up).value_or(0);
   // One slot is optimistic as soon as there are two; a single slot goes by upload rate.
@@ -328,9 +423,34 @@ int run_transfer(const TransferArgs& args, const TransferJob& job) {
     }
     peers.push_back(results.begin()->endpoint());
   }
+  std::vector<boost::asio::ip::udp::endpoint> dht_nodes;
+  if (use_dht) {
+    boost::asio::ip::udp::resolver udp_resolver(session.io());
+    for (const auto& node : args.dht_bootstrap) {
+      auto parts = split_host_port(node);
+      boost::system::error_code ec;
+      auto results = parts ? udp_resolver.resolve(parts->first, std::to_string(parts->second), ec)
+                           : boost::asio::ip::udp::resolver::results_type{};
+      if (!parts || ec || results.empty()) {
+        return report(job.command, "--dht-bootstrap " + node,
+                      parts ? "cannot resolve: " + ec.message() : "expected HOST:PORT", kBadInput);
+      }
+      dht_nodes.push_back(results.begin()->endpoint());
+    }
+  }
   auto port = session.listen(listen->first, listen->second, true);
   if (!port) return report(job.command, "--listen " + args.listen, port.error(), kFailed);
   if (args.verbose) fmt::print(stderr, "listening on port {}\n", *port);
+  if (use_dht) {
+    if (auto s = session.start_dht(dht_nodes, args.dht_state); !s) {
+      return report(job.command, "--dht-state " + args.dht_state, s.error(), kFailed);
+    }
+  }
+
+  std::vector<boost::asio::ip::tcp::endpoint> found;
+  if (job.magnet) {
+    if (const int code = fetch_metadata(args, job, session, peers, found); code >= 0) return code;
+  }
 
   session::TorrentOptions options;
   options.file_priorities = job.file_priorities;
@@ -341,6 +461,7 @@ int run_transfer(const TransferArgs& args, const TransferJob& job) {
   session::Torrent& torrent =
       session.add_torrent(job.torrent, job.directory, std::move(options), job.verified);
   for (const auto& endpoint : peers) torrent.add_peer(endpoint);
+  for (const auto& endpoint : found) torrent.add_peer(endpoint);
   TransferRun run(args, job, session, torrent);
   return run.run();
 }

@@ -5,11 +5,14 @@
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/bitfield.hpp"
+#include "core/expected.hpp"
+#include "metainfo/magnet.hpp"
 #include "metainfo/torrent_info.hpp"
 
 namespace starling::cli {
@@ -34,6 +37,11 @@ struct TransferArgs {
   std::vector<std::string> web_seeds;
   bool no_pipelining = false;
   bool no_end_game = false;
+  // The DHT (BEP 5): on unless --no-dht; bootstrap only from these HOST:PORTs (no default
+  // public routers); node id and good nodes kept in `dht_state` when given.
+  bool no_dht = false;
+  std::vector<std::string> dht_bootstrap;
+  std::string dht_state;
 };
 
 // Registers --peer, --listen, --tcp-only, --utp-only, --max-down, --max-up, --upload-slots,
@@ -42,13 +50,18 @@ struct TransferArgs {
 void add_transfer_flags(CLI::App& cmd, TransferArgs& args, bool downloading);
 
 struct TransferJob {
-  const char* command;              // "download" or "seed"
-  TorrentInfo torrent;              // layout already pointing at the data
-  std::filesystem::path directory;  // where the layout's paths start
-  Bitfield verified;                // pieces already checked on disk
-  std::vector<int> file_priorities;
+  const char* command = "";           // "download" or "seed"
+  TorrentInfo torrent{};              // layout already pointing at the data
+  std::filesystem::path directory{};  // where the layout's paths start
+  Bitfield verified{};                // pieces already checked on disk
+  std::vector<int> file_priorities{};
   bool sequential = false;
-  std::filesystem::path resume_file;  // saved while downloading; removed when complete
+  std::filesystem::path resume_file{};  // saved while downloading; removed when complete
+  // A magnet link: `torrent` is empty until its metadata is fetched from peers (BEP 9); then
+  // `after_metadata` fills in what depends on it (priorities, resume file, verified pieces).
+  std::optional<Magnet> magnet{};
+  std::function<Status(TransferJob&)> after_metadata{};
+  std::filesystem::path save_torrent{};  // magnet: write the fetched metadata here
 };
 
 // Runs the transfer to its end and returns the exit code (CLI.md).

@@ -76,6 +76,12 @@ class Category final : public std::error_category {
         return "web seed: bad reply";
       case Errc::webseed_http_status:
         return "web seed: HTTP error";
+      case Errc::wire_bad_metadata_message:
+        return "peer wire: malformed ut_metadata message";
+      case Errc::metadata_hash_mismatch:
+        return "metadata: does not match the info-hash";
+      case Errc::dht_bad_message:
+        return "dht: malformed KRPC message";
     }
     return "unknown error";
   }

@@ -51,6 +51,10 @@ enum class Errc {
   webseed_bad_url,
   webseed_bad_reply,
   webseed_http_status,
+  // BEP 9 metadata exchange and the BEP 5 DHT
+  wire_bad_metadata_message,
+  metadata_hash_mismatch,
+  dht_bad_message,
 };
 
 const std::error_category& error_category() noexcept;

@@ -6,6 +6,8 @@
 #include "session/torrent.hpp"
 #include "wire/extension_handshake.hpp"
 #include "wire/message_encoder.hpp"
+#include "wire/ut_metadata.hpp"
+#include "wire/ut_pex.hpp"
 
 namespace starling::session {
 namespace {
@@ -18,6 +20,10 @@ constexpr std::int64_t kMinLimitedRead = 16 * 1024 + 13;
 constexpr std::size_t kMaxQueuedUploads = 1000;
 // What we tell peers we queue (BEP 10 reqq).
 constexpr int kOurReqq = 1000;
+// BEP 11: a PEX message at most once a minute; we accept one per 30 s from a peer (clocks and
+// the first message right after the handshake make the gaps a little uneven).
+constexpr std::chrono::seconds kPexInterval{60};
+constexpr std::chrono::seconds kMinPexGap{30};
 
 }  // namespace
 
@@ -113,9 +119,22 @@ void PeerConnection::after_handshake() {
     wire::ExtensionHandshake ext;
     ext.v = "starling/" STARLING_VERSION;
     ext.reqq = kOurReqq;
+    // BEP 9: we serve the info dictionary (not for private torrents, as libtorrent).
+    if (!torrent_.info().is_private && !torrent_.info().info_bytes.empty()) {
+      ext.m.emplace(std::string(wire::kUtMetadataName), wire::kOurUtMetadataId);
+      ext.metadata_size = static_cast<std::int64_t>(torrent_.info().info_bytes.size());
+    }
+    // BEP 11 peer exchange; BEP 27: private torrents get peers from their tracker only.
+    if (!torrent_.info().is_private)
+      ext.m.emplace(std::string(wire::kUtPexName), wire::kOurUtPexId);
     if (torrent_.session().listen_port() != 0) ext.p = torrent_.session().listen_port();
     const std::string payload = wire::encode_extension_handshake(ext);
     send(wire::Extended{wire::kExtensionHandshakeId, payload});
+  }
+  // BEP 5: tell a peer that runs a DHT node where ours listens.
+  if (their_handshake_->supports_dht() && ours.supports_dht() &&
+      torrent_.session().listen_port() != 0) {
+    send(wire::Port{torrent_.session().listen_port()});
   }
   const Bitfield& have = torrent_.picker().have_pieces();
   if (supports_fast_ && have.all()) {
@@ -227,7 +246,15 @@ bool PeerConnection::handle(const wire::Message& message) {
             pipeline_.on_requests_dropped(1, Clock::now());
           },
           [&](const wire::Extended& extended) { handle_extended(extended); },
-          [](const auto&) {},  // port, suggest, allowed fast, unknown ids: nothing to do yet
+          [&](const wire::Port& port) {
+            // BEP 5: the peer's DHT node, worth asking for nodes (private torrents: no DHT).
+            if (port.port != 0 && !torrent_.info().is_private && !dht_port_seen_) {
+              dht_port_seen_ = true;  // one per connection: no flooding our node with dials
+              torrent_.session().add_dht_node(
+                  boost::asio::ip::udp::endpoint(endpoint_.address(), port.port));
+            }
+          },
+          [](const auto&) {},  // suggest, allowed fast, unknown ids: nothing to do yet
       },
       message);
   return !closed_;
@@ -308,12 +335,91 @@ void PeerConnection::handle_request(const wire::Request& request) {
 }
 
 void PeerConnection::handle_extended(const wire::Extended& extended) {
+  if (extended.id == wire::kOurUtMetadataId) return handle_metadata_request(extended.payload);
+  if (extended.id == wire::kOurUtPexId) return handle_pex(extended.payload);
   if (extended.id != wire::kExtensionHandshakeId) return;
   auto handshake = wire::parse_extension_handshake(extended.payload);
   if (!handshake) return;  // lenient: the extension protocol is optional
+  their_ut_metadata_id_ = handshake->id_of(wire::kUtMetadataName);
+  their_ut_pex_id_ = handshake->id_of(wire::kUtPexName);
+  if (handshake->p) their_listen_port_ = *handshake->p;
   if (handshake->reqq) pipeline_.set_peer_reqq(*handshake->reqq);
   // Another starling reads uTP datagrams whole, however large (see net/path_mtu.hpp).
   if (handshake->v.starts_with("starling/")) stream_->peer_reads_large_datagrams();
+}
+
+void PeerConnection::handle_metadata_request(std::string_view payload) {
+  const std::string& info = torrent_.info().info_bytes;
+  if (!their_ut_metadata_id_ || torrent_.info().is_private || info.empty()) return;
+  auto message = wire::parse_metadata_message(payload);
+  if (!message || message->type != wire::MetadataMessageType::request) return;
+  const auto size = static_cast<std::int64_t>(info.size());
+  const std::int64_t offset = std::int64_t{message->piece} * wire::kMetadataPieceSize;
+  // A bounded reply per request, and only while the send buffer has room: a peer cannot make
+  // us queue megabytes of metadata.
+  if (message->piece >= wire::metadata_pieces(size) ||
+      outbox_.size() + writing_.size() >= torrent_.settings().send_high_water) {
+    send(wire::Extended{*their_ut_metadata_id_, wire::encode_metadata_reject(message->piece)});
+    return;
+  }
+  const auto length = std::min(wire::kMetadataPieceSize, size - offset);
+  send(wire::Extended{
+      *their_ut_metadata_id_,
+      wire::encode_metadata_data(message->piece, size,
+                                 std::string_view(info).substr(static_cast<std::size_t>(offset),
+                                                               static_cast<std::size_t>(length)))});
+}
+
+std::optional<tcp::endpoint> PeerConnection::listen_endpoint() const {
+  if (outgoing_) return endpoint_;
+  if (their_listen_port_ != 0) return tcp::endpoint(endpoint_.address(), their_listen_port_);
+  return std::nullopt;
+}
+
+void PeerConnection::handle_pex(std::string_view payload) {
+  if (torrent_.info().is_private) return;
+  const auto now = Clock::now();
+  // BEP 11 allows one message a minute; a peer flooding us is not listened to.
+  if (last_pex_received_ && now - *last_pex_received_ < kMinPexGap) return;
+  auto message = wire::parse_pex(payload);
+  if (!message) return;
+  last_pex_received_ = now;
+  std::vector<tcp::endpoint> peers;
+  for (const auto& p : message->added) {
+    if (p.v6) {
+      boost::asio::ip::address_v6::bytes_type bytes;
+      std::copy_n(p.ip.begin(), bytes.size(), bytes.begin());
+      peers.emplace_back(boost::asio::ip::address_v6(bytes), p.port);
+    } else {
+      peers.emplace_back(boost::asio::ip::address_v4({p.ip[0], p.ip[1], p.ip[2], p.ip[3]}), p.port);
+    }
+  }
+  if (!peers.empty()) torrent_.on_pex_peers(*this, peers);
+}
+
+void PeerConnection::send_pex(const std::vector<tcp::endpoint>& connected, Clock::time_point now) {
+  if (closed_ || !handshake_done_ || !their_ut_pex_id_ || now < next_pex_at_) return;
+  const auto self = listen_endpoint();
+  std::vector<wire::PexPeer> current;
+  for (const auto& endpoint : connected) {
+    if (self && endpoint == *self) continue;
+    wire::PexPeer p;
+    p.port = endpoint.port();
+    if (endpoint.address().is_v4()) {
+      const auto b = endpoint.address().to_v4().to_bytes();
+      std::copy(b.begin(), b.end(), p.ip.begin());
+    } else {
+      p.v6 = true;
+      const auto b = endpoint.address().to_v6().to_bytes();
+      std::copy(b.begin(), b.end(), p.ip.begin());
+    }
+    current.push_back(p);
+  }
+  auto message = pex_told_.next(current);
+  if (!message) return;  // nothing new: look again next tick
+  send(wire::Extended{*their_ut_pex_id_, wire::encode_pex(*message)});
+  next_pex_at_ = now + kPexInterval;
+  flush();
 }
 
 void PeerConnection::request_more() {

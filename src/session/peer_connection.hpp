@@ -23,6 +23,7 @@
 #include "wire/handshake.hpp"
 #include "wire/message.hpp"
 #include "wire/message_decoder.hpp"
+#include "wire/ut_pex.hpp"
 
 namespace starling::session {
 
@@ -73,6 +74,12 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   void on_piece_passed(PieceIndex piece);  // we may no longer be interested
   void request_more();                     // the picker may have work for this peer
   void tick(Clock::time_point now);
+  // BEP 11: tells the peer which peers we are connected to (by their listen addresses) when
+  // its minute is up and something changed.
+  void send_pex(const std::vector<tcp::endpoint>& connected, Clock::time_point now);
+  // Where the peer accepts connections: the address we dialled, or its address with the port
+  // from its extension handshake; nullopt for an incoming peer that did not say.
+  std::optional<tcp::endpoint> listen_endpoint() const;
 
  private:
   // What both public constructors share.
@@ -88,6 +95,9 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   void handle_block(const wire::Piece& piece);
   void handle_request(const wire::Request& request);
   void handle_extended(const wire::Extended& extended);
+  // BEP 9: a peer asks for a piece of the info dictionary.
+  void handle_metadata_request(std::string_view payload);
+  void handle_pex(std::string_view payload);
   void update_interest();
   void drop_requests();
   // Queues piece messages for requests, up to the send buffer's high-water mark: straight from
@@ -127,6 +137,13 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   int wanted_pieces_ = 0;  // pieces the peer has that we still want: interested while > 0
   bool supports_fast_ = false;
   bool supports_extensions_ = false;
+  std::optional<std::uint8_t> their_ut_metadata_id_;  // BEP 9, from their extension handshake
+  std::optional<std::uint8_t> their_ut_pex_id_;       // BEP 11
+  std::uint16_t their_listen_port_ = 0;               // BEP 10 "p"
+  bool dht_port_seen_ = false;                        // BEP 5 PORT handled
+  wire::PexDiff pex_told_;
+  Clock::time_point next_pex_at_{};
+  std::optional<Clock::time_point> last_pex_received_;
 
   // Our requests to the peer.
   policy::RequestPipeline pipeline_;

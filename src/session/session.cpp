@@ -30,6 +30,7 @@ Session::Session(SessionSettings settings)
 
 Session::~Session() {
   torrents_.clear();
+  dht_.reset();
   utp_.reset();
   udp_.reset();
   disk_.reset();
@@ -59,6 +60,7 @@ Expected<std::uint16_t> Session::listen(const std::string& host, std::uint16_t p
 boost::system::error_code Session::bind_both(const tcp::endpoint& endpoint) {
   boost::system::error_code ec;
   acceptor_.close(ec);
+  dht_.reset();
   utp_.reset();
   udp_.reset();
   std::uint16_t port = endpoint.port();
@@ -74,7 +76,7 @@ boost::system::error_code Session::bind_both(const tcp::endpoint& endpoint) {
     }
     port = acceptor_.local_endpoint().port();
   }
-  if (settings_.enable_utp) {
+  if (settings_.enable_utp || settings_.enable_dht) {
     udp_ = std::make_unique<net::UdpSocket>(io_);
     const Status opened = udp_->open(boost::asio::ip::udp::endpoint(endpoint.address(), port));
     if (!opened) {
@@ -84,6 +86,8 @@ boost::system::error_code Session::bind_both(const tcp::endpoint& endpoint) {
                                        boost::system::system_category());
     }
     port = udp_->local_endpoint().port();
+  }
+  if (settings_.enable_utp) {
     utp_ = std::make_unique<UtpTransport>(
         io_, *udp_,
         [this](std::unique_ptr<PeerStream> stream) { read_incoming_handshake(std::move(stream)); },
@@ -142,12 +146,73 @@ Torrent& Session::add_torrent(TorrentInfo info, std::filesystem::path save_dir,
                                            std::move(options), verified);
   Torrent& ref = *torrent;
   torrents_[hash] = std::move(torrent);
+  // Found through the DHT and announced there (not for private torrents, BEP 27).
+  if (dht_ && !ref.info().is_private) dht_->search(hash, listen_port_);
   return ref;
+}
+
+Status Session::start_dht(const std::vector<boost::asio::ip::udp::endpoint>& bootstrap,
+                          const std::filesystem::path& state_file) {
+  if (!settings_.enable_dht || !udp_) return Error(Errc::invalid_argument, "DHT not enabled");
+  dht_state_file_ = state_file;
+  DhtState state;
+  std::random_device random;
+  std::mt19937_64 rng((std::uint64_t{random()} << 32) | random());
+  state.id = dht::random_node_id(rng);
+  if (!state_file.empty() && std::filesystem::exists(state_file)) {
+    auto loaded = load_dht_state(state_file);
+    if (!loaded) return loaded.error();
+    state = std::move(*loaded);
+  }
+  dht_ = std::make_unique<DhtService>(io_, *udp_, state.id, settings_.dht);
+  dht_->log = [this](const std::string& line) { log(line); };
+  dht_->on_peers = [this](const Sha1Digest& hash,
+                          const std::vector<boost::asio::ip::tcp::endpoint>& peers) {
+    on_dht_peers(hash, peers);
+  };
+  for (const auto& node : state.nodes) {
+    dht_->add_node(boost::asio::ip::udp::endpoint(
+        boost::asio::ip::make_address(node.address.ip.to_string()), node.address.port));
+  }
+  for (const auto& node : bootstrap) dht_->add_node(node);
+  // Torrents added before the node existed.
+  for (const auto& [hash, torrent] : torrents_) {
+    if (!torrent->info().is_private) dht_->search(hash, listen_port_);
+  }
+  return ok();
+}
+
+void Session::on_dht_peers(const Sha1Digest& info_hash,
+                           const std::vector<boost::asio::ip::tcp::endpoint>& peers) {
+  std::vector<tcp::endpoint> others;
+  for (const auto& peer : peers) {
+    // Ourselves, as our own announce may come back.
+    if ((peer.address().is_loopback() || peer.address().is_unspecified()) &&
+        peer.port() == listen_port_) {
+      continue;
+    }
+    others.push_back(peer);
+  }
+  if (others.empty()) return;
+  if (auto it = torrents_.find(info_hash); it != torrents_.end()) {
+    for (const auto& peer : others) it->second->add_peer(peer);
+  } else if (on_peers_found) {
+    on_peers_found(info_hash, others);
+  }
+}
+
+void Session::find_peers(const Sha1Digest& info_hash) {
+  if (dht_) dht_->search(info_hash, std::nullopt);
 }
 
 void Session::stop() {
   boost::system::error_code ec;
   acceptor_.close(ec);
+  if (dht_ && !dht_state_file_.empty()) {
+    if (auto s = save_dht_state(dht_state_file_, dht_->state()); !s) {
+      log("cannot save the DHT state: " + s.error().message());
+    }
+  }
   // The UDP socket stays open until the session goes: closing uTP connections send their FIN
   // (and the peers' ACKs must still reach us).
   for (auto& [hash, torrent] : torrents_) torrent->stop();

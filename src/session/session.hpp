@@ -13,6 +13,7 @@
 #include "core/expected.hpp"
 #include "net/udp_socket.hpp"
 #include "policy/rate_limiter.hpp"
+#include "session/dht_service.hpp"
 #include "session/disk_io.hpp"
 #include "session/settings.hpp"
 #include "session/torrent.hpp"
@@ -49,6 +50,23 @@ class Session {
   policy::TokenBucket& upload_bucket() { return upload_bucket_; }
   policy::TokenBucket& download_bucket() { return download_bucket_; }
 
+  // Starts the DHT node (with enable_dht, after listen()): its id and known nodes from
+  // `state_file` when it holds them (saved again by stop()), joined through `bootstrap`. No
+  // other node is contacted: there are no default routers.
+  Status start_dht(const std::vector<boost::asio::ip::udp::endpoint>& bootstrap,
+                   const std::filesystem::path& state_file);
+  const DhtService* dht() const { return dht_.get(); }
+  // A DHT node a peer told us about (BEP 5 PORT message); ignored without a DHT.
+  void add_dht_node(const boost::asio::ip::udp::endpoint& node) {
+    if (dht_) dht_->add_node(node);
+  }
+
+  // Peer discovery beyond trackers (the DHT). find_peers looks `info_hash` up (and keeps it
+  // looked up); peers found go to the torrent with that hash, else to on_peers_found (a
+  // magnet's metadata fetch, before the torrent exists). Without a DHT, nothing happens.
+  void find_peers(const Sha1Digest& info_hash);
+  std::function<void(const Sha1Digest&, const std::vector<tcp::endpoint>&)> on_peers_found;
+
   // Log lines (connections, failures, bans). Default: none.
   std::function<void(const std::string&)> logger;
   void log(const std::string& line) const {
@@ -75,6 +93,10 @@ class Session {
   // uTP: one UDP socket and the connections on it; made by listen().
   std::unique_ptr<net::UdpSocket> udp_;
   std::unique_ptr<UtpTransport> utp_;
+  std::unique_ptr<DhtService> dht_;
+  std::filesystem::path dht_state_file_;
+  void on_dht_peers(const Sha1Digest& info_hash,
+                    const std::vector<boost::asio::ip::tcp::endpoint>& peers);
 };
 
 }  // namespace starling::session

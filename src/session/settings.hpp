@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "dht/dht_node.hpp"
 #include "policy/choker.hpp"
 #include "policy/piece_picker.hpp"
 #include "policy/rate_limiter.hpp"
@@ -21,6 +22,9 @@ struct SessionSettings {
   bool enable_tcp = true;
   bool enable_utp = true;
   UtpSettings utp;
+  // A DHT node (BEP 5) on the UDP socket; Session::start_dht joins it to the network.
+  bool enable_dht = false;
+  dht::DhtSettings dht;
   // Payload bytes per second over all torrents and peers; 0 = no limit (--max-down, --max-up).
   std::int64_t max_download_rate = 0;
   std::int64_t max_upload_rate = 0;

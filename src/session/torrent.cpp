@@ -149,6 +149,8 @@ wire::Handshake Torrent::our_handshake() const {
   h.peer_id = session_.peer_id();
   h.set_supports_extensions();
   h.set_supports_fast();
+  // BEP 5: we run a DHT node (on the peer port) and send PORT to peers that do too.
+  if (session_.dht() != nullptr && !info_.is_private) h.set_supports_dht();
   return h;
 }
 
@@ -456,9 +458,31 @@ void Torrent::tick() {
     rechoke(false);  // a slot freed by a peer that left or lost interest
   }
   reconnect_peers(now);
+  exchange_peers(now);
   if (!options_.resume_file.empty() && now - last_resume_save_ > settings().resume_interval) {
     last_resume_save_ = now;
     save_resume();
+  }
+}
+
+void Torrent::exchange_peers(Clock::time_point now) {
+  if (info_.is_private) return;
+  std::vector<tcp::endpoint> connected;
+  for (const auto& [key, peer] : peers_) {
+    if (!peer->connected() || peer->closed()) continue;
+    if (auto endpoint = peer->listen_endpoint()) connected.push_back(*endpoint);
+  }
+  for (auto& peer : snapshot()) peer->send_pex(connected, now);
+}
+
+void Torrent::on_pex_peers(PeerConnection& from, const std::vector<tcp::endpoint>& peers) {
+  log(fmt::format("{} peer(s) from PEX of {}", peers.size(), from.address()));
+  for (const auto& peer : peers) {
+    if ((peer.address().is_loopback() || peer.address().is_unspecified()) &&
+        peer.port() == session_.listen_port()) {
+      continue;  // ourselves
+    }
+    add_peer(peer);
   }
 }
 

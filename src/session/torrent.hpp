@@ -105,6 +105,8 @@ class Torrent {
   void on_web_seed_closed(WebSeedConnection& seed, const std::string& reason);
   // Blocks went back to the picker: every source may have work again.
   void request_more_everywhere();
+  // Peers a connected peer told us about (BEP 11 PEX): dialled like tracker peers.
+  void on_pex_peers(PeerConnection& from, const std::vector<tcp::endpoint>& peers);
   void log(const std::string& line) const;
 
  private:
@@ -125,6 +127,8 @@ class Torrent {
   // Applies the choke algorithm: `full` every rechoke interval, else only fills free slots.
   void rechoke(bool full);
   void reconnect_peers(Clock::time_point now);
+  // BEP 11: offers each peer the list of peers we are connected to.
+  void exchange_peers(Clock::time_point now);
   void start_trackers();
   void on_tracker_peers(const std::vector<tracker::PeerAddress>& peers);
   policy::PeerKey next_key() { return policy::PeerKey(++last_key_); }

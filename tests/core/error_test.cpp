@@ -32,6 +32,9 @@ constexpr Errc kAll[] = {
     Errc::magnet_bad_uri,
     Errc::io_error,
     Errc::invalid_argument,
+    Errc::wire_bad_metadata_message,
+    Errc::metadata_hash_mismatch,
+    Errc::dht_bad_message,
 };
 
 TEST(ErrorCategory, NameAndIdentity) {
