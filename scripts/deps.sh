@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # reference peers and tools used by the interop tests and benchmarks
   python3 python3-libtorrent mktorrent aria2 time wrk opentracker
+  # a real HTTP server for the web seed tests (tests/integration/test_web_seed_nginx.py)
+  nginx-light
   # plots of the flash-crowd benchmark (bench/flash_crowd.py)
   python3-matplotlib
 )
