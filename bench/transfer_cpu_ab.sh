@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# A/B of starling builds on CPU: one seed -> one leecher over loopback TCP per run, builds
+# interleaved round by round, so a change's CPU cost shows even on a machine too noisy for wall
+# times. Prints per-build means of the leecher's wall time and the CPU (user + system, from
+# /usr/bin/time) of the leecher, of the seed (including its shutdown), and of both.
+#
+#   bash bench/transfer_cpu_ab.sh [RUNS] BINARY...      (RUNS default 4)
+#
+# Environment: BENCH_DIR (default /tmp/starling-bench: the 1 GiB random file, made if missing),
+# TIMEOUT (per process, default 120 s). Needs /usr/bin/time.
+set -euo pipefail
+
+RUNS=4
+if [[ ${1:-} =~ ^[1-9][0-9]*$ ]]; then RUNS=$1; shift; fi
+(($# > 0)) || { echo "usage: $0 [RUNS] BINARY..." >&2; exit 2; }
+BENCH_DIR=${BENCH_DIR:-/tmp/starling-bench}
+TIMEOUT=${TIMEOUT:-120}
+FILE=$BENCH_DIR/random-1GiB.bin
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/starling-cpu-ab.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$BENCH_DIR"
+if [[ ! -f $FILE ]]; then head -c $((1 << 30)) /dev/urandom >"$FILE"; fi
+"$1" create "$FILE" -o "$WORK/t.torrent" --piece-size 1m -q
+
+one_run() {  # BINARY -> "wall leech_cpu seed_cpu"
+  local bin=$1 port=$((20000 + RANDOM % 20000)) seed
+  rm -rf "$WORK/dl" && mkdir "$WORK/dl"
+  /usr/bin/time -f "%U %S" -o "$WORK/seed.time" timeout "$TIMEOUT" "$bin" seed "$WORK/t.torrent" \
+    "$BENCH_DIR" --skip-check --listen "127.0.0.1:$port" --seed-time "$TIMEOUT" --tcp-only -q &
+  seed=$!
+  for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+  /usr/bin/time -f "%e %U %S" -o "$WORK/leech.time" timeout "$TIMEOUT" "$bin" download \
+    "$WORK/t.torrent" -o "$WORK/dl" --peer "127.0.0.1:$port" --listen 127.0.0.1:0 --tcp-only -q
+  cmp -s "$FILE" "$WORK/dl/$(basename "$FILE")" || { echo "$bin: download differs" >&2; exit 1; }
+  pkill -INT -P "$seed" || true
+  wait "$seed" || true
+  read -r wall lu ls <"$WORK/leech.time"
+  read -r su ss <"$WORK/seed.time"
+  awk -v w="$wall" -v lu="$lu" -v ls="$ls" -v su="$su" -v ss="$ss" \
+    'BEGIN { printf "%s %.2f %.2f\n", w, lu + ls, su + ss }'
+}
+
+for ((round = 0; round < RUNS; round++)); do
+  for bin in "$@"; do echo "$bin $(one_run "$bin")"; done
+done | awk '{ n[$1]++; w[$1] += $2; l[$1] += $3; s[$1] += $4 }
+  END {
+    printf "| build | leecher wall s | leecher CPU s | seed CPU s | both, CPU s |\n|---|---|---|---|---|\n"
+    for (b in n) printf "| %s | %.2f | %.2f | %.2f | %.2f |\n", b, w[b]/n[b], l[b]/n[b], s[b]/n[b], (l[b]+s[b])/n[b]
+  }'
