@@ -164,6 +164,7 @@ void DhtService::pump() {
       log("dht: " + std::to_string(peers.size()) + " peer(s) for " + found.info_hash.hex() +
           " after " + std::to_string(found.hops) + " hop(s)");
     }
+    hops_of_found_ = found.hops;
     if (on_peers) on_peers(found.info_hash, peers);
   }
   arm_timer();

@@ -48,6 +48,9 @@ class DhtService : public net::DatagramReceiver {
   void stop_search(const Sha1Digest& info_hash);
   DhtState state() const;
   const dht::DhtNode& node() const { return node_; }
+  // Hops of the lookup whose peers on_peers is being given (0: from our own storage or an
+  // announce to us); valid during that call, for statistics.
+  int hops_of_found() const { return hops_of_found_; }
 
   PeersHandler on_peers;
   std::function<void(const std::string&)> log;
@@ -62,6 +65,7 @@ class DhtService : public net::DatagramReceiver {
   boost::asio::steady_timer timer_;
   dht::DhtNode::TimePoint armed_for_{};
   bool timer_armed_ = false;
+  int hops_of_found_ = 0;
 };
 
 }  // namespace starling::session
