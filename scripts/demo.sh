@@ -114,6 +114,22 @@ else
   echo "leecher5: DIFFERS"
 fi
 
+step "A magnet link, no .torrent and no tracker: peers from a DHT node (BEP 5), metadata from them (BEP 9)"
+seed_port=$(port)
+run "$starling" seed "$work/album.torrent" "$work" --listen 127.0.0.1:$seed_port --seed-time 30 -q &
+seed_pid=$!
+sleep 0.5
+info_hash=$("$starling" info "$work/album.torrent" --json | sed -n 's/.*"info_hash": *"\([0-9a-f]\{40\}\)".*/\1/p')
+run "$starling" download "magnet:?xt=urn:btih:$info_hash&dn=album" -o "$work/leecher6" \
+  --listen 127.0.0.1:0 --dht-bootstrap 127.0.0.1:$seed_port --timeout 30
+kill $seed_pid 2>/dev/null || true
+wait $seed_pid 2>/dev/null || true
+if diff -r "$work/album" "$work/leecher6/album" >/dev/null; then
+  echo "leecher6: identical to the seed's data (found through the DHT)"
+else
+  echo "leecher6: DIFFERS"
+fi
+
 step "A simulated flash crowd: 1,000 peers on the engine's own picker and choker"
 run "$starling" sim --peers 1000 --pieces 200 --piece-size 256k --up 1m --down 8m --seed-up 4m
 
