@@ -94,8 +94,7 @@ Status save_dht_state(const std::filesystem::path& file, const DhtState& state) 
 
 DhtService::DhtService(boost::asio::io_context& io, net::UdpSocket& socket, const dht::NodeId& id,
                        dht::DhtSettings settings)
-    : io_(io),
-      socket_(socket),
+    : socket_(socket),
       node_(id, Clock::now(), std::random_device{}(), std::move(settings)),
       timer_(io) {
   socket_.add_receiver(*this);

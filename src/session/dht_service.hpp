@@ -59,7 +59,6 @@ class DhtService : public net::DatagramReceiver {
   void pump();
   void arm_timer();
 
-  boost::asio::io_context& io_;
   net::UdpSocket& socket_;
   dht::DhtNode node_;
   boost::asio::steady_timer timer_;
