@@ -8,6 +8,14 @@ trap 'rm -rf "$work"' EXIT
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
+# same_as_seed LEECHER [HOW]: says whether $work/LEECHER/album is the seed's data.
+same_as_seed() {
+  if diff -r "$work/album" "$work/$1/album" >/dev/null; then
+    echo "$1: identical to the seed's data${2:+ ($2)}"
+  else
+    echo "$1: DIFFERS"
+  fi
+}
 
 step "A small multi-file tree to share"
 mkdir -p "$work/album/disc 1" "$work/album/disc 2"
@@ -65,11 +73,7 @@ wait $leecher1 $leecher2
 kill $seed_pid 2>/dev/null || true
 wait $seed_pid 2>/dev/null || true
 for i in 1 2; do
-  if diff -r "$work/album" "$work/leecher$i/album" >/dev/null; then
-    echo "leecher$i: identical to the seed's data"
-  else
-    echo "leecher$i: DIFFERS"
-  fi
+  same_as_seed "leecher$i" ""
 done
 
 step "The same swarm found through a tracker: starling tracker, no --peer anywhere"
@@ -91,11 +95,7 @@ wait $leecher3 $leecher4
 kill $seed_pid $tracker_pid 2>/dev/null || true
 wait $seed_pid $tracker_pid 2>/dev/null || true
 for i in 3 4; do
-  if diff -r "$work/album" "$work/leecher$i/album" >/dev/null; then
-    echo "leecher$i: identical to the seed's data (peers from the tracker)"
-  else
-    echo "leecher$i: DIFFERS"
-  fi
+  same_as_seed "leecher$i" "peers from the tracker"
 done
 
 step "uTP only (BEP 29 over UDP, LEDBAT congestion control): the same album"
@@ -108,11 +108,7 @@ run "$starling" download "$work/album.torrent" -o "$work/leecher5" --listen 127.
   --peer 127.0.0.1:$seed_port --utp-only
 kill $seed_pid 2>/dev/null || true
 wait $seed_pid 2>/dev/null || true
-if diff -r "$work/album" "$work/leecher5/album" >/dev/null; then
-  echo "leecher5: identical to the seed's data (over uTP)"
-else
-  echo "leecher5: DIFFERS"
-fi
+same_as_seed "leecher5" "over uTP"
 
 step "A magnet link, no .torrent and no tracker: peers from a DHT node (BEP 5), metadata from them (BEP 9)"
 seed_port=$(port)
@@ -124,11 +120,7 @@ run "$starling" download "magnet:?xt=urn:btih:$info_hash&dn=album" -o "$work/lee
   --listen 127.0.0.1:0 --dht-bootstrap 127.0.0.1:$seed_port --timeout 30
 kill $seed_pid 2>/dev/null || true
 wait $seed_pid 2>/dev/null || true
-if diff -r "$work/album" "$work/leecher6/album" >/dev/null; then
-  echo "leecher6: identical to the seed's data (found through the DHT)"
-else
-  echo "leecher6: DIFFERS"
-fi
+same_as_seed "leecher6" "found through the DHT"
 
 step "A simulated flash crowd: 1,000 peers on the engine's own picker and choker"
 run "$starling" sim --peers 1000 --pieces 200 --piece-size 256k --up 1m --down 8m --seed-up 4m

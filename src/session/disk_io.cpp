@@ -57,11 +57,6 @@ std::unique_ptr<StagingPool::Piece> StagingPool::acquire(std::int64_t size) {
   return std::unique_ptr<Piece>(new Piece(shared_from_this(), data, capacity, size));
 }
 
-std::int64_t StagingPool::bytes_held() const {
-  std::lock_guard lock(mutex_);
-  return held_;
-}
-
 void StagingPool::release(char* data, std::int64_t capacity) {
   std::lock_guard lock(mutex_);
   free_.emplace_back(capacity, data);

@@ -59,13 +59,12 @@ class StagingPool : public std::enable_shared_from_this<StagingPool> {
 
   // A buffer for `size` bytes, or nullptr when the budget is used up (or memory is short).
   std::unique_ptr<Piece> acquire(std::int64_t size);
-  std::int64_t bytes_held() const;  // in use plus kept for reuse
 
  private:
   void release(char* data, std::int64_t capacity);
 
   const std::int64_t budget_;
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::int64_t held_ = 0;
   std::vector<std::pair<std::int64_t, char*>> free_;  // (capacity, buffer)
 };

@@ -12,13 +12,13 @@ is stopped at the end. scripts/deps.sh (run by `make test`) installs nginx-light
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop_common import (Checker, free_port, json_events, starling_path,  # noqa: E402
-                            stop_process, temp_dir, wait_for, write_random)
+from interop_common import (Checker, free_port, starling_path, stop_process,  # noqa: E402
+                            temp_dir, wait_for, write_random)
+from test_web_seed import create, download, port_open  # noqa: E402
 
 DEADLINE = 90
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -61,26 +61,6 @@ def start_nginx(work, root):
         stop_process(proc)
         raise RuntimeError("nginx did not start: %s" % open(os.path.join(work, "error.log")).read())
     return proc, "http://127.0.0.1:%d/" % port
-
-
-def port_open(port):
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def create(starling, source, torrent, piece, seeds):
-    cmd = [starling, "create", source, "-o", torrent, "--piece-size", piece, "-q"]
-    for url in seeds:
-        cmd += ["-w", url]
-    subprocess.run(cmd, check=True, capture_output=True, timeout=60)
-
-
-def download(starling, torrent, out, *flags):
-    r = subprocess.run([starling, "download", torrent, "-o", out, "--listen", "127.0.0.1:0",
-                        "--json", "--timeout", str(DEADLINE - 10), *flags],
-                       capture_output=True, text=True, timeout=DEADLINE)
-    complete = [e for e in json_events(r.stdout) if e.get("event") == "complete"]
-    return r, (complete[-1] if complete else None)
 
 
 def same_file(a, b):
