@@ -97,7 +97,11 @@ class UtpTransport final : public net::DatagramReceiver {
   // completes handlers whose conditions are met, and drops the link once its connection is over.
   void service(const std::shared_ptr<Link>& link, utp::TimePoint now);
   void transmit(Link& link, utp::TimePoint now);
+  // The timer at the earliest deadline of every link (a full scan), or at `earliest` if that
+  // is sooner than the time it is armed for.
   void arm_timer();
+  void arm_timer(utp::TimePoint earliest);
+  static utp::TimePoint deadline_of(const Link& link);
   void on_timer();
   std::uint16_t unused_recv_id(const boost::asio::ip::udp::endpoint& peer);
 
