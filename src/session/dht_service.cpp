@@ -114,6 +114,7 @@ bool DhtService::on_datagram(const net::Datagram& datagram) {
       to_peer(datagram.from),
       std::string_view(reinterpret_cast<const char*>(datagram.bytes.data()), datagram.bytes.size()),
       Clock::now());
+  received_in_batch_ = true;
   return true;  // sent at the batch's end (on_batch_end)
 }
 

@@ -40,7 +40,13 @@ class DhtService : public net::DatagramReceiver {
   DhtService& operator=(const DhtService&) = delete;
 
   bool on_datagram(const net::Datagram& datagram) override;
-  void on_batch_end() override { pump(); }
+  // Only batches that held a DHT message: on a uTP swarm's socket most hold none, and a pump
+  // (outgoing queue, found peers, the node's next deadline) per batch was measurable there.
+  void on_batch_end() override {
+    if (!received_in_batch_) return;
+    received_in_batch_ = false;
+    pump();
+  }
 
   void add_node(const boost::asio::ip::udp::endpoint& node);
   // Looks `info_hash` up again and again; with a port, announces us there (a torrent we have).
@@ -64,6 +70,7 @@ class DhtService : public net::DatagramReceiver {
   boost::asio::steady_timer timer_;
   dht::DhtNode::TimePoint armed_for_{};
   bool timer_armed_ = false;
+  bool received_in_batch_ = false;  // a DHT message arrived since the last batch end
   int hops_of_found_ = 0;
 };
 
