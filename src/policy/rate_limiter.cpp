@@ -95,4 +95,11 @@ Duration RateLimiter::time_until(const TokenBucket& torrent, std::int64_t bytes,
   return std::max(global_.time_until(bytes, now), torrent.time_until(bytes, now));
 }
 
+TimePoint wake_time(TimePoint ready, Duration tick) {
+  if (tick <= Duration::zero()) return ready;
+  const Duration since_epoch = ready.time_since_epoch();
+  const auto ticks = (since_epoch + tick - Duration(1)) / tick;
+  return TimePoint(ticks * tick);
+}
+
 }  // namespace starling::policy

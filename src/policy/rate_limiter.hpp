@@ -60,6 +60,14 @@ class TokenBucket {
   TimePoint updated_;
 };
 
+// When a transfer waiting for tokens that are due at `ready` should wake: `ready` rounded up
+// to the next multiple of `tick` on the clock. Every transfer of a process waiting for tokens
+// then wakes in the same timer batch instead of one wake-up each (many small wake-ups were a
+// large share of a rate-limited swarm's CPU). Tokens keep accruing meanwhile, so the rate is
+// unchanged as long as `tick` is shorter than the bucket's burst time.
+TimePoint wake_time(TimePoint ready, Duration tick);
+constexpr Duration kDefaultWakeTick = std::chrono::milliseconds(20);
+
 // One direction of a session: the global bucket, combined with the bucket of the torrent a
 // transfer belongs to. A transfer gets the smaller of the two grants and takes it from both.
 class RateLimiter {

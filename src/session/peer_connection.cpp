@@ -505,7 +505,8 @@ bool PeerConnection::take_upload(std::int64_t bytes) {
     return true;
   }
   upload_waiting_ = true;
-  upload_timer_.expires_after(bucket.time_until(bytes - upload_credit_, now));
+  upload_timer_.expires_at(policy::wake_time(now + bucket.time_until(bytes - upload_credit_, now),
+                                             policy::kDefaultWakeTick));
   upload_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     self->upload_waiting_ = false;
     if (ec || self->closed_) return;

@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <set>
 
 namespace starling::policy {
 namespace {
@@ -211,6 +214,49 @@ TEST(RateLimiter, GlobalRateChangeTakesEffect) {
   limiter.set_global_rate(2 * MiB, at(10s));
   EXPECT_EQ(limiter.global().rate(), 2 * MiB);
   EXPECT_NEAR(static_cast<double>(send_for(limiter, torrent, at(10s), 10s)), 20.0 * MiB, 1.0 * MiB);
+}
+
+}  // namespace
+}  // namespace starling::policy
+
+namespace starling::policy {
+namespace {
+
+TEST(WakeTime, RoundsUpToTheNextTick) {
+  EXPECT_EQ(wake_time(at(0ms), 20ms), at(0ms));
+  EXPECT_EQ(wake_time(at(1ns), 20ms), at(20ms));
+  EXPECT_EQ(wake_time(at(20ms), 20ms), at(20ms));
+  EXPECT_EQ(wake_time(at(21ms), 20ms), at(40ms));
+  EXPECT_EQ(wake_time(at(21ms), Duration::zero()), at(21ms));  // no grid
+}
+
+TEST(WakeTime, FourSendersWakingOnTheGridStillGetTheRate) {
+  // Four transfers share one 1 MiB/s bucket; each sleeps until its block's tokens are due,
+  // rounded up to the 20 ms grid. Together they still send rate x time, and their timers fire
+  // at no more than 50 distinct instants a second (one process wake-up each).
+  constexpr std::int64_t rate = MiB;
+  TokenBucket bucket(rate, at(0s));
+  std::array<TimePoint, 4> wake{};
+  std::array<std::int64_t, 4> credit{};
+  std::int64_t sent = 0;
+  std::set<TimePoint> timer_instants;
+  for (;;) {
+    const auto next = std::min_element(wake.begin(), wake.end());
+    const TimePoint now = *next;
+    if (now >= at(10s)) break;
+    const auto i = static_cast<std::size_t>(next - wake.begin());
+    credit[i] += bucket.grant(kBlock - credit[i], now);
+    if (credit[i] >= kBlock) {
+      credit[i] -= kBlock;
+      sent += kBlock;
+      wake[i] = now;  // asks for the next block at once
+    } else {
+      wake[i] = wake_time(now + bucket.time_until(kBlock - credit[i], now), kDefaultWakeTick);
+      timer_instants.insert(wake[i]);
+    }
+  }
+  EXPECT_NEAR(static_cast<double>(sent), 10.0 * rate, 0.02 * 10.0 * rate);
+  EXPECT_LE(timer_instants.size(), 10U * 50 + 1);
 }
 
 }  // namespace
