@@ -77,5 +77,37 @@ TEST(UtpByteRing, WrapsAndCopiesByOffset) {
   EXPECT_EQ(ring.front().size(), 5u);  // contiguous up to the physical end
 }
 
+TEST(UtpByteRing, StorageGrowsWithWhatIsHeldKeepingTheBytesInOrder) {
+  ByteRing ring(1024 * 1024);
+  EXPECT_EQ(ring.storage(), 0u);
+  std::vector<std::byte> chunk(40 * 1024);
+  std::uint8_t next = 0;
+  const auto fill = [&] {
+    for (auto& b : chunk) b = std::byte{next++};
+  };
+  // Stream 4 MiB through while holding at most 80 KiB: storage stays at 128 KiB.
+  std::uint8_t expected = 0;
+  for (int i = 0; i < 100; ++i) {
+    fill();
+    ASSERT_EQ(ring.push(chunk), chunk.size());
+    if (ring.size() > 60 * 1024) {
+      std::vector<std::byte> out(ring.size() / 2);
+      ring.copy_out(ring.begin_offset(), out);
+      for (std::byte b : out) ASSERT_EQ(b, std::byte{expected++});
+      ring.pop(out.size());
+    }
+  }
+  EXPECT_LE(ring.storage(), 128u * 1024);
+  // Filling it grows storage to the capacity, the bytes still in stream order.
+  while (ring.free() > 0) {
+    fill();
+    ring.push(chunk);
+  }
+  EXPECT_EQ(ring.storage(), 1024u * 1024);
+  std::vector<std::byte> all(ring.size());
+  ring.copy_out(ring.begin_offset(), all);
+  for (std::byte b : all) ASSERT_EQ(b, std::byte{expected++});
+}
+
 }  // namespace
 }  // namespace starling::utp
