@@ -167,8 +167,15 @@ TorrentStatus Torrent::status() const {
   s.uploaded = uploaded_;
   s.down_rate = down_rate_;
   s.up_rate = up_rate_;
-  s.peers = static_cast<int>(std::count_if(peers_.begin(), peers_.end(),
-                                           [](const auto& p) { return p.second->connected(); }));
+  for (const auto& [key, peer] : peers_) {
+    if (!peer->connected()) continue;
+    ++s.peers;
+    if (peer->rates().received_per_second() > 0) ++s.peers_sending;
+    if (!peer->am_choking() && peer->peer_interested()) ++s.peers_receiving;
+  }
+  s.pieces_passed = pieces_passed_;
+  s.pieces_failed = pieces_failed_;
+  s.wasted_bytes = wasted_bytes_;
   s.finished = finished();
   if (trackers_) s.tracker_error = trackers_->last_error();
   for (const auto& [key, seed] : web_seeds_) s.web_seeds.push_back(seed->status());
@@ -267,6 +274,7 @@ void Torrent::on_hash(PieceIndex piece, const Expected<Sha1Digest>& digest) {
 }
 
 void Torrent::piece_passed(PieceIndex piece) {
+  ++pieces_passed_;
   picker_.on_piece_passed(piece);
   for (auto& peer : snapshot()) peer->send_have(piece);
   for (auto& peer : snapshot()) peer->on_piece_passed(piece);
@@ -292,6 +300,8 @@ void Torrent::piece_passed(PieceIndex piece) {
 
 void Torrent::piece_failed(PieceIndex piece) {
   log("piece " + std::to_string(piece.value()) + " failed the hash check");
+  ++pieces_failed_;
+  wasted_bytes_ += info_.layout.piece_size(piece);
   // Hash the bad copy's blocks before any block of the piece is downloaded again.
   disk().async_hash_blocks(
       store_, piece, kBlockSize,

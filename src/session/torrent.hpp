@@ -48,6 +48,11 @@ struct TorrentStatus {
   double down_rate = 0;           // bytes per second
   double up_rate = 0;
   int peers = 0;                         // connected (handshake done)
+  int peers_sending = 0;                 // of those, sent us payload over the last 20 s
+  int peers_receiving = 0;               // unchoked by us and interested
+  std::int64_t pieces_passed = 0;        // hash checks passed since the torrent started
+  std::int64_t pieces_failed = 0;
+  std::int64_t wasted_bytes = 0;         // payload of pieces that failed the hash
   bool finished = false;                 // every wanted piece verified on disk
   std::string tracker_error;             // the trackers' latest failure, empty once one answers
   std::vector<WebSeedStatus> web_seeds;  // every web seed, dropped ones included
@@ -64,6 +69,9 @@ class Torrent {
 
   const TorrentInfo& info() const { return info_; }
   TorrentStatus status() const;
+  // Pieces verified on disk.
+  const Bitfield& verified() const { return picker_.have_pieces(); }
+  const std::filesystem::path& save_dir() const { return save_dir_; }
   void add_peer(const tcp::endpoint& endpoint);
   void attach(std::unique_ptr<PeerStream> stream, const wire::Handshake& their_handshake);
   void stop();  // closes every peer and saves resume data
@@ -173,6 +181,9 @@ class Torrent {
 
   std::int64_t downloaded_ = 0;
   std::int64_t uploaded_ = 0;
+  std::int64_t pieces_passed_ = 0;
+  std::int64_t pieces_failed_ = 0;
+  std::int64_t wasted_bytes_ = 0;
   std::int64_t last_downloaded_ = 0;
   std::int64_t last_uploaded_ = 0;
   double down_rate_ = 0;
