@@ -14,7 +14,7 @@ using namespace starling;
 using namespace starling::rpc;
 
 // Two torrents and accepting actions: enough for every method to reach its backend call.
-class Backend final : public rpc::Backend {
+class FuzzBackend final : public rpc::Backend {
  public:
   std::vector<TorrentView> torrents() const override {
     TorrentView a;
@@ -49,7 +49,7 @@ class Backend final : public rpc::Backend {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
-  Backend backend;
+  FuzzBackend backend;
   Dispatcher dispatcher(backend);
   const std::string reply = dispatcher.handle(input, 1000);
   auto parsed = Json::parse(reply, nullptr, false);

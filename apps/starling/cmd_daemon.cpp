@@ -86,7 +86,8 @@ int run_daemon(const DaemonArgs& args) {
   http_settings.transport.session_id = rpc::make_session_id();
   if (!args.auth.empty()) {
     const auto colon = args.auth.find(':');
-    if (colon == std::string::npos) return report("daemon", "--rpc-auth", "wants USER:PASSWORD", kBadInput);
+    if (colon == std::string::npos)
+      return report("daemon", "--rpc-auth", "wants USER:PASSWORD", kBadInput);
     http_settings.transport.credentials =
         std::make_pair(args.auth.substr(0, colon), args.auth.substr(colon + 1));
   }
@@ -98,7 +99,8 @@ int run_daemon(const DaemonArgs& args) {
   } else if (fs::exists(fs::path(kDebianWebRoot) / "index.html")) {
     http_settings.web_root = kDebianWebRoot;
   }
-  const fs::path config_dir = args.config_dir.empty() ? default_config_dir() : fs::path(args.config_dir);
+  const fs::path config_dir =
+      args.config_dir.empty() ? default_config_dir() : fs::path(args.config_dir);
 
   session::SessionSettings settings;
   settings.enable_utp = !args.tcp_only;
@@ -107,7 +109,9 @@ int run_daemon(const DaemonArgs& args) {
   settings.resume_interval = std::chrono::seconds(10);
   session::Session session(settings);
   if (args.verbose) {
-    session.logger = [](const std::string& line) { fmt::print(stderr, "starling daemon: {}\n", line); };
+    session.logger = [](const std::string& line) {
+      fmt::print(stderr, "starling daemon: {}\n", line);
+    };
   }
   auto port = session.listen(listen->first, listen->second, true);
   if (!port) return report("daemon", args.listen, port.error(), kFailed);
@@ -132,13 +136,17 @@ int run_daemon(const DaemonArgs& args) {
   config.version = std::string(STARLING_VERSION) + " (starling)";
   config.peers = peers;
   rpc::DaemonBackend backend(session, config);
-  if (auto s = backend.restore(); !s) return report("daemon", config_dir.string(), s.error(), kFailed);
+  if (auto s = backend.restore(); !s)
+    return report("daemon", config_dir.string(), s.error(), kFailed);
 
   rpc::DaemonHttp http(session.io(), backend, http_settings);
-  if (auto s = http.listen(*rpc_endpoint); !s) return report("daemon", args.rpc, s.error(), kFailed);
+  if (auto s = http.listen(*rpc_endpoint); !s)
+    return report("daemon", args.rpc, s.error(), kFailed);
   const auto bound = http.local_endpoint();
-  fmt::print(stderr, "starling daemon: rpc on http://{}:{}/transmission/rpc, peers on port {}, config in {}\n",
-             bound.address().to_string(), bound.port(), *port, config_dir.string());
+  fmt::print(
+      stderr,
+      "starling daemon: rpc on http://{}:{}/transmission/rpc, peers on port {}, config in {}\n",
+      bound.address().to_string(), bound.port(), *port, config_dir.string());
 
   boost::asio::steady_timer tick(session.io());
   int ticks = 0;
@@ -147,7 +155,8 @@ int run_daemon(const DaemonArgs& args) {
     tick.async_wait([&](boost::system::error_code e) {
       if (e) return;
       backend.tick();
-      if (!args.watch_dir.empty() && ++ticks % 2 == 0) scan_watch_dir(args.watch_dir, backend, session);
+      if (!args.watch_dir.empty() && ++ticks % 2 == 0)
+        scan_watch_dir(args.watch_dir, backend, session);
       schedule();
     });
   };
@@ -185,8 +194,9 @@ Runner add_daemon_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--config-dir", args->config_dir,
                   "State directory (default $XDG_CONFIG_HOME/starling)");
-  cmd->add_option("--download-dir", args->download_dir,
-                  "Where new torrents save (default: the saved setting, else CONFIG_DIR/downloads)");
+  cmd->add_option(
+      "--download-dir", args->download_dir,
+      "Where new torrents save (default: the saved setting, else CONFIG_DIR/downloads)");
   cmd->add_option("--watch-dir", args->watch_dir, "Add .torrent files that appear here");
   cmd->add_option("--web-root", args->web_root,
                   "The Transmission web client's files (default /usr/share/transmission/web)");

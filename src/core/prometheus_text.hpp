@@ -10,7 +10,8 @@
 
 namespace starling {
 
-inline constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+inline constexpr std::string_view kPrometheusContentType =
+    "text/plain; version=0.0.4; charset=utf-8";
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 

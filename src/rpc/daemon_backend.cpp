@@ -281,8 +281,8 @@ void DaemonBackend::go_idle(Entry& e) {
   if (e.fetch) {
     e.fetch->stop();
     // Destroyed from the loop: a callback of its own may be on the stack.
-    boost::asio::post(session_.io(), [fetch = std::shared_ptr<session::MetadataFetch>(
-                                          std::move(e.fetch))] {});
+    boost::asio::post(session_.io(),
+                      [fetch = std::shared_ptr<session::MetadataFetch>(std::move(e.fetch))] {});
   }
   if (session::Torrent* torrent = live(e)) {
     const session::TorrentStatus s = torrent->status();
@@ -326,7 +326,8 @@ void DaemonBackend::on_metadata(int id, const std::string& info_bytes) {
 Expected<AddResult> DaemonBackend::add(const AddRequest& request) {
   if (!request.metainfo.empty()) {
     auto info = parse_torrent(request.metainfo);
-    if (!info) return Error(info.error().code, "invalid or corrupt torrent file: " + info.error().message());
+    if (!info)
+      return Error(info.error().code, "invalid or corrupt torrent file: " + info.error().message());
     return add_parsed(std::move(*info), request.metainfo, std::nullopt, request);
   }
   const std::string& name = request.filename;
@@ -385,16 +386,19 @@ Expected<AddResult> DaemonBackend::add_parsed(TorrentInfo info, const std::strin
     if (!request.files_unwanted.empty()) {
       e.saved.wanted.assign(files, true);
       for (int i : request.files_unwanted) {
-        if (static_cast<std::size_t>(i) < files) e.saved.wanted[static_cast<std::size_t>(i)] = false;
+        if (static_cast<std::size_t>(i) < files)
+          e.saved.wanted[static_cast<std::size_t>(i)] = false;
       }
     }
     if (!request.priority_high.empty() || !request.priority_low.empty()) {
       e.saved.priorities.assign(files, 0);
       for (int i : request.priority_high) {
-        if (static_cast<std::size_t>(i) < files) e.saved.priorities[static_cast<std::size_t>(i)] = 1;
+        if (static_cast<std::size_t>(i) < files)
+          e.saved.priorities[static_cast<std::size_t>(i)] = 1;
       }
       for (int i : request.priority_low) {
-        if (static_cast<std::size_t>(i) < files) e.saved.priorities[static_cast<std::size_t>(i)] = -1;
+        if (static_cast<std::size_t>(i) < files)
+          e.saved.priorities[static_cast<std::size_t>(i)] = -1;
       }
     }
     e.info = std::move(info);
@@ -500,11 +504,16 @@ Status DaemonBackend::set_torrent(int id, const TorrentChanges& c) {
     if (e->saved.wanted.empty()) e->saved.wanted.assign(files, true);
     if (e->saved.priorities.empty()) e->saved.priorities.assign(files, 0);
   }
-  if (auto s = mark(c.files_wanted, [&](std::size_t i) { e->saved.wanted[i] = true; }); !s) return s;
-  if (auto s = mark(c.files_unwanted, [&](std::size_t i) { e->saved.wanted[i] = false; }); !s) return s;
-  if (auto s = mark(c.priority_high, [&](std::size_t i) { e->saved.priorities[i] = 1; }); !s) return s;
-  if (auto s = mark(c.priority_normal, [&](std::size_t i) { e->saved.priorities[i] = 0; }); !s) return s;
-  if (auto s = mark(c.priority_low, [&](std::size_t i) { e->saved.priorities[i] = -1; }); !s) return s;
+  if (auto s = mark(c.files_wanted, [&](std::size_t i) { e->saved.wanted[i] = true; }); !s)
+    return s;
+  if (auto s = mark(c.files_unwanted, [&](std::size_t i) { e->saved.wanted[i] = false; }); !s)
+    return s;
+  if (auto s = mark(c.priority_high, [&](std::size_t i) { e->saved.priorities[i] = 1; }); !s)
+    return s;
+  if (auto s = mark(c.priority_normal, [&](std::size_t i) { e->saved.priorities[i] = 0; }); !s)
+    return s;
+  if (auto s = mark(c.priority_low, [&](std::size_t i) { e->saved.priorities[i] = -1; }); !s)
+    return s;
   if (c.download_limit) e->saved.download_limit = *c.download_limit;
   if (c.download_limited) e->saved.download_limited = *c.download_limited;
   if (c.upload_limit) e->saved.upload_limit = *c.upload_limit;
@@ -550,10 +559,10 @@ Status DaemonBackend::set_session(const SessionView& changed) {
 void DaemonBackend::apply_rate_limits() {
   const SessionView& s = state_.settings;
   const auto t = std::chrono::steady_clock::now();
-  const std::int64_t down = s.alt_speed_enabled ? s.alt_speed_down
+  const std::int64_t down = s.alt_speed_enabled          ? s.alt_speed_down
                             : s.speed_limit_down_enabled ? s.speed_limit_down
                                                          : 0;
-  const std::int64_t up = s.alt_speed_enabled ? s.alt_speed_up
+  const std::int64_t up = s.alt_speed_enabled        ? s.alt_speed_up
                           : s.speed_limit_up_enabled ? s.speed_limit_up
                                                      : 0;
   // kB/s as Transmission counts them (1000 bytes); 0 = unlimited.
@@ -608,7 +617,6 @@ void DaemonBackend::tick() {
       e.activity_date = t;
       mark_dirty();
     }
-    if (!s.tracker_error.empty() && e.error.empty()) e.activity_date = std::max(e.activity_date, t - 1);
   }
   if (dirty_ && t - last_save_ >= kSaveInterval) (void)save();
 }
@@ -710,7 +718,8 @@ TorrentView DaemonBackend::view(const Entry& e) const {
   Magnet m;
   m.info_hash = info.info_hash;
   m.display_name = info.name;
-  for (const auto& tier : info.trackers) m.trackers.insert(m.trackers.end(), tier.begin(), tier.end());
+  for (const auto& tier : info.trackers)
+    m.trackers.insert(m.trackers.end(), tier.begin(), tier.end());
   v.magnet_link = format_magnet(m);
   int tracker_id = 0;
   for (std::size_t tier = 0; tier < info.trackers.size(); ++tier) {
@@ -789,8 +798,8 @@ std::vector<TorrentView> DaemonBackend::torrents() const {
 void DaemonBackend::write_metrics(PrometheusText& out, bool per_torrent) const {
   const auto views = torrents();
   std::int64_t peers = 0;
-  std::map<std::string, int> by_state = {{"stopped", 0}, {"checking", 0}, {"downloading", 0},
-                                         {"seeding", 0}, {"metadata", 0}};
+  std::map<std::string, int> by_state = {
+      {"stopped", 0}, {"checking", 0}, {"downloading", 0}, {"seeding", 0}, {"metadata", 0}};
   std::int64_t passed = 0;
   std::int64_t failed = 0;
   std::int64_t wasted = 0;

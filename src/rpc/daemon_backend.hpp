@@ -82,8 +82,8 @@ class DaemonBackend final : public Backend {
     std::optional<TorrentInfo> info;
     std::optional<Magnet> magnet;  // until the metadata arrives
     std::unique_ptr<session::MetadataFetch> fetch;
-    Bitfield verified;             // while out of the session
-    bool verified_known = false;   // `verified` is current (else: resume data or a check)
+    Bitfield verified;                // while out of the session
+    bool verified_known = false;      // `verified` is current (else: resume data or a check)
     std::int64_t run_downloaded = 0;  // of saved.downloaded, what the live torrent had counted
     std::int64_t run_uploaded = 0;
     std::string error;

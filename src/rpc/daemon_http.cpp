@@ -101,8 +101,8 @@ http::Response DaemonHttp::web_file(const http::Request& request,
   std::ifstream in(file, std::ios::binary);
   std::stringstream buffer;
   buffer << in.rdbuf();
-  auto response = http::make_response(request, http::Status::ok, buffer.str(),
-                                      web_content_type(file));
+  auto response =
+      http::make_response(request, http::Status::ok, buffer.str(), web_content_type(file));
   // The client checks for updates by reloading; files change only with the package.
   response.set(beast_http::field::cache_control, "no-cache");
   return response;

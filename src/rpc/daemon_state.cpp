@@ -63,11 +63,11 @@ Status read(const Json& object, const char* key, T& out) {
   return ok();
 }
 
-#define STARLING_READ(object, key, field)                \
-  do {                                                   \
-    if (auto st_ = read(object, key, field); !st_) {     \
-      return st_.error();                                \
-    }                                                    \
+#define STARLING_READ(object, key, field)            \
+  do {                                               \
+    if (auto st_ = read(object, key, field); !st_) { \
+      return st_.error();                            \
+    }                                                \
   } while (false)
 
 Status read_settings(const Json& j, SessionView& s) {

@@ -46,7 +46,8 @@ struct DaemonState {
 };
 
 std::string encode_state(const DaemonState& state);
-// Missing keys keep their defaults (older files, hand edits); wrong types are errors naming the key.
+// Missing keys keep their defaults (older files, hand edits); wrong types are errors naming the
+// key.
 Expected<DaemonState> parse_state(std::string_view text);
 
 Status save_state_file(const std::filesystem::path& file, const DaemonState& state);

@@ -89,7 +89,8 @@ Status apply_session_set(const Json& args, SessionView& s) {
   auto dir = get_string(args, "download-dir");
   if (!dir) return dir.error();
   if (*dir) {
-    if ((*dir)->empty() || (*dir)->front() != '/') return bad("'download-dir' is not an absolute path");
+    if ((*dir)->empty() || (*dir)->front() != '/')
+      return bad("'download-dir' is not an absolute path");
     s.download_dir = **dir;
   }
   auto port = get_int(args, "peer-port");
@@ -289,13 +290,18 @@ Expected<Json> Dispatcher::session_stats() {
 Expected<std::vector<int>> Dispatcher::select(const Json& args, std::int64_t now) {
   auto selector = parse_ids(args);
   if (!selector) return selector.error();
+  return pick(*selector, backend_.torrents(), now);
+}
+
+std::vector<int> Dispatcher::pick(const IdSelector& selector, const std::vector<TorrentView>& list,
+                                  std::int64_t now) {
   std::vector<int> out;
-  for (const auto& t : backend_.torrents()) {
-    bool take = selector->all;
-    if (selector->recently_active) take = t.activity_date >= now - kRecentlyActiveSeconds;
-    take = take || std::find(selector->ids.begin(), selector->ids.end(), t.id) != selector->ids.end();
-    take = take || std::find(selector->hashes.begin(), selector->hashes.end(), t.hash) !=
-                       selector->hashes.end();
+  for (const auto& t : list) {
+    bool take = selector.all;
+    if (selector.recently_active) take = t.activity_date >= now - kRecentlyActiveSeconds;
+    take = take || std::find(selector.ids.begin(), selector.ids.end(), t.id) != selector.ids.end();
+    take = take || std::find(selector.hashes.begin(), selector.hashes.end(), t.hash) !=
+                       selector.hashes.end();
     if (take) out.push_back(t.id);
   }
   return out;
@@ -322,13 +328,14 @@ Expected<Json> Dispatcher::torrent_get(const Json& args, std::int64_t now) {
   auto format = get_string(args, "format");
   if (!format) return format.error();
   const bool table = format->value_or("objects") == "table";
-  if (!table && format->value_or("objects") != "objects") return bad("'format' is not objects or table");
+  if (!table && format->value_or("objects") != "objects")
+    return bad("'format' is not objects or table");
 
   auto selector = parse_ids(args);
   if (!selector) return selector.error();
-  auto ids = select(args, now);
-  if (!ids) return ids.error();
-  const std::set<int> chosen(ids->begin(), ids->end());
+  const std::vector<TorrentView> list = backend_.torrents();
+  const std::vector<int> ids = pick(*selector, list, now);
+  const std::set<int> chosen(ids.begin(), ids.end());
 
   Json torrents = Json::array();
   if (table) {
@@ -338,7 +345,7 @@ Expected<Json> Dispatcher::torrent_get(const Json& args, std::int64_t now) {
     }
     torrents.push_back(std::move(header));
   }
-  for (const auto& t : backend_.torrents()) {
+  for (const auto& t : list) {
     if (chosen.count(t.id) == 0) continue;
     if (table) {
       Json row = Json::array();
@@ -386,7 +393,8 @@ Expected<Json> Dispatcher::torrent_add(const Json& args) {
   auto paused = get_bool(args, "paused");
   if (!paused) return paused.error();
   request.paused = *paused;
-  if (auto st = read_indices(args, "files-unwanted", request.files_unwanted); !st) return st.error();
+  if (auto st = read_indices(args, "files-unwanted", request.files_unwanted); !st)
+    return st.error();
   if (auto st = read_indices(args, "priority-high", request.priority_high); !st) return st.error();
   if (auto st = read_indices(args, "priority-low", request.priority_low); !st) return st.error();
 

@@ -40,6 +40,8 @@ class Dispatcher {
   Expected<Json> for_each_selected(const Json& args, std::int64_t now, Action action);
   // The ids `args` selects, in id order; unknown ids are ignored, as Transmission does.
   Expected<std::vector<int>> select(const Json& args, std::int64_t now);
+  static std::vector<int> pick(const IdSelector& selector, const std::vector<TorrentView>& list,
+                               std::int64_t now);
 
   Backend& backend_;
 };

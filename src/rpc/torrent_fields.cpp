@@ -147,12 +147,8 @@ const std::map<std::string_view, Getter>& getters() {
       {"haveValid", [](const TorrentView& t) { return Json(t.have_valid); }},
       {"honorsSessionLimits", [](const TorrentView& t) { return Json(t.honors_session_limits); }},
       {"id", [](const TorrentView& t) { return Json(t.id); }},
-      {"isFinished",
-       [](const TorrentView& t) {
-         // Transmission: reached its seeding goal and stopped. We seed until stopped.
-         return Json(t.left_until_done == 0 && t.state == TorrentState::stopped &&
-                     t.metadata_complete && t.size_when_done > 0);
-       }},
+      // Transmission: stopped because it reached its seeding goal. We seed until told to stop.
+      {"isFinished", [](const TorrentView&) { return Json(false); }},
       {"isPrivate", [](const TorrentView& t) { return Json(t.is_private); }},
       {"isStalled",
        [](const TorrentView& t) {

@@ -108,9 +108,11 @@ TransportVerdict check_transport(const TransportConfig& config, std::string_view
     return v;
   }
   // Browsers always send Host; a request without one cannot come from a rebound page.
-  if (auto host = headers.find("host"); host != headers.end() && !host_allowed(config, host->second)) {
-    return refuse(421, "Transmission received your request, but the hostname was unrecognized. "
-                       "Add it to the daemon's allowed hosts (--rpc-allowed-host).");
+  if (auto host = headers.find("host");
+      host != headers.end() && !host_allowed(config, host->second)) {
+    return refuse(421,
+                  "Transmission received your request, but the hostname was unrecognized. "
+                  "Add it to the daemon's allowed hosts (--rpc-allowed-host).");
   }
   std::string_view path = target.substr(0, target.find('?'));
   if (path == kRpcPath || path == std::string(kRpcPath) + "/") {
@@ -122,8 +124,9 @@ TransportVerdict check_transport(const TransportConfig& config, std::string_view
     auto id = headers.find(lower(kSessionIdHeader));
     if (id == headers.end() || !same_secret(id->second, config.session_id)) {
       TransportVerdict v =
-          refuse(409, "Your request had an invalid session-id header. To fix this, retry with "
-                      "the X-Transmission-Session-Id header this reply carries.");
+          refuse(409,
+                 "Your request had an invalid session-id header. To fix this, retry with "
+                 "the X-Transmission-Session-Id header this reply carries.");
       v.headers.emplace_back(std::string(kSessionIdHeader), config.session_id);
       return v;
     }

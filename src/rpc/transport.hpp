@@ -29,11 +29,11 @@ struct TransportConfig {
 };
 
 enum class Route {
-  refuse,        // send `status` with `headers` and `body`
-  rpc,           // POST /transmission/rpc[/]: the JSON body goes to the Dispatcher
-  web,           // GET under /transmission/web/: a static file (path in `web_path`)
-  redirect,      // 301 to /transmission/web/ (`/`, /transmission, /transmission/web)
-  metrics,       // GET /metrics
+  refuse,    // send `status` with `headers` and `body`
+  rpc,       // POST /transmission/rpc[/]: the JSON body goes to the Dispatcher
+  web,       // GET under /transmission/web/: a static file (path in `web_path`)
+  redirect,  // 301 to /transmission/web/ (`/`, /transmission, /transmission/web)
+  metrics,   // GET /metrics
 };
 
 struct TransportVerdict {

@@ -40,20 +40,19 @@ std::optional<std::filesystem::path> web_file_path(std::string_view web_path) {
   std::string_view rest = *decoded;
   if (rest.empty()) return std::filesystem::path("index.html");
   if (rest.front() == '/') return std::nullopt;
+  const bool directory = rest.back() == '/';
   while (!rest.empty()) {
     const auto slash = rest.find('/');
     const std::string_view part = rest.substr(0, slash);
     rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
-    if (part.empty()) {
-      if (slash != std::string_view::npos && !rest.empty()) return std::nullopt;  // "a//b"
-      return out / "index.html";                                                  // "dir/"
-    }
+    if (part.empty()) return std::nullopt;  // "a//b"
     if (part == "." || part == "..") return std::nullopt;
     for (char c : part) {
       if (c == '\\' || c == '\0') return std::nullopt;
     }
     out /= std::string(part);
   }
+  if (directory) out /= "index.html";
   return out;
 }
 

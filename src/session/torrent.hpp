@@ -47,10 +47,10 @@ struct TorrentStatus {
   std::int64_t uploaded = 0;      // payload sent
   double down_rate = 0;           // bytes per second
   double up_rate = 0;
-  int peers = 0;                         // connected (handshake done)
-  int peers_sending = 0;                 // of those, sent us payload over the last 20 s
-  int peers_receiving = 0;               // unchoked by us and interested
-  std::int64_t pieces_passed = 0;        // hash checks passed since the torrent started
+  int peers = 0;                   // connected (handshake done)
+  int peers_sending = 0;           // of those, sent us payload over the last 20 s
+  int peers_receiving = 0;         // unchoked by us and interested
+  std::int64_t pieces_passed = 0;  // hash checks passed since the torrent started
   std::int64_t pieces_failed = 0;
   std::int64_t wasted_bytes = 0;         // payload of pieces that failed the hash
   bool finished = false;                 // every wanted piece verified on disk

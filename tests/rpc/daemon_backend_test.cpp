@@ -41,7 +41,10 @@ class DaemonBackendTest : public ::testing::Test {
     return c;
   }
   Json rpc(Dispatcher& d, const std::string& body) {
-    return Json::parse(d.handle(body, 2'000'000'000));
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    return Json::parse(d.handle(body, now));
   }
 
   testing::TempDir dir;
@@ -86,7 +89,8 @@ TEST_F(DaemonBackendTest, AddPauseResumeRestartRemove) {
     EXPECT_NE(session.find_torrent(*Sha1Digest::from_hex(hash)), nullptr);
     ASSERT_EQ(rpc(d, R"({"method":"torrent-stop","arguments":{"ids":[1]}})")["result"], "success");
     ASSERT_EQ(rpc(d, R"({"method":"session-set","arguments":{"speed-limit-down":77,
-        "speed-limit-down-enabled":true}})")["result"], "success");
+        "speed-limit-down-enabled":true}})")["result"],
+              "success");
     EXPECT_EQ(session.download_bucket().rate(), 77'000);
     backend.shutdown();
   }
@@ -108,14 +112,16 @@ TEST_F(DaemonBackendTest, AddPauseResumeRestartRemove) {
     EXPECT_EQ(session.download_bucket().rate(), 77'000);
 
     ASSERT_EQ(rpc(d, R"({"method":"torrent-remove","arguments":{"ids":[1],
-        "delete-local-data":true}})")["result"], "success");
+        "delete-local-data":true}})")["result"],
+              "success");
     EXPECT_FALSE(fs::exists(data / "payload" / "a.bin"));
     EXPECT_FALSE(fs::exists(data / "payload"));
     Json recent = rpc(d, R"({"method":"torrent-get","arguments":{"fields":["id"],
         "ids":"recently-active"}})");
     EXPECT_EQ(recent["arguments"]["removed"], Json::array({1}));
-    EXPECT_TRUE(rpc(d, R"({"method":"torrent-get","arguments":{"fields":["id"]}})")["arguments"]
-                    ["torrents"].empty());
+    EXPECT_TRUE(
+        rpc(d, R"({"method":"torrent-get","arguments":{"fields":["id"]}})")["arguments"]["torrents"]
+            .empty());
   }
 }
 
@@ -124,19 +130,22 @@ TEST_F(DaemonBackendTest, AddsMagnetsAndRefusesBadInput) {
   DaemonBackend backend(session, config());
   ASSERT_TRUE(backend.restore());
   Dispatcher d(backend);
-  Json added = rpc(d, R"({"method":"torrent-add","arguments":{"paused":true,"filename":"magnet:?xt=urn:btih:)" +
-                          hash + R"(&dn=named"}})");
+  Json added = rpc(
+      d, R"({"method":"torrent-add","arguments":{"paused":true,"filename":"magnet:?xt=urn:btih:)" +
+             hash + R"(&dn=named"}})");
   ASSERT_EQ(added["result"], "success") << added;
   EXPECT_EQ(added["arguments"]["torrent-added"]["name"], "named");
-  Json got = rpc(d, R"({"method":"torrent-get","arguments":{"fields":["name","metadataPercentComplete",
+  Json got =
+      rpc(d, R"({"method":"torrent-get","arguments":{"fields":["name","metadataPercentComplete",
       "status","magnetLink"]}})");
   EXPECT_EQ(got["arguments"]["torrents"][0]["metadataPercentComplete"], 0.0);
-  EXPECT_NE(rpc(d, R"({"method":"torrent-add","arguments":{"metainfo":")" + base64_encode("d4:infoe") +
-                       R"("}})")["result"],
+  EXPECT_NE(rpc(d, R"({"method":"torrent-add","arguments":{"metainfo":")" +
+                       base64_encode("d4:infoe") + R"("}})")["result"],
             "success");
-  EXPECT_NE(rpc(d, R"({"method":"torrent-add","arguments":{"filename":"/no/such/file.torrent"}})")
-                ["result"],
-            "success");
+  EXPECT_NE(
+      rpc(d,
+          R"({"method":"torrent-add","arguments":{"filename":"/no/such/file.torrent"}})")["result"],
+      "success");
 }
 
 }  // namespace

@@ -95,8 +95,9 @@ TEST_F(DispatcherTest, RecentlyActiveListsActiveTorrentsAndRecentRemovals) {
   EXPECT_EQ(ids_of(reply), (std::vector<int>{2}));
   EXPECT_EQ(reply["arguments"]["removed"], Json::array({7}));
   // Without recently-active there is no removed list.
-  EXPECT_FALSE(call(R"({"method":"torrent-get","arguments":{"fields":["id"]}})")["arguments"]
-                   .contains("removed"));
+  EXPECT_FALSE(
+      call(R"({"method":"torrent-get","arguments":{"fields":["id"]}})")["arguments"].contains(
+          "removed"));
 }
 
 TEST_F(DispatcherTest, TorrentGetFieldsHaveTransmissionTypes) {
@@ -109,9 +110,8 @@ TEST_F(DispatcherTest, TorrentGetFieldsHaveTransmissionTypes) {
   ASSERT_EQ(reply["result"], "success");
   const Json& t = reply["arguments"]["torrents"][0];
   for (const char* integer : {"id", "status", "eta", "rateDownload", "rateUpload", "sizeWhenDone",
-                              "leftUntilDone", "totalSize", "peersConnected",
-                              "peersGettingFromUs", "peersSendingToUs", "error", "pieceCount",
-                              "pieceSize"}) {
+                              "leftUntilDone", "totalSize", "peersConnected", "peersGettingFromUs",
+                              "peersSendingToUs", "error", "pieceCount", "pieceSize"}) {
     EXPECT_TRUE(t[integer].is_number_integer()) << integer << " = " << t[integer];
   }
   EXPECT_EQ(t["status"], 4);
@@ -137,7 +137,8 @@ TEST_F(DispatcherTest, ActionsReachTheBackendForEachSelectedTorrent) {
   EXPECT_EQ(call(R"({"method":"torrent-start","arguments":{"ids":2}})")["result"], "success");
   EXPECT_EQ(call(R"({"method":"torrent-start-now","arguments":{"ids":[2]}})")["result"], "success");
   EXPECT_EQ(call(R"({"method":"torrent-verify","arguments":{"ids":[1]}})")["result"], "success");
-  EXPECT_EQ(call(R"({"method":"torrent-reannounce","arguments":{"ids":[1]}})")["result"], "success");
+  EXPECT_EQ(call(R"({"method":"torrent-reannounce","arguments":{"ids":[1]}})")["result"],
+            "success");
   EXPECT_EQ(call(R"({"method":"torrent-remove","arguments":{"ids":[3],"delete-local-data":true}})")
                 ["result"],
             "success");
@@ -193,9 +194,9 @@ TEST_F(DispatcherTest, SessionGetReportsWhatRemoteAndTheWebClientRead) {
   EXPECT_EQ(a["speed-limit-down"], 300);
   for (const char* key :
        {"rpc-version-minimum", "peer-port", "utp-enabled", "dht-enabled", "pex-enabled",
-        "lpd-enabled", "encryption", "speed-limit-up", "speed-limit-down-enabled",
-        "alt-speed-down", "alt-speed-up", "alt-speed-enabled", "peer-limit-global",
-        "seedRatioLimit", "seedRatioLimited", "units"}) {
+        "lpd-enabled", "encryption", "speed-limit-up", "speed-limit-down-enabled", "alt-speed-down",
+        "alt-speed-up", "alt-speed-enabled", "peer-limit-global", "seedRatioLimit",
+        "seedRatioLimited", "units"}) {
     EXPECT_TRUE(a.contains(key)) << key;
   }
   EXPECT_TRUE(a["seedRatioLimit"].is_number_float());

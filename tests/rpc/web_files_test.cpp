@@ -14,7 +14,7 @@ TEST(WebFiles, MapsPathsBelowTheRoot) {
 
 TEST(WebFiles, RefusesEscapes) {
   for (const char* bad : {"../etc/passwd", "a/../../x", "%2e%2e/x", "/etc/passwd", "a//b", "./x",
-                          "a\\b", "a%00b", "bad%2", "bad%zz"}) {
+                          "a\\b", "a//", "a%00b", "bad%2", "bad%zz"}) {
     EXPECT_FALSE(web_file_path(bad)) << bad;
   }
 }
