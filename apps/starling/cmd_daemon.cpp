@@ -66,7 +66,12 @@ void scan_watch_dir(const fs::path& dir, rpc::DaemonBackend& backend, session::S
     if (!entry.is_regular_file(ec) || entry.path().extension() != ".torrent") continue;
     auto added = backend.add_path(entry.path());
     const fs::path renamed = entry.path().string() + (added ? ".added" : ".invalid");
-    if (!added) session.log("watch: " + entry.path().string() + ": " + added.error().message());
+    if (!added) {
+      session.log("watch: " + entry.path().string() + ": " + added.error().message());
+    } else {
+      session.log(fmt::format("watch: {} {} as torrent {}", entry.path().string(),
+                              added->duplicate ? "already known" : "added", added->id));
+    }
     fs::rename(entry.path(), renamed, ec);
   }
 }

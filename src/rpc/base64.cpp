@@ -9,11 +9,13 @@ namespace {
 constexpr std::string_view kAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-constexpr std::array<std::int8_t, 256> make_reverse() {
-  std::array<std::int8_t, 256> table{};
-  for (auto& v : table) v = -1;
+constexpr std::uint8_t kNotBase64 = 0xff;
+
+constexpr std::array<std::uint8_t, 256> make_reverse() {
+  std::array<std::uint8_t, 256> table{};
+  for (auto& v : table) v = kNotBase64;
   for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
-    table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
+    table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::uint8_t>(i);
   }
   return table;
 }
@@ -64,10 +66,10 @@ std::optional<std::string> base64_decode(std::string_view text) {
       continue;
     }
     if (padding > 0) return std::nullopt;  // data after padding
-    const int v = kReverse[static_cast<unsigned char>(c)];
-    if (v < 0) return std::nullopt;
+    const std::uint8_t v = kReverse[static_cast<unsigned char>(c)];
+    if (v == kNotBase64) return std::nullopt;
     ++symbols;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    acc = (acc << 6) | v;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;

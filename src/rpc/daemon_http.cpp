@@ -24,8 +24,8 @@ DaemonHttp::DaemonHttp(boost::asio::io_context& io, DaemonBackend& backend,
                        DaemonHttpSettings settings)
     : backend_(backend), settings_(std::move(settings)), dispatcher_(backend) {
   server_ = std::make_unique<http::Server>(
-      io, [this](const http::Request& request, const http::Endpoint&, http::Reply reply) {
-        handle(request, std::move(reply));
+      io, [this](const http::Request& request, const http::Endpoint&, const http::Reply& reply) {
+        handle(request, reply);
       });
 }
 
@@ -41,7 +41,7 @@ void DaemonHttp::stop() {
   server_->stop();
 }
 
-void DaemonHttp::handle(const http::Request& request, http::Reply reply) {
+void DaemonHttp::handle(const http::Request& request, const http::Reply& reply) {
   std::map<std::string, std::string> headers;
   for (const auto& field : request) {
     std::string name(field.name_string());

@@ -29,7 +29,7 @@ class DaemonHttp {
   void stop();
 
  private:
-  void handle(const http::Request& request, http::Reply reply);
+  void handle(const http::Request& request, const http::Reply& reply);
   std::int64_t rpc_requests() const { return rpc_requests_; }
   http::Response web_file(const http::Request& request, const std::string& web_path) const;
   http::Response metrics(const http::Request& request) const;

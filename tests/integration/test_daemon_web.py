@@ -2,7 +2,8 @@
 """The Transmission web client served by `starling daemon`, in headless Chromium
 (test_daemon_web.js, playwright-core): the list shows a torrent's name and progress, a torrent
 is added through the upload dialog, paused and resumed from the toolbar; a screenshot is saved
-as an artifact (build/test-artifacts/daemon_web.png) and the page's text is checked.
+as an artifact (test-artifacts/daemon_web.png below the working directory: build/tests under
+ctest) and the page's text is checked.
 
 Skips (exit 0, with a SKIP line) when chromium, node, playwright-core or the web client's files
 are missing: scripts/deps.sh installs them.
