@@ -774,9 +774,20 @@ TorrentView DaemonBackend::view(const Entry& e) const {
     v.downloaded_ever += s.downloaded;
     v.uploaded_ever += s.uploaded;
     v.corrupt_ever += s.wasted_bytes;
-    for (const auto& seed : s.web_seeds) {
-      (void)seed;
-      ++v.webseeds_sending_to_us;
+    v.webseeds_sending_to_us = static_cast<int>(s.web_seeds.size());
+    for (const auto& peer : torrent->peer_summaries()) {
+      PeerView pv;
+      pv.address = peer.endpoint.address().to_string();
+      pv.port = peer.endpoint.port();
+      pv.client_name = peer.client;
+      pv.incoming = peer.incoming;
+      pv.utp = peer.utp;
+      pv.progress = peer.seed ? 1.0 : 0.0;
+      pv.rate_to_client = static_cast<std::int64_t>(peer.down_rate);
+      pv.rate_to_peer = static_cast<std::int64_t>(peer.up_rate);
+      pv.downloading_from = peer.down_rate > 0;
+      pv.uploading_to = peer.unchoked_by_us && peer.interested_in_us;
+      v.peers.push_back(std::move(pv));
     }
     if (!s.tracker_error.empty() && v.error == 0) {
       v.error = 2;

@@ -183,6 +183,34 @@ TorrentStatus Torrent::status() const {
   return s;
 }
 
+std::vector<PeerSummary> Torrent::peer_summaries() const {
+  std::vector<PeerSummary> out;
+  for (const auto& [key, peer] : peers_) {
+    if (!peer->connected()) continue;
+    PeerSummary p;
+    p.endpoint = peer->endpoint();
+    p.incoming = !peer->outgoing();
+    p.utp = peer->transport() == "utp";
+    p.seed = peer->is_seed();
+    p.down_rate = peer->rates().received_per_second();
+    p.up_rate = peer->rates().sent_per_second();
+    p.unchoked_by_us = !peer->am_choking();
+    p.interested_in_us = peer->peer_interested();
+    p.we_are_interested = peer->am_interested();
+    // Azureus-style ids: '-', two letters, four version characters, '-'.
+    const auto& id = peer->their_peer_id();
+    if (id[0] == '-' && id[7] == '-') {
+      p.client = std::string(id.begin() + 1, id.begin() + 3) + " " +
+                 std::string(id.begin() + 3, id.begin() + 7);
+      for (char& c : p.client) {
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+      }
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 void Torrent::add_peer(const tcp::endpoint& endpoint) {
   if (stopped_ || banned_.count(endpoint.address()) != 0) return;
   auto [it, inserted] = known_.try_emplace(endpoint);

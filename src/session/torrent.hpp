@@ -58,6 +58,20 @@ struct TorrentStatus {
   std::vector<WebSeedStatus> web_seeds;  // every web seed, dropped ones included
 };
 
+// One connected peer as the daemon's RPC lists it.
+struct PeerSummary {
+  tcp::endpoint endpoint;
+  bool incoming = false;
+  bool utp = false;
+  bool seed = false;
+  double down_rate = 0;  // payload bytes/s from it (20 s window)
+  double up_rate = 0;
+  bool unchoked_by_us = false;
+  bool interested_in_us = false;
+  bool we_are_interested = false;
+  std::string client;  // from its peer id ("-LT2080-" -> "LT 2080"), else empty
+};
+
 class Torrent {
  public:
   // `verified`: pieces already on disk and checked (resume or a hash check).
@@ -69,6 +83,7 @@ class Torrent {
 
   const TorrentInfo& info() const { return info_; }
   TorrentStatus status() const;
+  std::vector<PeerSummary> peer_summaries() const;
   // Pieces verified on disk.
   const Bitfield& verified() const { return picker_.have_pieces(); }
   const std::filesystem::path& save_dir() const { return save_dir_; }

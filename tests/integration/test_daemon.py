@@ -244,6 +244,13 @@ def main():
                                                d.rows().get(1, (0, ""))[1]), 5),
                     "-l: status Downloading and the name", repr(d.rows()))
 
+            peers = d.rpc("torrent-get", {"ids": [1], "fields": ["peers", "peersConnected"]})
+            t = peers["arguments"]["torrents"][0]
+            c.check(t["peersConnected"] >= 1 and any(
+                p["address"] == "127.0.0.1" and p["port"] == seed_port and
+                p["clientName"].startswith("LT") and p["rateToClient"] >= 0 for p in t["peers"]),
+                "torrent-get peers lists the libtorrent seed", repr(t))
+
             # -d holds it: about LIMIT_KB kB/s (6.3 MB at 400 kB/s is ~6% a second).
             p0 = d.rows().get(1, (0, ""))[0] or 0
             time.sleep(2)
