@@ -120,6 +120,7 @@ DaemonBackend::DaemonBackend(session::Session& session, DaemonConfig config)
 
 DaemonBackend::~DaemonBackend() {
   session_.on_peers_found = nullptr;
+  for (auto& t : checks_) t.join();
 }
 
 fs::path DaemonBackend::torrent_file(const Sha1Digest& hash) const {
@@ -226,6 +227,10 @@ std::vector<int> DaemonBackend::picker_priorities(const Entry& e) const {
 }
 
 void DaemonBackend::go_live(Entry& e) {
+  if (e.checking) {
+    e.live_after_check = true;  // starts when the check ends
+    return;
+  }
   const std::int64_t t = now();
   e.start_date = t;
   e.activity_date = t;
@@ -466,16 +471,33 @@ Status DaemonBackend::remove(int id, bool delete_local_data) {
 
 Status DaemonBackend::verify(int id) {
   Entry* e = find(id);
-  if (e == nullptr || !e->info) return ok();
-  const bool was_live = live(*e) != nullptr;
+  if (e == nullptr || !e->info || e->checking) return ok();
+  e->live_after_check = live(*e) != nullptr;
   go_idle(*e);
-  // A full check: forget the resume data, hash what is on disk.
+  // A full check, off the network thread: forget the resume data, hash what is on disk.
   std::error_code ec;
   fs::remove(resume_file(e->hash), ec);
+  e->checking = true;
   e->verified_known = false;
-  e->verified = pieces_on_disk(*e);
-  e->verified_known = true;
-  if (was_live) go_live(*e);
+  std::weak_ptr<int> alive = life_;
+  checks_.emplace_back([this, alive, id, layout = e->info->layout, hashes = e->info->piece_hashes,
+                        dir = fs::path(e->saved.download_dir), &io = session_.io()] {
+    const HashResult hashed = hash_pieces(layout, dir);
+    Bitfield have(hashes.size());
+    for (std::size_t i = 0; i < hashed.pieces.size() && i < hashes.size(); ++i) {
+      if (hashed.pieces[i] && *hashed.pieces[i] == hashes[i]) have.set(i);
+    }
+    boost::asio::post(io, [this, alive, id, have = std::move(have)] {
+      if (alive.expired()) return;
+      Entry* entry = find(id);
+      if (entry == nullptr) return;
+      entry->checking = false;
+      entry->verified = have;
+      entry->verified_known = true;
+      entry->activity_date = now();
+      if (entry->live_after_check && !entry->saved.paused) go_live(*entry);
+    });
+  });
   return ok();
 }
 
@@ -794,7 +816,7 @@ TorrentView DaemonBackend::view(const Entry& e) const {
       v.error_string = s.tracker_error;
     }
   } else {
-    v.state = TorrentState::stopped;
+    v.state = e.checking ? TorrentState::check : TorrentState::stopped;
   }
   return v;
 }

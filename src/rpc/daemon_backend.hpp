@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/bitfield.hpp"
@@ -87,6 +88,8 @@ class DaemonBackend final : public Backend {
     std::int64_t run_downloaded = 0;  // of saved.downloaded, what the live torrent had counted
     std::int64_t run_uploaded = 0;
     std::string error;
+    bool checking = false;  // torrent-verify's hash check is running
+    bool live_after_check = false;
     std::int64_t start_date = 0;
     std::int64_t activity_date = 0;
   };
@@ -124,6 +127,8 @@ class DaemonBackend final : public Backend {
   std::int64_t counted_up_ = 0;
   // Expires with the backend: callbacks posted to the io_context check it first.
   std::shared_ptr<int> life_ = std::make_shared<int>(0);
+  // torrent-verify hashes off the network thread; joined on destruction.
+  std::vector<std::thread> checks_;
 };
 
 }  // namespace starling::rpc

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "metainfo/torrent_creator.hpp"
 #include "rpc/base64.hpp"
 #include "rpc/dispatcher.hpp"
@@ -123,6 +125,39 @@ TEST_F(DaemonBackendTest, AddPauseResumeRestartRemove) {
         rpc(d, R"({"method":"torrent-get","arguments":{"fields":["id"]}})")["arguments"]["torrents"]
             .empty());
   }
+}
+
+TEST_F(DaemonBackendTest, VerifyHashesOffTheNetworkThreadAndFindsDamage) {
+  session::Session session(settings());
+  DaemonBackend backend(session, config());
+  ASSERT_TRUE(backend.restore());
+  Dispatcher d(backend);
+  ASSERT_EQ(rpc(d, R"({"method":"torrent-add","arguments":{"metainfo":")" +
+                       base64_encode(torrent_bytes) + R"("}})")["result"],
+            "success");
+  auto get = [&] {
+    return rpc(d, R"({"method":"torrent-get","arguments":{"ids":[1],"fields":["status",
+        "leftUntilDone"]}})")["arguments"]["torrents"][0];
+  };
+  // Runs the loop until the check's result is back (bounded).
+  auto settle = [&] {
+    for (int i = 0; i < 500 && get()["status"] == 2; ++i) {
+      session.io().run_for(std::chrono::milliseconds(10));
+    }
+  };
+  EXPECT_EQ(get()["status"], 6);
+  {
+    // Damage one byte of the first piece on disk.
+    std::fstream f(data / "payload" / "a.bin", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put('\x5a' ^ static_cast<char>(testing::content(1, 101)[100]));
+  }
+  ASSERT_EQ(rpc(d, R"({"method":"torrent-verify","arguments":{"ids":[1]}})")["result"], "success");
+  EXPECT_EQ(get()["status"], 2);  // checking, while the network thread goes on
+  settle();
+  const Json t = get();
+  EXPECT_EQ(t["status"], 4);  // back in the session, downloading the damaged piece
+  EXPECT_EQ(t["leftUntilDone"], 32768);
 }
 
 TEST_F(DaemonBackendTest, AddsMagnetsAndRefusesBadInput) {
