@@ -15,6 +15,9 @@ packages=(
   nginx-light
   # plots of the flash-crowd benchmark (bench/flash_crowd.py)
   python3-matplotlib
+  # `starling daemon` against real Transmission clients: transmission-remote, the web client's
+  # files (/usr/share/transmission/web) and a browser to drive it (tests/integration/test_daemon*)
+  transmission-cli transmission-common chromium
 )
 
 missing=()
@@ -24,7 +27,25 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# playwright-core (npm) drives chromium in tests/integration/test_daemon_web.js; it lives in
+# PLAYWRIGHT_DIR, never in the repository, and never downloads a browser of its own.
+install_playwright() {
+  local dir=${PLAYWRIGHT_DIR:-/opt/starling-playwright}
+  if [ -d "$dir/node_modules/playwright-core" ]; then return 0; fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "deps: npm missing; installing nodejs and npm" >&2
+    $sudo apt-get install -y -qq --no-install-recommends nodejs npm
+  fi
+  $sudo mkdir -p "$dir"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $sudo npm install --silent --no-audit --no-fund \
+    --prefix "$dir" playwright-core@1.65.1
+}
+
+sudo=""
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then sudo="sudo"; fi
+
 if [ ${#missing[@]} -eq 0 ]; then
+  install_playwright
   exit 0
 fi
 
@@ -39,3 +60,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_playwright

@@ -26,6 +26,7 @@ Runner add_verify_command(CLI::App& app);
 Runner add_download_command(CLI::App& app);
 Runner add_seed_command(CLI::App& app);
 Runner add_sim_command(CLI::App& app);
+Runner add_daemon_command(CLI::App& app);
 
 // Where a torrent's data lives given a user's DATA_PATH: normally the directory holding the
 // torrent's file or top folder (as `download -o` lays it out); also the single file itself, or

@@ -17,6 +17,7 @@ Session::Session(SessionSettings settings)
     : settings_(std::move(settings)),
       disk_(std::make_unique<DiskIo>(io_, settings_.disk)),
       acceptor_(io_),
+      retire_timer_(io_),
       upload_bucket_(settings_.max_upload_rate, std::chrono::steady_clock::now(),
                      settings_.rate_limit_bucket),
       download_bucket_(settings_.max_download_rate, std::chrono::steady_clock::now(),
@@ -30,6 +31,7 @@ Session::Session(SessionSettings settings)
 
 Session::~Session() {
   torrents_.clear();
+  retired_.clear();
   dht_.reset();
   utp_.reset();
   udp_.reset();
@@ -151,6 +153,32 @@ Torrent& Session::add_torrent(TorrentInfo info, std::filesystem::path save_dir,
   return ref;
 }
 
+Torrent* Session::find_torrent(const Sha1Digest& info_hash) {
+  auto it = torrents_.find(info_hash);
+  return it == torrents_.end() ? nullptr : it->second.get();
+}
+
+bool Session::remove_torrent(const Sha1Digest& info_hash) {
+  auto it = torrents_.find(info_hash);
+  if (it == torrents_.end()) return false;
+  auto torrent = std::move(it->second);
+  torrents_.erase(it);
+  torrent->stop();
+  retired_.emplace_back(Clock::now(), std::move(torrent));
+  if (retired_.size() == 1) schedule_retire();
+  return true;
+}
+
+void Session::schedule_retire() {
+  retire_timer_.expires_at(retired_.front().first + kRetireDelay);
+  retire_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    const auto now = Clock::now();
+    std::erase_if(retired_, [&](const auto& entry) { return entry.first + kRetireDelay <= now; });
+    if (!retired_.empty()) schedule_retire();
+  });
+}
+
 Status Session::start_dht(const std::vector<boost::asio::ip::udp::endpoint>& bootstrap,
                           const std::filesystem::path& state_file) {
   if (!settings_.enable_dht || !udp_) return Error(Errc::invalid_argument, "DHT not enabled");
@@ -208,6 +236,7 @@ void Session::find_peers(const Sha1Digest& info_hash) {
 void Session::stop() {
   boost::system::error_code ec;
   acceptor_.close(ec);
+  retire_timer_.cancel();
   if (dht_ && !dht_state_file_.empty()) {
     if (auto s = save_dht_state(dht_state_file_, dht_->state()); !s) {
       log("cannot save the DHT state: " + s.error().message());

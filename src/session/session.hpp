@@ -5,6 +5,7 @@
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <map>
 #include <memory>
@@ -41,6 +42,14 @@ class Session {
 
   Torrent& add_torrent(TorrentInfo info, std::filesystem::path save_dir, TorrentOptions options,
                        const Bitfield& verified);
+  // The torrent with this info-hash, or nullptr.
+  Torrent* find_torrent(const Sha1Digest& info_hash);
+  std::size_t torrent_count() const { return torrents_.size(); }
+  // Stops the torrent (peers closed, resume data saved) and takes it out of the session, so it
+  // can be added again later (pause and resume). It is destroyed `retire_delay` later, once the
+  // completions already queued for it (disk jobs, closing peers) have run. False when there is
+  // no such torrent.
+  bool remove_torrent(const Sha1Digest& info_hash);
 
   boost::asio::io_context& io() { return io_; }
   DiskIo& disk() { return *disk_; }
@@ -90,6 +99,11 @@ class Session {
   policy::TokenBucket upload_bucket_;
   policy::TokenBucket download_bucket_;
   std::map<Sha1Digest, std::unique_ptr<Torrent>> torrents_;
+  // Removed torrents waiting for their queued completions, with when they were removed.
+  std::vector<std::pair<Clock::time_point, std::unique_ptr<Torrent>>> retired_;
+  boost::asio::steady_timer retire_timer_;
+  static constexpr std::chrono::seconds kRetireDelay{15};
+  void schedule_retire();
   // uTP: one UDP socket and the connections on it; made by listen().
   std::unique_ptr<net::UdpSocket> udp_;
   std::unique_ptr<UtpTransport> utp_;

@@ -167,13 +167,48 @@ TorrentStatus Torrent::status() const {
   s.uploaded = uploaded_;
   s.down_rate = down_rate_;
   s.up_rate = up_rate_;
-  s.peers = static_cast<int>(std::count_if(peers_.begin(), peers_.end(),
-                                           [](const auto& p) { return p.second->connected(); }));
+  for (const auto& [key, peer] : peers_) {
+    if (!peer->connected()) continue;
+    ++s.peers;
+    if (peer->rates().received_per_second() > 0) ++s.peers_sending;
+    if (!peer->am_choking() && peer->peer_interested()) ++s.peers_receiving;
+  }
+  s.pieces_passed = pieces_passed_;
+  s.pieces_failed = pieces_failed_;
+  s.wasted_bytes = wasted_bytes_;
   s.finished = finished();
   if (trackers_) s.tracker_error = trackers_->last_error();
   for (const auto& [key, seed] : web_seeds_) s.web_seeds.push_back(seed->status());
   s.web_seeds.insert(s.web_seeds.end(), dropped_web_seeds_.begin(), dropped_web_seeds_.end());
   return s;
+}
+
+std::vector<PeerSummary> Torrent::peer_summaries() const {
+  std::vector<PeerSummary> out;
+  for (const auto& [key, peer] : peers_) {
+    if (!peer->connected()) continue;
+    PeerSummary p;
+    p.endpoint = peer->endpoint();
+    p.incoming = !peer->outgoing();
+    p.utp = peer->transport() == "utp";
+    p.seed = peer->is_seed();
+    p.down_rate = peer->rates().received_per_second();
+    p.up_rate = peer->rates().sent_per_second();
+    p.unchoked_by_us = !peer->am_choking();
+    p.interested_in_us = peer->peer_interested();
+    p.we_are_interested = peer->am_interested();
+    // Azureus-style ids: '-', two letters, four version characters, '-'.
+    const auto& id = peer->their_peer_id();
+    if (id[0] == '-' && id[7] == '-') {
+      p.client = std::string(id.begin() + 1, id.begin() + 3) + " " +
+                 std::string(id.begin() + 3, id.begin() + 7);
+      for (char& c : p.client) {
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+      }
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
 void Torrent::add_peer(const tcp::endpoint& endpoint) {
@@ -267,6 +302,7 @@ void Torrent::on_hash(PieceIndex piece, const Expected<Sha1Digest>& digest) {
 }
 
 void Torrent::piece_passed(PieceIndex piece) {
+  ++pieces_passed_;
   picker_.on_piece_passed(piece);
   for (auto& peer : snapshot()) peer->send_have(piece);
   for (auto& peer : snapshot()) peer->on_piece_passed(piece);
@@ -292,6 +328,8 @@ void Torrent::piece_passed(PieceIndex piece) {
 
 void Torrent::piece_failed(PieceIndex piece) {
   log("piece " + std::to_string(piece.value()) + " failed the hash check");
+  ++pieces_failed_;
+  wasted_bytes_ += info_.layout.piece_size(piece);
   // Hash the bad copy's blocks before any block of the piece is downloaded again.
   disk().async_hash_blocks(
       store_, piece, kBlockSize,

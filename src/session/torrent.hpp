@@ -47,10 +47,29 @@ struct TorrentStatus {
   std::int64_t uploaded = 0;      // payload sent
   double down_rate = 0;           // bytes per second
   double up_rate = 0;
-  int peers = 0;                         // connected (handshake done)
+  int peers = 0;                   // connected (handshake done)
+  int peers_sending = 0;           // of those, sent us payload over the last 20 s
+  int peers_receiving = 0;         // unchoked by us and interested
+  std::int64_t pieces_passed = 0;  // hash checks passed since the torrent started
+  std::int64_t pieces_failed = 0;
+  std::int64_t wasted_bytes = 0;         // payload of pieces that failed the hash
   bool finished = false;                 // every wanted piece verified on disk
   std::string tracker_error;             // the trackers' latest failure, empty once one answers
   std::vector<WebSeedStatus> web_seeds;  // every web seed, dropped ones included
+};
+
+// One connected peer as the daemon's RPC lists it.
+struct PeerSummary {
+  tcp::endpoint endpoint;
+  bool incoming = false;
+  bool utp = false;
+  bool seed = false;
+  double down_rate = 0;  // payload bytes/s from it (20 s window)
+  double up_rate = 0;
+  bool unchoked_by_us = false;
+  bool interested_in_us = false;
+  bool we_are_interested = false;
+  std::string client;  // from its peer id ("-LT2080-" -> "LT 2080"), else empty
 };
 
 class Torrent {
@@ -64,6 +83,10 @@ class Torrent {
 
   const TorrentInfo& info() const { return info_; }
   TorrentStatus status() const;
+  std::vector<PeerSummary> peer_summaries() const;
+  // Pieces verified on disk.
+  const Bitfield& verified() const { return picker_.have_pieces(); }
+  const std::filesystem::path& save_dir() const { return save_dir_; }
   void add_peer(const tcp::endpoint& endpoint);
   void attach(std::unique_ptr<PeerStream> stream, const wire::Handshake& their_handshake);
   void stop();  // closes every peer and saves resume data
@@ -173,6 +196,9 @@ class Torrent {
 
   std::int64_t downloaded_ = 0;
   std::int64_t uploaded_ = 0;
+  std::int64_t pieces_passed_ = 0;
+  std::int64_t pieces_failed_ = 0;
+  std::int64_t wasted_bytes_ = 0;
   std::int64_t last_downloaded_ = 0;
   std::int64_t last_uploaded_ = 0;
   double down_rate_ = 0;

@@ -114,8 +114,12 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
         break;
       }
       body_.clear();
+      const auto started = std::chrono::steady_clock::now();
       const HttpAnswer answer =
           worker_.service().handle_http(h.target, peer_, worker_.now(), body_, worker_.index());
+      worker_.service().observe_http_time(
+          worker_.index(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       append_response(out_, answer.status, answer.content_type, body_, h.keep_alive);
       used += h.head_size;
       if (!h.keep_alive) close_after = true;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/prometheus_text.hpp"
 #include "tracker/announce_reply.hpp"
 #include "tracker/announce_request.hpp"
 #include "tracker/scrape.hpp"
@@ -63,7 +64,12 @@ HttpAnswer TrackerService::handle_http(std::string_view target, const IpAddress&
     body += stats_json();
     return {200, "application/json"};
   }
+  if (path == "/metrics") {
+    body += metrics_text();
+    return {200, kPrometheusContentType};
+  }
   Counters::bump(c.errors);
+  Counters::bump(c.http_other_errors);
   body += "not found\n";
   return {404, "text/plain"};
 }
@@ -73,6 +79,7 @@ void TrackerService::http_announce(std::string_view query, const IpAddress& from
   auto request = parse_announce_query(query);
   if (!request) {
     Counters::bump(c.errors);
+    Counters::bump(c.http_announce_errors);
     append_failure_reply(body, request.error().message());
     return;
   }
@@ -87,6 +94,7 @@ void TrackerService::http_announce(std::string_view query, const IpAddress& from
   const AnnounceStatus status = store_.announce(a, now, counts, s.peers4, s.peers6);
   if (status != AnnounceStatus::ok) {
     Counters::bump(c.errors);
+    Counters::bump(c.http_announce_errors);
     append_failure_reply(body, status_message(status));
     return;
   }
@@ -106,6 +114,7 @@ void TrackerService::http_scrape(std::string_view query, std::string& body, Coun
   auto request = parse_scrape_query(query, settings_.max_scrape_hashes);
   if (!request) {
     Counters::bump(c.errors);
+    Counters::bump(c.http_scrape_errors);
     append_failure_reply(body, request.error().message());
     return;
   }
@@ -123,6 +132,7 @@ void TrackerService::handle_udp(std::span<const std::uint8_t> datagram, const Pe
   Counters& c = *counters_[worker];
   auto fail = [&](std::uint32_t transaction, std::string message) {
     Counters::bump(c.errors);
+    Counters::bump(c.udp_errors);
     udp::encode(out, udp::ErrorResponse{transaction, std::move(message)});
   };
   auto request = udp::parse_request(datagram);
@@ -202,6 +212,74 @@ std::string TrackerService::stats_json() const {
       "\n",
       t.torrents, t.peers, t.seeds, t.peers - t.seeds, http_announces + udp_announces,
       http_announces, udp_announces, scrapes, connects, errors, t.bytes);
+}
+
+}  // namespace starling::tracker
+
+namespace starling::tracker {
+
+void TrackerService::observe_http_time(std::size_t worker, double seconds) {
+  Counters& c = *counters_[worker];
+  std::size_t bucket = 0;
+  while (bucket < kHttpTimeBounds.size() && seconds > kHttpTimeBounds[bucket]) ++bucket;
+  Counters::bump(c.http_time_buckets[bucket]);
+  Counters::add(c.http_time_ns, static_cast<std::uint64_t>(seconds * 1e9));
+}
+
+std::string TrackerService::metrics_text() const {
+  auto sum = [&](std::atomic<std::uint64_t> Counters::*field) {
+    std::uint64_t total = 0;
+    for (const auto& c : counters_) total += ((*c).*field).load(std::memory_order_relaxed);
+    return static_cast<std::int64_t>(total);
+  };
+  const StoreTotals t = store_.totals();
+  PrometheusText out;
+  out.family("starling_build_info", "gauge", "Always 1; the version is a label.");
+  out.sample("starling_build_info", {{"version", STARLING_VERSION}}, std::int64_t{1});
+  out.family("starling_tracker_info_hashes", "gauge", "Torrents with at least one peer.");
+  out.sample("starling_tracker_info_hashes", static_cast<std::int64_t>(t.torrents));
+  out.family("starling_tracker_seeders", "gauge", "Peers that announced they are complete.");
+  out.sample("starling_tracker_seeders", static_cast<std::int64_t>(t.seeds));
+  out.family("starling_tracker_leechers", "gauge", "Peers still downloading.");
+  out.sample("starling_tracker_leechers", static_cast<std::int64_t>(t.peers - t.seeds));
+  out.family("starling_tracker_store_bytes", "gauge", "Memory held by the peer store.");
+  out.sample("starling_tracker_store_bytes", static_cast<std::int64_t>(t.bytes));
+  out.family("starling_tracker_requests_total", "counter",
+             "Requests answered, by protocol, action and result.");
+  const struct {
+    const char* protocol;
+    const char* action;
+    const char* result;
+    std::atomic<std::uint64_t> Counters::*field;
+  } rows[] = {
+      {"http", "announce", "ok", &Counters::http_announces},
+      {"http", "announce", "error", &Counters::http_announce_errors},
+      {"http", "scrape", "ok", &Counters::http_scrapes},
+      {"http", "scrape", "error", &Counters::http_scrape_errors},
+      {"http", "other", "error", &Counters::http_other_errors},
+      {"udp", "connect", "ok", &Counters::udp_connects},
+      {"udp", "announce", "ok", &Counters::udp_announces},
+      {"udp", "scrape", "ok", &Counters::udp_scrapes},
+      {"udp", "any", "error", &Counters::udp_errors},
+  };
+  for (const auto& row : rows) {
+    out.sample("starling_tracker_requests_total",
+               {{"protocol", row.protocol}, {"action", row.action}, {"result", row.result}},
+               sum(row.field));
+  }
+  std::vector<double> bounds(kHttpTimeBounds.begin(), kHttpTimeBounds.end());
+  std::vector<std::uint64_t> counts(kHttpTimeBounds.size() + 1, 0);
+  std::uint64_t ns = 0;
+  for (const auto& c : counters_) {
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+      counts[i] += c->http_time_buckets[i].load(std::memory_order_relaxed);
+    }
+    ns += c->http_time_ns.load(std::memory_order_relaxed);
+  }
+  out.histogram("starling_tracker_http_response_seconds",
+                "Time to handle one HTTP request, parsed request to built reply.", bounds, counts,
+                static_cast<double>(ns) / 1e9);
+  return out.take();
 }
 
 }  // namespace starling::tracker

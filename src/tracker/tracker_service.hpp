@@ -4,6 +4,7 @@
 // costs no shared cache line.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -33,11 +34,26 @@ struct alignas(64) Counters {
   std::atomic<std::uint64_t> udp_announces{0};
   std::atomic<std::uint64_t> udp_scrapes{0};
   std::atomic<std::uint64_t> errors{0};  // failure replies and UDP error packets
+  // The same errors by what was asked, for /metrics.
+  std::atomic<std::uint64_t> http_announce_errors{0};
+  std::atomic<std::uint64_t> http_scrape_errors{0};
+  std::atomic<std::uint64_t> http_other_errors{0};  // unknown paths, malformed requests
+  std::atomic<std::uint64_t> udp_errors{0};
+  // HTTP handling time (request parsed -> reply built), for the /metrics histogram.
+  std::array<std::atomic<std::uint64_t>, 10> http_time_buckets{};  // kHttpTimeBounds, then +Inf
+  std::atomic<std::uint64_t> http_time_ns{0};
 
   static void bump(std::atomic<std::uint64_t>& c) {
     c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
+  static void add(std::atomic<std::uint64_t>& c, std::uint64_t n) {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
 };
+
+// Upper bounds (seconds) of the HTTP handling-time histogram's buckets.
+inline constexpr std::array<double, 9> kHttpTimeBounds = {1e-6, 5e-6, 1e-5, 5e-5, 1e-4,
+                                                          5e-4, 1e-3, 1e-2, 1e-1};
 
 struct HttpAnswer {
   int status = 200;  // 200 (also for failure replies, as trackers do) or 404
@@ -61,6 +77,11 @@ class TrackerService {
 
   // {"torrents":..,"peers":..,"seeds":..,"leechers":..,"announces":..,...}
   std::string stats_json() const;
+  // GET /metrics: Prometheus text format (info-hashes, seeders, leechers, requests by protocol,
+  // action and result, HTTP handling-time histogram).
+  std::string metrics_text() const;
+  // One HTTP request took `seconds` to handle (the server measures; the histogram is here).
+  void observe_http_time(std::size_t worker, double seconds);
 
  private:
   void http_announce(std::string_view query, const IpAddress& from, Seconds now, std::string& body,
