@@ -17,11 +17,11 @@ Session::Session(SessionSettings settings)
     : settings_(std::move(settings)),
       disk_(std::make_unique<DiskIo>(io_, settings_.disk)),
       acceptor_(io_),
-      retire_timer_(io_),
       upload_bucket_(settings_.max_upload_rate, std::chrono::steady_clock::now(),
                      settings_.rate_limit_bucket),
       download_bucket_(settings_.max_download_rate, std::chrono::steady_clock::now(),
-                       settings_.rate_limit_bucket) {
+                       settings_.rate_limit_bucket),
+      retire_timer_(io_) {
   std::random_device random;
   std::copy(kPeerIdPrefix.begin(), kPeerIdPrefix.end(), peer_id_.begin());
   for (std::size_t i = kPeerIdPrefix.size(); i < peer_id_.size(); ++i) {

@@ -9,7 +9,10 @@ namespace {
 
 class TransportTest : public ::testing::Test {
  protected:
-  TransportConfig config{.session_id = "SESSION123"};
+  TransportConfig config{.session_id = "SESSION123",
+                         .credentials = {},
+                         .host_allow_list_enabled = true,
+                         .allowed_hosts = {}};
   std::map<std::string, std::string> headers{{"host", "127.0.0.1:9091"},
                                              {"x-transmission-session-id", "SESSION123"}};
   std::string header(const TransportVerdict& v, const std::string& name) {
