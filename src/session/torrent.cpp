@@ -170,6 +170,7 @@ TorrentStatus Torrent::status() const {
   s.peers = static_cast<int>(std::count_if(peers_.begin(), peers_.end(),
                                            [](const auto& p) { return p.second->connected(); }));
   s.finished = finished();
+  s.hash_failures = hash_failures_;
   if (trackers_) s.tracker_error = trackers_->last_error();
   for (const auto& [key, seed] : web_seeds_) s.web_seeds.push_back(seed->status());
   s.web_seeds.insert(s.web_seeds.end(), dropped_web_seeds_.begin(), dropped_web_seeds_.end());
@@ -291,6 +292,7 @@ void Torrent::piece_passed(PieceIndex piece) {
 }
 
 void Torrent::piece_failed(PieceIndex piece) {
+  ++hash_failures_;
   log("piece " + std::to_string(piece.value()) + " failed the hash check");
   // Hash the bad copy's blocks before any block of the piece is downloaded again.
   disk().async_hash_blocks(

@@ -48,6 +48,7 @@ struct TorrentStatus {
   double down_rate = 0;           // bytes per second
   double up_rate = 0;
   int peers = 0;                         // connected (handshake done)
+  int hash_failures = 0;                 // pieces that failed the hash check (then re-fetched)
   bool finished = false;                 // every wanted piece verified on disk
   std::string tracker_error;             // the trackers' latest failure, empty once one answers
   std::vector<WebSeedStatus> web_seeds;  // every web seed, dropped ones included
@@ -173,6 +174,7 @@ class Torrent {
 
   std::int64_t downloaded_ = 0;
   std::int64_t uploaded_ = 0;
+  int hash_failures_ = 0;
   std::int64_t last_downloaded_ = 0;
   std::int64_t last_uploaded_ = 0;
   double down_rate_ = 0;

@@ -1,0 +1,35 @@
+#include "deploy/setup.hpp"
+
+#include <fstream>
+#include <sstream>
+
+namespace starling::deploy {
+
+Expected<std::string> read_secret_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Error(Errc::io_error, "cannot read the secret file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string secret = text.str();
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' ||
+                             secret.back() == ' ' || secret.back() == '\t')) {
+    secret.pop_back();
+  }
+  if (secret.size() < 16) {
+    return Error(Errc::invalid_argument,
+                 "the secret is " + std::to_string(secret.size()) +
+                     " bytes; use at least 16 (e.g. `head -c 32 /dev/urandom | base64`)");
+  }
+  return secret;
+}
+
+void tune_for_datacenter(session::SessionSettings& settings, int upload_slots) {
+  settings.enable_tcp = true;
+  settings.enable_utp = false;
+  settings.enable_dht = false;
+  settings.choker.optimistic_slots = upload_slots >= 2 ? 1 : 0;
+  settings.choker.regular_slots = upload_slots - settings.choker.optimistic_slots;
+  settings.choker.rechoke_interval = std::chrono::seconds(5);
+}
+
+}  // namespace starling::deploy
