@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/digest.hpp"
+#include "net/host_port.hpp"
 #include "tracker/connection_id.hpp"
 #include "tracker/tracker_server.hpp"
 #include "tracker/tracker_service.hpp"
@@ -18,6 +19,9 @@ namespace starling::cli {
 namespace {
 
 namespace asio = boost::asio;
+using net::format_endpoint;
+using net::HostPort;
+using net::parse_host_port;
 
 struct TrackerArgs {
   std::string http = "0.0.0.0:6969";
@@ -34,37 +38,6 @@ struct TrackerArgs {
   int max_numwant = 200;
   std::size_t max_connections = 16384;
 };
-
-struct HostPort {
-  asio::ip::address address;
-  std::uint16_t port = 0;
-};
-
-// "HOST:PORT", "[V6]:PORT" or ":PORT" (all addresses); HOST is numeric or "localhost".
-std::optional<HostPort> parse_host_port(const std::string& text) {
-  const std::size_t colon = text.rfind(':');
-  if (colon == std::string::npos) return std::nullopt;
-  std::string host = text.substr(0, colon);
-  const std::string port = text.substr(colon + 1);
-  if (port.empty() || port.size() > 5 ||
-      port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535) {
-    return std::nullopt;
-  }
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  if (host.empty()) host = "0.0.0.0";
-  if (host == "localhost") host = "127.0.0.1";
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(host, ec);
-  if (ec) return std::nullopt;
-  return HostPort{address, static_cast<std::uint16_t>(std::stoi(port))};
-}
-
-std::string format_endpoint(const asio::ip::address& address, std::uint16_t port) {
-  return address.is_v6() ? fmt::format("[{}]:{}", address.to_string(), port)
-                         : fmt::format("{}:{}", address.to_string(), port);
-}
 
 // One 40-hex info-hash per line; blank lines and '#' comments are skipped.
 std::optional<std::vector<Sha1Digest>> load_whitelist(const std::string& path) {

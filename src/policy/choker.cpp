@@ -87,9 +87,19 @@ std::vector<PeerKey> Choker::choose_leecher(std::span<const ChokeCandidate> peer
                                             const Lookup& lookup, TimePoint now, bool reshuffle) {
   const auto interested = [&](PeerKey key) { return lookup.at(key)->interested; };
   std::erase_if(optimistic_, [&](const OptimisticSlot& slot) {
-    // An uninterested peer would waste the slot; a rechoke rotates a slot that has had its time.
-    return !interested(slot.key) ||
-           (reshuffle && now - slot.since >= settings_.optimistic_interval);
+    // An uninterested peer would waste the slot; a rechoke rotates a slot that has had its time:
+    // `optimistic_interval`, or one rechoke period for a holder that has neither unchoked us nor
+    // sent us a byte (a contributor reciprocates within a period; a free rider never does, and
+    // would otherwise hold the slot three times as long as a contributor, who leaves it early
+    // for a regular slot).
+    if (!interested(slot.key)) return true;
+    if (!reshuffle) return false;
+    const ChokeCandidate& holder = *lookup.at(slot.key);
+    const bool gave_nothing = !holder.ever_unchoked_us && holder.total_from_peer == 0;
+    const auto turn = settings_.deprioritise_free_riders && gave_nothing
+                          ? std::min(settings_.optimistic_interval, settings_.rechoke_interval)
+                          : settings_.optimistic_interval;
+    return now - slot.since >= turn;
   });
   const std::vector<PeerKey> holders = optimistic();
 

@@ -56,8 +56,9 @@ struct ChokerSettings {
   // A peer connected less than `optimistic_interval` ago is this many times as likely as any
   // other to be next in line for the optimistic slot (mainline's 3).
   int new_peer_bonus = 3;
-  // The three passes over the optimistic ring described above. Off, the ring is a plain round
-  // robin.
+  // The three passes over the optimistic ring described above, and an optimistic turn cut to
+  // one rechoke period for a holder that has neither unchoked us nor sent us a byte by then.
+  // Off, the ring is a plain round robin with turns of `optimistic_interval`.
   bool deprioritise_free_riders = true;
 };
 

@@ -347,6 +347,7 @@ void Swarm::rechoke(PeerId p, bool full) {
     c.connected_at = out.connected;
     c.last_received = in.last_delivery;
     c.unchoked = !out.choked;
+    c.ever_unchoked_us = in.ever_unchoked;
     candidates_.push_back(c);
   }
   const std::vector<policy::PeerKey> unchoke =
@@ -377,6 +378,7 @@ void Swarm::apply_unchoke_set(PeerId p, const std::vector<policy::PeerKey>& keys
 void Swarm::unchoke(HalfId h) {
   SimHalf& s = halves_[h];
   s.choked = false;
+  s.ever_unchoked = true;
   ++peers_[s.from].unchoked;
   peers_[s.to].unchoked_by.push_back(h);
   request(h);

@@ -69,6 +69,7 @@ struct SimHalf {
   PeerId to = 0;
   bool open = false;
   bool choked = true;             // `from` chokes `to`
+  bool ever_unchoked = false;     // `from` has unchoked `to` at least once
   bool interested = false;        // `to` wants a piece `from` has
   bool seed_counted = false;      // `from` is counted with add_seed in `to`'s picker
   std::int32_t missing = 0;       // pieces `from` has that `to` lacks

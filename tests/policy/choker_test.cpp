@@ -104,7 +104,9 @@ TEST_F(ChokerTest, TopThreeUploadersKeepTheirSlotsAcrossRechokes) {
 TEST_F(ChokerTest, OptimisticSlotRotatesEvery30sAndEveryoneGetsItEqually) {
   for (std::uint32_t k = 1; k <= 3; ++k) add(k, true, 1000.0 * k);
   constexpr std::uint32_t kOthers = 5;
-  for (std::uint32_t k = 4; k < 4 + kOthers; ++k) add(k, true, 0);
+  // Peers that upload to others (they have unchoked us at some time) but not fast enough to us
+  // for a regular slot.
+  for (std::uint32_t k = 4; k < 4 + kOthers; ++k) add(k, true, 0).ever_unchoked_us = true;
 
   constexpr int kIntervals = 20;
   const auto start = 100s;  // nobody is new any more
@@ -170,6 +172,33 @@ TEST_F(ChokerTest, AFreeRiderWaitsBehindPeersThatGaveUsDataForTheOptimisticSlot)
   peer(5).interested = false;
   rechoke(at(100s + 21 * 30s));
   EXPECT_EQ(the_optimistic(), 6U);
+}
+
+TEST_F(ChokerTest, AHolderThatGaveNothingKeepsTheOptimisticSlotForOnePeriodOnly) {
+  // 5 has neither unchoked us nor sent a byte (a free rider, or a peer that did not reciprocate
+  // in time); 4 has unchoked us before. 5 gets the slot first (4 is not interested yet).
+  const auto held_by_5 = [&](ChokerSettings settings) {
+    choker_ = Choker(settings);
+    peers_.clear();
+    for (std::uint32_t k = 1; k <= 3; ++k) add(k, true, 1000.0 * k);
+    add(4, false, 0).ever_unchoked_us = true;
+    add(5, true, 0);
+    keep_senders_fresh(at(100s));
+    rechoke(at(100s));
+    EXPECT_EQ(the_optimistic(), 5U);
+    peer(4).interested = true;
+    int rechokes = 1;
+    for (auto t = 110s; t < 200s && the_optimistic() == 5U; t += 10s) {
+      keep_senders_fresh(at(t));
+      rechoke(at(t));
+      if (the_optimistic() == 5U) ++rechokes;
+    }
+    return rechokes;
+  };
+  EXPECT_EQ(held_by_5(ChokerSettings{}), 1);  // one rechoke period
+  EXPECT_EQ(the_optimistic(), 4U);
+  // Without free-rider deprioritising, every turn lasts optimistic_interval (three periods).
+  EXPECT_EQ(held_by_5(ChokerSettings{.deprioritise_free_riders = false}), 3);
 }
 
 TEST_F(ChokerTest, PeersThatUnchokedUsComeFirstForTheOptimisticSlot) {
