@@ -390,6 +390,7 @@ void Agent::tick() {
     p.up_rate = s.up_rate;
     p.peers = s.peers;
     p.hash_failures = s.hash_failures;
+    p.downloaded_from = s.downloaded_from;
     if (s.peers == 0 && !s.tracker_error.empty()) p.warning = "tracker: " + s.tracker_error;
     job.machine.update(p);
     const JobState state = job.machine.status().state;

@@ -36,6 +36,25 @@ std::string_view to_string(HostPhase phase) {
   return "?";
 }
 
+TrafficSplit split_traffic(const std::vector<HostView>& hosts,
+                           const std::map<std::string, std::string>& rack_by_address,
+                           const std::string& origin_address) {
+  TrafficSplit split;
+  for (const auto& h : hosts) {
+    for (const auto& [address, bytes] : h.last.progress.downloaded_from) {
+      if (address == origin_address) {
+        split.from_origin += bytes;
+        continue;
+      }
+      const auto it = rack_by_address.find(address);
+      const bool same = !h.entry.rack.empty() && it != rack_by_address.end() &&
+                        it->second == h.entry.rack;
+      (same ? split.same_rack : split.cross_rack) += bytes;
+    }
+  }
+  return split;
+}
+
 Fleet::Fleet(std::vector<HostEntry> hosts, double start_unix, FleetSettings settings)
     : start_unix_(start_unix), settings_(settings) {
   for (auto& entry : hosts) {

@@ -4,6 +4,7 @@
 // the final report (per-host times, percentiles, failures).
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,17 @@ struct FleetSummary {
   double max = 0;
   std::vector<const HostView*> not_delivered;
 };
+
+// Where the hosts' bytes came from, by the agents' per-peer counts: the origin, a peer in the
+// same rack, a peer in another rack (or with no rack).
+struct TrafficSplit {
+  std::int64_t from_origin = 0;
+  std::int64_t same_rack = 0;
+  std::int64_t cross_rack = 0;
+};
+TrafficSplit split_traffic(const std::vector<HostView>& hosts,
+                           const std::map<std::string, std::string>& rack_by_address,
+                           const std::string& origin_address);
 
 class Fleet {
  public:

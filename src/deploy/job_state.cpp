@@ -130,6 +130,7 @@ std::string status_to_json(const JobStatus& s) {
          {"peers", s.progress.peers},
          {"hash_failures", s.progress.hash_failures},
          {"warning", s.progress.warning},
+         {"downloaded_from", s.progress.downloaded_from},
          {"on_done", to_string(s.hook)},
          {"on_done_exit", s.hook_exit},
          {"created_at", s.created_at},
@@ -167,6 +168,11 @@ Expected<JobStatus> status_from_json(std::string_view text) {
     s.progress.peers = j.value("peers", 0);
     s.progress.hash_failures = j.value("hash_failures", 0);
     s.progress.warning = j.value("warning", "");
+    if (const auto it = j.find("downloaded_from"); it != j.end() && it->is_object()) {
+      for (const auto& [address, bytes] : it->items()) {
+        if (bytes.is_number_integer()) s.progress.downloaded_from[address] = bytes.get<std::int64_t>();
+      }
+    }
     const std::string hook = j.value("on_done", "none");
     for (std::size_t i = 0; i < kHooks.size(); ++i) {
       if (kHooks[i] == hook) s.hook = static_cast<HookState>(i);

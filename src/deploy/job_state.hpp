@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,7 @@ struct JobProgress {
   int peers = 0;
   int hash_failures = 0;  // pieces that failed the hash check (re-fetched)
   std::string warning;  // e.g. the tracker's last error while no peer is connected
+  std::map<std::string, std::int64_t> downloaded_from;  // payload bytes by peer address
 };
 
 struct JobStatus {

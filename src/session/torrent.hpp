@@ -49,6 +49,9 @@ struct TorrentStatus {
   double up_rate = 0;
   int peers = 0;                         // connected (handshake done)
   int hash_failures = 0;                 // pieces that failed the hash check (then re-fetched)
+  // Payload received per peer address ("10.0.0.5"), closed connections included: where the
+  // data came from (a deploy reports cross-rack traffic with it).
+  std::map<std::string, std::int64_t> downloaded_from;
   bool finished = false;                 // every wanted piece verified on disk
   std::string tracker_error;             // the trackers' latest failure, empty once one answers
   std::vector<WebSeedStatus> web_seeds;  // every web seed, dropped ones included
@@ -175,6 +178,7 @@ class Torrent {
   std::int64_t downloaded_ = 0;
   std::int64_t uploaded_ = 0;
   int hash_failures_ = 0;
+  std::map<std::string, std::int64_t> closed_downloaded_from_;  // by peer address
   std::int64_t last_downloaded_ = 0;
   std::int64_t last_uploaded_ = 0;
   double down_rate_ = 0;

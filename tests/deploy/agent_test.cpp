@@ -118,6 +118,7 @@ TEST(Agent, RefusesReplaysAndStaleJobs) {
   EXPECT_EQ(h.agent.handle("POST", "/v1/jobs", doc).status, 201);
   // The same document again is the same job (a retried POST), not a second run.
   EXPECT_EQ(h.agent.handle("POST", "/v1/jobs", doc).status, 200);
+  EXPECT_EQ(h.wait_while("j1", "downloading")["state"], "done");
   // The same nonce under another id is a replay.
   job.id = "j2";
   EXPECT_EQ(h.agent.handle("POST", "/v1/jobs", encode_job(job, kSecret)).status, 403);

@@ -65,5 +65,22 @@ TEST(Fleet, ClockSkewFallsBackToObservedTime) {
   EXPECT_DOUBLE_EQ(fleet.hosts()[0].seconds, 3);
 }
 
+TEST(Fleet, SplitsTrafficByRack) {
+  Fleet fleet(three(), 1000);
+  JobStatus s;
+  s.id = "j";
+  s.state = JobState::downloading;
+  s.progress.downloaded_from = {{"10.0.0.9", 100}, {"10.0.0.2", 20}, {"10.0.0.3", 5}};
+  fleet.submitted(0, 201, status_to_json(s), 1);  // rack a: .2 same rack, .3 other
+  s.progress.downloaded_from = {{"10.0.0.1", 7}};
+  fleet.submitted(2, 201, status_to_json(s), 1);  // rack b: .1 other
+  const std::map<std::string, std::string> racks = {
+      {"10.0.0.1", "a"}, {"10.0.0.2", "a"}, {"10.0.0.3", "b"}};
+  const auto split = split_traffic(fleet.hosts(), racks, "10.0.0.9");
+  EXPECT_EQ(split.from_origin, 100);
+  EXPECT_EQ(split.same_rack, 20);
+  EXPECT_EQ(split.cross_rack, 12);
+}
+
 }  // namespace
 }  // namespace starling::deploy

@@ -111,6 +111,7 @@ TEST(JobStatusJson, RoundTrips) {
   p.uploaded = 7;
   p.down_rate = 12.5;
   p.warning = "tracker: refused";
+  p.downloaded_from = {{"10.0.0.1", 200}, {"10.0.0.2", 100}};
   m.update(p);
   JobStatus s = m.status();
   s.info_hash = "ab";
@@ -125,6 +126,7 @@ TEST(JobStatusJson, RoundTrips) {
   EXPECT_EQ(back->progress.done, 250);
   EXPECT_EQ(back->progress.downloaded, 300);
   EXPECT_EQ(back->progress.warning, "tracker: refused");
+  EXPECT_EQ(back->progress.downloaded_from, p.downloaded_from);
   EXPECT_EQ(back->name, "artifact.bin");
   EXPECT_EQ(back->seed_after, 5);
   EXPECT_DOUBLE_EQ(back->started_at, 1);
