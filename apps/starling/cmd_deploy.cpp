@@ -490,6 +490,9 @@ int run_deploy(const DeployArgs& args) {
   create.source = args.path;
   create.trackers = {tracker_url};
   create.piece_length = piece_length;
+  // Private (BEP 27): peers come from our tracker only (no DHT, no PEX), so the fleet stays
+  // closed and the tracker's rack-aware lists are what shape the swarm.
+  create.is_private = true;
   create.created_by = "starling deploy " STARLING_VERSION;
   const auto hash_started = Clock::now();
   auto created = create_torrent(create);

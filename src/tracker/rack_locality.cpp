@@ -38,12 +38,17 @@ void pick_by_rack(std::string_view candidates, std::size_t entry_size, std::stri
     const std::string_view rack = racks.rack_of(ip);
     (!my_rack.empty() && rack == my_rack ? same : other).push_back(entry);
   }
+  if (same.empty()) {
+    // Nothing to prefer (no rack, or alone in it): any peers.
+    for (std::size_t i = 0; i < std::min(want, other.size()); ++i) out.append(other[i]);
+    return;
+  }
   const auto quota = std::max<std::size_t>(
       settings.min_cross,
-      static_cast<std::size_t>(std::ceil(static_cast<double>(want) * settings.cross_fraction)));
-  std::size_t cross = std::min({quota, other.size(), want});
+      static_cast<std::size_t>(std::ceil(static_cast<double>(std::min(same.size(), want)) *
+                                         settings.cross_fraction)));
+  const std::size_t cross = std::min({quota, other.size(), want});
   const std::size_t local = std::min(same.size(), want - cross);
-  cross = std::min(other.size(), want - local);  // fill what the rack cannot
   for (std::size_t i = 0; i < local; ++i) out.append(same[i]);
   for (std::size_t i = 0; i < cross; ++i) out.append(other[i]);
 }

@@ -26,14 +26,15 @@ class RackMap {
 };
 
 struct LocalitySettings {
-  double cross_fraction = 0.125;  // of `want`, from other racks (rounded up)
+  double cross_fraction = 0.125;  // of the same-rack peers returned, from other racks (rounded up)
   std::size_t min_cross = 2;      // at least this many from other racks when there are
 };
 
 // From `candidates` (compact peers of `entry_size` bytes: 6 for IPv4, 18 for IPv6) appends at
-// most `want` to `out`: at least max(min_cross, ceil(want × cross_fraction)) from other racks
-// when there are that many, the rest from `my_rack`, and any room left filled from the others.
-// Candidates keep their order within each group.
+// most `want` to `out`: max(min_cross, ceil(local × cross_fraction)) from other racks (when there
+// are that many) and the rest, `local`, from `my_rack`. Not filled up with other racks' peers:
+// a few cross-rack links carry every piece into the rack, and the rack shares it inside. With
+// no peer of its own rack a requester gets any peers. Order within each group is kept.
 void pick_by_rack(std::string_view candidates, std::size_t entry_size, std::string_view my_rack,
                   const RackMap& racks, std::size_t want, const LocalitySettings& settings,
                   std::string& out);

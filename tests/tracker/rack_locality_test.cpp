@@ -44,11 +44,11 @@ TEST(RackLocality, MostlySameRackPlusAFewOthers) {
   EXPECT_EQ(static_cast<int>(peers.size()) - in_rack(f, peers, "a"), 2);
 }
 
-TEST(RackLocality, FillsFromOtherRacksWhenTheRackIsSmall) {
+TEST(RackLocality, DoesNotFillUpWithOtherRacks) {
   Fleet f;
   const auto peers = f.pick("b", 9);
-  EXPECT_EQ(peers.size(), 9U);
-  EXPECT_EQ(in_rack(f, peers, "b"), 4);  // all of rack b, the rest from elsewhere
+  EXPECT_EQ(peers.size(), 6U);
+  EXPECT_EQ(in_rack(f, peers, "b"), 4);  // all of rack b and two from elsewhere
 }
 
 TEST(RackLocality, UnknownRackGetsOthersOnly) {
@@ -57,9 +57,10 @@ TEST(RackLocality, UnknownRackGetsOthersOnly) {
   EXPECT_EQ(peers.size(), 4U);
 }
 
-TEST(RackLocality, WantLargerThanAllReturnsEveryone) {
+TEST(RackLocality, LargeWant) {
   Fleet f;
-  EXPECT_EQ(f.pick("a", 50).size(), 10U);
+  EXPECT_EQ(f.pick("a", 50).size(), 7U);  // rack a's 5 and 2 others
+  EXPECT_EQ(f.pick("c", 50).size(), 10U);  // alone in its rack: anyone
   EXPECT_TRUE(f.pick("a", 0).empty());
 }
 
@@ -67,7 +68,7 @@ TEST(RackLocality, CrossFractionScalesWithWant) {
   Fleet f;
   const auto peers = f.pick("a", 8, LocalitySettings{.cross_fraction = 0.5, .min_cross = 0});
   EXPECT_EQ(peers.size(), 8U);
-  EXPECT_EQ(in_rack(f, peers, "a"), 4);  // 4 cross, 4 local
+  EXPECT_EQ(in_rack(f, peers, "a"), 5);  // 5 local, ceil(5 / 2) = 3 cross
 }
 
 TEST(RackLocality, MappedAddressesMatch) {
