@@ -2,11 +2,8 @@
 // The per-host daemon of a datacenter deploy: an HTTP/JSON API that takes signed jobs and runs
 // them on one engine Session (see docs/deploy.md).
 #include <fmt/format.h>
-#include <sys/stat.h>
 
 #include <boost/asio/signal_set.hpp>
-#include <fstream>
-#include <sstream>
 
 #include "cli_common.hpp"
 #include "deploy/agent.hpp"
@@ -38,7 +35,8 @@ int run_agent(const AgentArgs& args) {
   auto secret = deploy::read_secret_file(args.secret_file);
   if (!secret) return report("agent", args.secret_file, secret.error(), kBadInput);
   const auto api = split_host_port(args.listen);
-  if (!api) return report("agent", "--listen", "expected HOST:PORT, got '" + args.listen + "'", kBadInput);
+  if (!api)
+    return report("agent", "--listen", "expected HOST:PORT, got '" + args.listen + "'", kBadInput);
   const auto peers = split_host_port(args.peer_listen);
   if (!peers) {
     return report("agent", "--peer-listen", "expected HOST:PORT, got '" + args.peer_listen + "'",
@@ -68,24 +66,25 @@ int run_agent(const AgentArgs& args) {
   deploy::Agent agent(session, agent_settings);
   if (auto s = agent.start(); !s) return report("agent", "--root " + args.root, s.error(), kFailed);
 
-  http::Server server(session.io(), [&agent, &args](const http::Request& request,
-                                                    const http::Endpoint& remote,
-                                                    http::Reply reply) {
-    const std::string method(request.method_string());
-    const std::string target(request.target());
-    const auto answer = agent.handle(method, target, request.body());
-    if (args.verbose || answer.status >= 400) {
-      fmt::print(stderr, "agent: {} {} {} from {}\n", method, target.substr(0, 80), answer.status,
-                 remote.address().to_string());
-    }
-    reply(http::make_response(request, static_cast<http::Status>(answer.status), answer.body));
-  });
+  http::Server server(
+      session.io(), [&agent, &args](const http::Request& request, const http::Endpoint& remote,
+                                    const http::Reply& reply) {
+        const std::string method(request.method_string());
+        const std::string target(request.target());
+        const auto answer = agent.handle(method, target, request.body());
+        if (args.verbose || answer.status >= 400) {
+          fmt::print(stderr, "agent: {} {} {} from {}\n", method, target.substr(0, 80),
+                     answer.status, remote.address().to_string());
+        }
+        reply(http::make_response(request, static_cast<http::Status>(answer.status), answer.body));
+      });
   if (auto s = server.listen(http::Endpoint(api_address, api->second)); !s) {
     return report("agent", "--listen " + args.listen, s.error(), kFailed);
   }
   const auto bound = server.local_endpoint();
   fmt::print("agent: API http://{}:{}/v1/jobs, peers on port {}, root {}\n",
-             bound.address().to_string(), bound.port(), *port, agent.state_dir().parent_path().string());
+             bound.address().to_string(), bound.port(), *port,
+             agent.state_dir().parent_path().string());
   std::fflush(stdout);
 
   asio::signal_set signals(session.io(), SIGINT, SIGTERM);

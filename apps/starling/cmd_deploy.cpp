@@ -99,8 +99,7 @@ std::string bracket(const asio::ip::address& a) {
 // The in-process tracker: its own thread, stopped and joined on destruction.
 class LocalTracker {
  public:
-  LocalTracker()
-      : service_(settings(), tracker::ConnectionIds::with_random_key(), 1) {}
+  LocalTracker() : service_(settings(), tracker::ConnectionIds::with_random_key(), 1) {}
   ~LocalTracker() {
     if (server_) server_->stop();
     if (thread_.joinable()) thread_.join();
@@ -263,8 +262,7 @@ class DeployRun {
         if (!hosts[i].reason.empty()) event["reason"] = hosts[i].reason;
         print_json(event);
       } else if (args_.verbose && !table_) {
-        fmt::print(stderr, "{} {}{}\n", hosts[i].entry.address(),
-                   deploy::to_string(hosts[i].phase),
+        fmt::print(stderr, "{} {}{}\n", hosts[i].entry.address(), deploy::to_string(hosts[i].phase),
                    hosts[i].reason.empty() ? "" : ": " + hosts[i].reason);
       }
     }
@@ -287,7 +285,8 @@ class DeployRun {
       std::int64_t done_bytes = 0;
       for (const auto& h : hosts) {
         ++counts[static_cast<std::size_t>(h.phase)];
-        done_bytes += h.phase == HostPhase::delivered ? h.last.progress.total : h.last.progress.done;
+        done_bytes +=
+            h.phase == HostPhase::delivered ? h.last.progress.total : h.last.progress.done;
       }
       const auto s = torrent_.status();
       print_json({{"event", "progress"},
@@ -460,15 +459,15 @@ int run_deploy(const DeployArgs& args) {
   auto peer_listen = split_host_port(args.peer_listen);
   if (!peer_listen) return report("deploy", "--peer-listen", "expected HOST:PORT", kBadInput);
   auto peer_port = origin.listen(peer_listen->first, peer_listen->second, false);
-  if (!peer_port) return report("deploy", "--peer-listen " + args.peer_listen, peer_port.error(), kFailed);
+  if (!peer_port)
+    return report("deploy", "--peer-listen " + args.peer_listen, peer_port.error(), kFailed);
 
   std::unique_ptr<LocalTracker> local_tracker;
   std::string tracker_url = args.tracker;
   if (tracker_url.empty()) {
     auto listen = split_host_port(args.tracker_listen);
     boost::system::error_code ec;
-    const auto address = listen ? asio::ip::make_address(listen->first, ec)
-                                : asio::ip::address();
+    const auto address = listen ? asio::ip::make_address(listen->first, ec) : asio::ip::address();
     if (!listen || ec) {
       return report("deploy", "--tracker-listen", "expected a numeric HOST:PORT", kBadInput);
     }
@@ -482,7 +481,8 @@ int run_deploy(const DeployArgs& args) {
     }
     if (!racks->empty()) local_tracker->set_racks(std::move(racks));
     auto port = local_tracker->start(asio::ip::tcp::endpoint(address, listen->second));
-    if (!port) return report("deploy", "--tracker-listen " + args.tracker_listen, port.error(), kFailed);
+    if (!port)
+      return report("deploy", "--tracker-listen " + args.tracker_listen, port.error(), kFailed);
     tracker_url = fmt::format("http://{}:{}/announce", bracket(origin_address), *port);
   }
 
@@ -507,11 +507,11 @@ int run_deploy(const DeployArgs& args) {
   session::Torrent& torrent = origin.add_torrent(*info, directory, {}, all);
 
   deploy::JobSpec job;
-  job.id = args.job_id.empty()
-               ? fmt::format("deploy-{}-{}", created->info_hash.substr(0, 12),
-                             static_cast<std::int64_t>(unix_now()))
-               : args.job_id;
-  if (auto s = deploy::check_job_id(job.id); !s) return report("deploy", "--job-id", s.error(), kBadInput);
+  job.id = args.job_id.empty() ? fmt::format("deploy-{}-{}", created->info_hash.substr(0, 12),
+                                             static_cast<std::int64_t>(unix_now()))
+                               : args.job_id;
+  if (auto s = deploy::check_job_id(job.id); !s)
+    return report("deploy", "--job-id", s.error(), kBadInput);
   job.torrent = created->bytes;
   job.dest = args.dest;
   job.seed_after = args.seed_after;
@@ -574,7 +574,8 @@ int run_deploy(const DeployArgs& args) {
   for (std::size_t i = 0; i < hosts->size(); ++i) {
     if (endpoints[i]) rack_by_address[endpoints[i]->address().to_string()] = (*hosts)[i].rack;
   }
-  const auto traffic = deploy::split_traffic(fleet.hosts(), rack_by_address, origin_address.to_string());
+  const auto traffic =
+      deploy::split_traffic(fleet.hosts(), rack_by_address, origin_address.to_string());
 
   if (args.json) {
     Json per_host = Json::array();

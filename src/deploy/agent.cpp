@@ -9,11 +9,12 @@
 #include <atomic>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
+#include <charconv>
 #include <csignal>
-#include <thread>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "deploy/destination.hpp"
 #include "session/session.hpp"
@@ -119,7 +120,10 @@ Agent::Agent(session::Session& session, AgentSettings settings)
       timer_(session.io()) {}
 
 Agent::~Agent() {
-  stop();
+  try {
+    stop();
+  } catch (const std::exception&) {  // NOLINT(bugprone-empty-catch): a failed save at exit
+  }
 }
 
 fs::path Agent::record_path(const std::string& id) const {
@@ -298,8 +302,13 @@ void Agent::launch(Job& job) {
     if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
     boost::system::error_code bad;
     const auto address = boost::asio::ip::make_address(host, bad);
-    const int port = std::atoi(peer.c_str() + colon + 1);
-    if (bad || port <= 0 || port > 65535) continue;  // numeric peers only: no DNS on this thread
+    const std::string_view port_text = std::string_view(peer).substr(colon + 1);
+    int port = 0;
+    const auto parsed =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (bad || parsed.ec != std::errc() || port <= 0 || port > 65535) {
+      continue;  // numeric peers only: no DNS on this thread
+    }
     job.torrent->add_peer(
         boost::asio::ip::tcp::endpoint(address, static_cast<std::uint16_t>(port)));
   }
@@ -336,21 +345,21 @@ void Agent::run_hook(Job& job) {
   Job* raw = &job;
   // The command may take long: it runs on its own thread, and its result comes back to the
   // network thread. stop() kills and joins it, so neither outlives the Agent.
-  job.hook = std::make_unique<std::thread>([this, alive, io, raw, id, env, dir = job.dir,
-                                            command = job.spec.on_done] {
-    const int code = run_shell(command, dir, env, raw->hook_pid);
-    boost::asio::post(*io, [this, alive, id, code] {
-      if (alive.expired() || stopped_) return;
-      const auto found = jobs_.find(id);
-      if (found == jobs_.end()) return;
-      Job& j = *found->second;
-      if (j.hook && j.hook->joinable()) j.hook->join();
-      j.hook.reset();
-      j.machine.hook_finished(code, now());
-      if (j.machine.status().terminal()) finish_torrent(j);
-      save(j);
-    });
-  });
+  job.hook = std::make_unique<std::thread>(
+      [this, alive, io, raw, id, env, dir = job.dir, command = job.spec.on_done] {
+        const int code = run_shell(command, dir, env, raw->hook_pid);
+        boost::asio::post(*io, [this, alive, id, code] {
+          if (alive.expired() || stopped_) return;
+          const auto found = jobs_.find(id);
+          if (found == jobs_.end()) return;
+          Job& j = *found->second;
+          if (j.hook && j.hook->joinable()) j.hook->join();
+          j.hook.reset();
+          j.machine.hook_finished(code, now());
+          if (j.machine.status().terminal()) finish_torrent(j);
+          save(j);
+        });
+      });
 }
 
 void Agent::finish_torrent(Job& job) {
@@ -398,8 +407,7 @@ void Agent::tick() {
       if (s.done_bytes != job.last_done) {
         job.last_done = s.done_bytes;
         job.last_progress_at = t;
-      } else if (t - job.last_progress_at >
-                 static_cast<double>(settings_.stall_timeout.count())) {
+      } else if (t - job.last_progress_at > static_cast<double>(settings_.stall_timeout.count())) {
         std::string why = "no progress for " + std::to_string(settings_.stall_timeout.count()) +
                           " s: " + std::to_string(s.done_bytes) + " of " +
                           std::to_string(s.wanted_bytes) + " bytes verified, " +
@@ -463,8 +471,8 @@ void Agent::load_saved() {
     }
     const std::string id = st.id;
     if (id != js.id || jobs_.count(id)) continue;
-    auto job = std::make_unique<Job>(std::move(js), document, mac, std::move(st),
-                                     std::move(info), std::move(dir));
+    auto job = std::make_unique<Job>(std::move(js), document, mac, std::move(st), std::move(info),
+                                     std::move(dir));
     Job& ref = *job;
     jobs_[id] = std::move(job);
     if (!problem.empty()) {

@@ -28,8 +28,8 @@ class Torrent;
 namespace starling::deploy {
 
 struct AgentSettings {
-  std::filesystem::path root;  // every destination lies below it
-  std::string secret;          // the HMAC key shared with `deploy`
+  std::filesystem::path root;        // every destination lies below it
+  std::string secret;                // the HMAC key shared with `deploy`
   std::int64_t replay_window = 300;  // seconds a signed job stays acceptable
   // A download with no verified byte for this long fails, naming what it saw (peers, tracker
   // error, hash failures), rather than hanging forever.

@@ -45,8 +45,7 @@ Expected<fs::path> resolve_destination(const fs::path& root, std::string_view re
   if (ec) return Error(ec, shown);
   if (!path_within(real_root, real) || real == real_root) {
     return Error(Errc::invalid_argument, shown + ": resolves to " + real.string() +
-                                             ", outside the agent's --root " +
-                                             real_root.string());
+                                             ", outside the agent's --root " + real_root.string());
   }
   return real;
 }

@@ -47,8 +47,8 @@ TrafficSplit split_traffic(const std::vector<HostView>& hosts,
         continue;
       }
       const auto it = rack_by_address.find(address);
-      const bool same = !h.entry.rack.empty() && it != rack_by_address.end() &&
-                        it->second == h.entry.rack;
+      const bool same =
+          !h.entry.rack.empty() && it != rack_by_address.end() && it->second == h.entry.rack;
       (same ? split.same_rack : split.cross_rack) += bytes;
     }
   }

@@ -19,7 +19,7 @@ std::string_view to_string(HostPhase phase);
 struct HostView {
   HostEntry entry;
   HostPhase phase = HostPhase::submitting;
-  JobStatus last;          // the agent's latest status
+  JobStatus last;  // the agent's latest status
   bool have_status = false;
   std::string reason;      // failed / down: why
   double seconds = 0;      // delivered: seconds from the deploy's start to verification

@@ -104,7 +104,8 @@ Expected<std::vector<HostEntry>> parse_hosts(std::string_view text, const HostsL
       port_text = address.substr(colon + 1);
     }
     unsigned port = 0;
-    const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    const auto [end, ec] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
     if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
         port == 0 || port > 65535) {
       return at(number, "port " + shown(port_text) + " is not a number from 1 to 65535");

@@ -15,8 +15,8 @@ namespace starling::deploy {
 struct HostEntry {
   std::string host;  // without brackets
   std::uint16_t port = 0;
-  std::string rack;  // empty when the line names none
-  int line = 0;      // 1-based, for messages
+  std::string rack;             // empty when the line names none
+  int line = 0;                 // 1-based, for messages
   std::string address() const;  // "host:port" or "[v6]:port"
   friend bool operator==(const HostEntry&, const HostEntry&) = default;
 };

@@ -123,13 +123,14 @@ Expected<JobSpec> decode_job(std::string_view document, std::string_view secret,
   JobSpec job;
   std::string torrent64;
   std::string mac;
-  for (auto s : {string_field("id", 64, true, job.id),
-                 string_field("torrent", kMaxTorrentBytes / 3 * 4 + 4, true, torrent64),
-                 string_field("dest", kMaxText, true, job.dest),
-                 string_field("on_done", kMaxText, false, job.on_done),
-                 string_field("nonce", 128, true, job.nonce), string_field("hmac", 64, true, mac),
-                 int_field("seed_after", false, job.seed_after),
-                 int_field("issued_at", true, job.issued_at)}) {
+  for (const auto& s :
+       {string_field("id", 64, true, job.id),
+        string_field("torrent", kMaxTorrentBytes / 3 * 4 + 4, true, torrent64),
+        string_field("dest", kMaxText, true, job.dest),
+        string_field("on_done", kMaxText, false, job.on_done),
+        string_field("nonce", 128, true, job.nonce), string_field("hmac", 64, true, mac),
+        int_field("seed_after", false, job.seed_after),
+        int_field("issued_at", true, job.issued_at)}) {
     if (!s) return s.error();
   }
   if (const auto it = j.find("peers"); it != j.end()) {
@@ -191,7 +192,8 @@ std::optional<std::string> base64_decode(std::string_view text) {
   if (text.size() % 4 != 0) return std::nullopt;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
-    const bool padding = c == '=' && i + 2 >= text.size() && (i + 1 == text.size() || text[i + 1] == '=');
+    const bool padding =
+        c == '=' && i + 2 >= text.size() && (i + 1 == text.size() || text[i + 1] == '=');
     const bool fine = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                       c == '+' || c == '/' || padding;
     if (!fine) return std::nullopt;

@@ -9,7 +9,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr std::array<std::string_view, 5> kStates = {"queued", "downloading", "seeding", "done",
-                                                      "failed"};
+                                                     "failed"};
 constexpr std::array<std::string_view, 5> kHooks = {"none", "pending", "running", "ok", "failed"};
 
 }  // namespace
@@ -170,7 +170,8 @@ Expected<JobStatus> status_from_json(std::string_view text) {
     s.progress.warning = j.value("warning", "");
     if (const auto it = j.find("downloaded_from"); it != j.end() && it->is_object()) {
       for (const auto& [address, bytes] : it->items()) {
-        if (bytes.is_number_integer()) s.progress.downloaded_from[address] = bytes.get<std::int64_t>();
+        if (bytes.is_number_integer())
+          s.progress.downloaded_from[address] = bytes.get<std::int64_t>();
       }
     }
     const std::string hook = j.value("on_done", "none");

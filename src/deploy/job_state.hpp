@@ -31,7 +31,7 @@ struct JobProgress {
   double up_rate = 0;
   int peers = 0;
   int hash_failures = 0;  // pieces that failed the hash check (re-fetched)
-  std::string warning;  // e.g. the tracker's last error while no peer is connected
+  std::string warning;    // e.g. the tracker's last error while no peer is connected
   std::map<std::string, std::int64_t> downloaded_from;  // payload bytes by peer address
 };
 

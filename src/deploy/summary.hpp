@@ -16,9 +16,9 @@ namespace starling::deploy {
 double percentile(std::vector<double> values, double p);
 
 struct Capacities {
-  double origin_up = 0;       // bytes/s; 0 = unknown (the term is left out)
-  std::vector<double> down;   // per host, bytes/s; 0 = unknown
-  std::vector<double> up;     // per host, bytes/s
+  double origin_up = 0;      // bytes/s; 0 = unknown (the term is left out)
+  std::vector<double> down;  // per host, bytes/s; 0 = unknown
+  std::vector<double> up;    // per host, bytes/s
 };
 
 // Seconds; 0 when no term is known.

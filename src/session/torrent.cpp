@@ -173,7 +173,8 @@ TorrentStatus Torrent::status() const {
   s.hash_failures = hash_failures_;
   s.downloaded_from = closed_downloaded_from_;
   for (const auto& [key, peer] : peers_) {
-    if (peer->downloaded() > 0) s.downloaded_from[peer->endpoint().address().to_string()] += peer->downloaded();
+    if (peer->downloaded() > 0)
+      s.downloaded_from[peer->endpoint().address().to_string()] += peer->downloaded();
   }
   if (trackers_) s.tracker_error = trackers_->last_error();
   for (const auto& [key, seed] : web_seeds_) s.web_seeds.push_back(seed->status());

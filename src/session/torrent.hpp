@@ -47,8 +47,8 @@ struct TorrentStatus {
   std::int64_t uploaded = 0;      // payload sent
   double down_rate = 0;           // bytes per second
   double up_rate = 0;
-  int peers = 0;                         // connected (handshake done)
-  int hash_failures = 0;                 // pieces that failed the hash check (then re-fetched)
+  int peers = 0;          // connected (handshake done)
+  int hash_failures = 0;  // pieces that failed the hash check (then re-fetched)
   // Payload received per peer address ("10.0.0.5"), closed connections included: where the
   // data came from (a deploy reports cross-rack traffic with it).
   std::map<std::string, std::int64_t> downloaded_from;

@@ -33,8 +33,8 @@ void pick_by_rack(std::string_view candidates, std::size_t entry_size, std::stri
   for (std::size_t at = 0; at + entry_size <= candidates.size(); at += entry_size) {
     const std::string_view entry = candidates.substr(at, entry_size);
     const auto* bytes = reinterpret_cast<const std::uint8_t*>(entry.data());
-    const IpAddress ip = entry_size == kCompactV4Size ? IpAddress::v4_bytes(bytes)
-                                                      : IpAddress::v6_bytes(bytes);
+    const IpAddress ip =
+        entry_size == kCompactV4Size ? IpAddress::v4_bytes(bytes) : IpAddress::v6_bytes(bytes);
     const std::string_view rack = racks.rack_of(ip);
     (!my_rack.empty() && rack == my_rack ? same : other).push_back(entry);
   }
@@ -45,8 +45,8 @@ void pick_by_rack(std::string_view candidates, std::size_t entry_size, std::stri
   }
   const auto quota = std::max<std::size_t>(
       settings.min_cross,
-      static_cast<std::size_t>(std::ceil(static_cast<double>(std::min(same.size(), want)) *
-                                         settings.cross_fraction)));
+      static_cast<std::size_t>(
+          std::ceil(static_cast<double>(std::min(same.size(), want)) * settings.cross_fraction)));
   const std::size_t cross = std::min({quota, other.size(), want});
   const std::size_t local = std::min(same.size(), want - cross);
   for (std::size_t i = 0; i < local; ++i) out.append(same[i]);

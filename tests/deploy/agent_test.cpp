@@ -56,7 +56,8 @@ struct Harness {
   Agent agent;
   double clock = 1'700'000'000;
   Harness(const fs::path& root)
-      : agent(session, AgentSettings{.root = root, .secret = std::string(kSecret),
+      : agent(session, AgentSettings{.root = root,
+                                     .secret = std::string(kSecret),
                                      .tick = std::chrono::milliseconds(20)}) {
     agent.now = [this] { return clock; };
     EXPECT_TRUE(agent.start());

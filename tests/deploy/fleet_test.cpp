@@ -9,7 +9,8 @@ std::vector<HostEntry> three() {
   return {{"10.0.0.1", 7000, "a", 1}, {"10.0.0.2", 7000, "a", 2}, {"10.0.0.3", 7000, "b", 3}};
 }
 
-std::string status(const std::string& state, double verified_at = 0, const std::string& reason = "") {
+std::string status(const std::string& state, double verified_at = 0,
+                   const std::string& reason = "") {
   JobStatus s;
   s.id = "j";
   s.state = *job_state_from_string(state);

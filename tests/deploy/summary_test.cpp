@@ -19,7 +19,8 @@ TEST(TMin, TakesTheTightestOfTheThreeBounds) {
   const double mib = 1 << 20;
   // 12 hosts at 100 Mbit/s both ways, origin 100 Mbit/s, 64 MiB: the per-host download bound.
   const double link = 100e6 / 8;
-  Capacities caps{.origin_up = link, .down = std::vector<double>(12, link),
+  Capacities caps{.origin_up = link,
+                  .down = std::vector<double>(12, link),
                   .up = std::vector<double>(12, link)};
   EXPECT_NEAR(t_min(64 * mib, caps), 64 * mib / link, 1e-9);
   // Hosts that cannot upload: the origin sends every copy.

@@ -59,7 +59,7 @@ TEST(RackLocality, UnknownRackGetsOthersOnly) {
 
 TEST(RackLocality, LargeWant) {
   Fleet f;
-  EXPECT_EQ(f.pick("a", 50).size(), 7U);  // rack a's 5 and 2 others
+  EXPECT_EQ(f.pick("a", 50).size(), 7U);   // rack a's 5 and 2 others
   EXPECT_EQ(f.pick("c", 50).size(), 10U);  // alone in its rack: anyone
   EXPECT_TRUE(f.pick("a", 0).empty());
 }
