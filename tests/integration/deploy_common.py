@@ -110,10 +110,11 @@ class NetnsFleet:
     """Namespaces PREFIX-sw (the bridge) and PREFIX-h0..hN (h0 is the origin). Addresses
     10.78.0.1 (h0), 10.78.0.11.. (the others). Use as a context manager: removes everything."""
 
-    def __init__(self, hosts, rate="100mbit", subnet="10.78.0"):
+    def __init__(self, hosts, rate="100mbit", subnet="10.78.0", latency="20ms"):
         self.prefix = "stl-dep%d" % (os.getpid() % 100000)
         self.count = hosts + 1
         self.rate = rate
+        self.latency = latency  # tbf queue length, as time at `rate`
         self.subnet = subnet
         self.names = ["%s-h%d" % (self.prefix, i) for i in range(self.count)]
         self.switch = self.prefix + "-sw"
@@ -132,7 +133,7 @@ class NetnsFleet:
             self._ip("ip", "netns", "add", self.switch)
             self._ip("ip", "link", "add", "br0", "type", "bridge", ns=self.switch)
             self._ip("ip", "link", "set", "br0", "up", ns=self.switch)
-            tbf = ["tbf", "rate", self.rate, "burst", "64kb", "latency", "20ms"]
+            tbf = ["tbf", "rate", self.rate, "burst", "64kb", "latency", self.latency]
             for i, ns in enumerate(self.names):
                 self._ip("ip", "netns", "add", ns)
                 host_end = "%sa%d" % (self.prefix[-5:], i)
