@@ -9,7 +9,9 @@
      SIGKILLed mid-deploy and stays down, one is SIGTERMed and restarted on the same ports (its
      job resumes from its records). deploy must exit 1, list the dead one as failed, and the
      other two must hold byte-identical copies.
-Bounded: about 15 s.
+  3. Disk full: an agent whose --root is a 4 MiB tmpfs (root only; skipped otherwise) reports
+     the job failed with the disk's error, and deploy exits 1 naming it.
+Bounded: about 20 s.
 """
 
 import os
@@ -130,6 +132,40 @@ def faults(c, starling, work, secret_file):
           (s["p50"], s["max"], s["origin_copies"]))
 
 
+def disk_full(c, starling, work, secret_file):
+    if os.geteuid() != 0:
+        print("SKIP: disk-full check needs root (mount -t tmpfs)")
+        return
+    root = os.path.join(work, "tiny")
+    os.makedirs(root)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", root]).returncode != 0:
+        print("SKIP: cannot mount a tmpfs")
+        return
+    try:
+        artifact = os.path.join(work, "big", "big.bin")
+        write_random(artifact, 12 << 20)
+        proc, port = start_agent(agent_command(starling, root, secret_file, 0, 0))
+        hosts = os.path.join(work, "hosts-tiny")
+        with open(hosts, "w") as f:
+            f.write("127.0.0.1:%d\n" % port)
+        try:
+            r = subprocess.run(
+                [starling, "deploy", artifact, "--hosts", hosts, "--secret-file", secret_file,
+                 "--dest", "d", "--json", "--timeout", "30", "--tracker-listen", "127.0.0.1:0",
+                 "--peer-listen", "127.0.0.1:0", "--origin-address", "127.0.0.1"],
+                capture_output=True, text=True, timeout=60)
+        finally:
+            stop_process(proc)
+        c.equal(r.returncode, 1, "deploy to a full disk exits 1")
+        s = [e for e in json_events(r.stdout) if e.get("event") == "summary"]
+        if c.check(s, "a summary event", r.stdout[-1000:] + r.stderr[-1000:]):
+            h = s[-1]["per_host"][0]
+            c.equal(h["state"], "failed", "the host is reported failed")
+            c.check("space" in h.get("reason", ""), "its reason names the full disk", str(h))
+    finally:
+        subprocess.run(["umount", "-l", root])
+
+
 def main():
     starling = starling_path(__doc__)
     if not starling:
@@ -142,6 +178,7 @@ def main():
         os.chmod(secret_file, 0o600)
         refusals(c, starling, work, secret_file)
         faults(c, starling, work, secret_file)
+        disk_full(c, starling, work, secret_file)
     return c.summary("test_deploy_loopback")
 
 
