@@ -15,6 +15,8 @@ packages=(
   nginx-light
   # plots of the flash-crowd benchmark (bench/flash_crowd.py)
   python3-matplotlib
+  # the deploy tests and benchmark: namespaces, veth, tbf (ip, tc) and the client-server fetches
+  iproute2 curl
 )
 
 missing=()
