@@ -18,6 +18,8 @@ packages=(
   # `starling daemon` against real Transmission clients: transmission-remote, the web client's
   # files (/usr/share/transmission/web) and a browser to drive it (tests/integration/test_daemon*)
   transmission-cli transmission-common chromium
+  # the deploy tests and benchmark: namespaces, veth, tbf (ip, tc) and the client-server fetches
+  iproute2 curl
 )
 
 missing=()

@@ -27,6 +27,8 @@ Runner add_download_command(CLI::App& app);
 Runner add_seed_command(CLI::App& app);
 Runner add_sim_command(CLI::App& app);
 Runner add_daemon_command(CLI::App& app);
+Runner add_agent_command(CLI::App& app);   // cmd_agent.cpp
+Runner add_deploy_command(CLI::App& app);  // cmd_deploy.cpp
 
 // Where a torrent's data lives given a user's DATA_PATH: normally the directory holding the
 // torrent's file or top folder (as `download -o` lays it out); also the single file itself, or

@@ -177,6 +177,11 @@ TorrentStatus Torrent::status() const {
   s.pieces_failed = pieces_failed_;
   s.wasted_bytes = wasted_bytes_;
   s.finished = finished();
+  s.downloaded_from = closed_downloaded_from_;
+  for (const auto& [key, peer] : peers_) {
+    if (peer->downloaded() > 0)
+      s.downloaded_from[peer->endpoint().address().to_string()] += peer->downloaded();
+  }
   if (trackers_) s.tracker_error = trackers_->last_error();
   for (const auto& [key, seed] : web_seeds_) s.web_seeds.push_back(seed->status());
   s.web_seeds.insert(s.web_seeds.end(), dropped_web_seeds_.begin(), dropped_web_seeds_.end());
@@ -417,6 +422,9 @@ void Torrent::on_peer_connected(PeerConnection& peer) {
 }
 
 void Torrent::on_peer_closed(PeerConnection& peer, const std::string& reason) {
+  if (peer.downloaded() > 0) {
+    closed_downloaded_from_[peer.endpoint().address().to_string()] += peer.downloaded();
+  }
   log("peer " + peer.endpoint().address().to_string() + ":" +
       std::to_string(peer.endpoint().port()) + " closed: " + reason);
   if (peer.connected()) {

@@ -51,8 +51,11 @@ struct TorrentStatus {
   int peers_sending = 0;           // of those, sent us payload over the last 20 s
   int peers_receiving = 0;         // unchoked by us and interested
   std::int64_t pieces_passed = 0;  // hash checks passed since the torrent started
-  std::int64_t pieces_failed = 0;
-  std::int64_t wasted_bytes = 0;         // payload of pieces that failed the hash
+  std::int64_t pieces_failed = 0;  // hash checks failed (the piece is fetched again)
+  std::int64_t wasted_bytes = 0;   // payload of pieces that failed the hash
+  // Payload received per peer address ("10.0.0.5"), closed connections included: where the
+  // data came from (a deploy reports cross-rack traffic with it).
+  std::map<std::string, std::int64_t> downloaded_from;
   bool finished = false;                 // every wanted piece verified on disk
   std::string tracker_error;             // the trackers' latest failure, empty once one answers
   std::vector<WebSeedStatus> web_seeds;  // every web seed, dropped ones included
@@ -199,6 +202,7 @@ class Torrent {
   std::int64_t pieces_passed_ = 0;
   std::int64_t pieces_failed_ = 0;
   std::int64_t wasted_bytes_ = 0;
+  std::map<std::string, std::int64_t> closed_downloaded_from_;  // by peer address
   std::int64_t last_downloaded_ = 0;
   std::int64_t last_uploaded_ = 0;
   double down_rate_ = 0;

@@ -238,16 +238,38 @@ AnnounceStatus PeerStore::announce(const StoreAnnounce& request, Seconds now, Sw
     const int asked = request.numwant < 0 ? limits_.default_numwant : request.numwant;
     const auto want = static_cast<std::size_t>(std::clamp(asked, 0, limits_.max_numwant));
     std::size_t from_v4 = 0;
-    if (request.want_v4) {
-      const std::size_t before = peers4.size();
-      sample(torrent.v4, self4, want, peers4);
-      from_v4 = (peers4.size() - before) / sizeof(PeerEntry4::compact);
+    const std::string_view rack = racks_ ? racks_->rack_of(ip) : std::string_view();
+    if (!rack.empty()) {
+      // Every other peer, then the rack's choice among them.
+      std::string all;
+      if (request.want_v4) {
+        const std::size_t before = peers4.size();
+        sample(torrent.v4, self4, torrent.v4.size(), all);
+        pick_by_rack(all, kCompactV4Size, rack, *racks_, want, locality_, peers4);
+        from_v4 = (peers4.size() - before) / kCompactV4Size;
+      }
+      if (request.want_v6) {
+        all.clear();
+        sample(torrent.v6, self6, torrent.v6.size(), all);
+        pick_by_rack(all, kCompactV6Size, rack, *racks_, want - from_v4, locality_, peers6);
+      }
+    } else {
+      if (request.want_v4) {
+        const std::size_t before = peers4.size();
+        sample(torrent.v4, self4, want, peers4);
+        from_v4 = (peers4.size() - before) / sizeof(PeerEntry4::compact);
+      }
+      // Both families share the numwant budget.
+      if (request.want_v6) sample(torrent.v6, self6, want - from_v4, peers6);
     }
-    // Both families share the numwant budget.
-    if (request.want_v6) sample(torrent.v6, self6, want - from_v4, peers6);
   }
   shard.bytes += torrent.bytes() - bytes_before;
   return AnnounceStatus::ok;
+}
+
+void PeerStore::set_racks(std::shared_ptr<const RackMap> racks, LocalitySettings settings) {
+  racks_ = std::move(racks);
+  locality_ = settings;
 }
 
 SwarmCounts PeerStore::scrape(const Sha1Digest& info_hash) const {

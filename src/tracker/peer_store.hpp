@@ -18,6 +18,7 @@
 #include "core/digest.hpp"
 #include "tracker/announce_request.hpp"
 #include "tracker/peer_address.hpp"
+#include "tracker/rack_locality.hpp"
 
 namespace starling::tracker {
 
@@ -74,6 +75,11 @@ class PeerStore {
   void set_whitelist(std::vector<Sha1Digest> hashes);
   bool allowed(const Sha1Digest& info_hash) const;
 
+  // Rack-aware answers (a datacenter deploy): a requester whose address has a rack gets mostly
+  // peers of its own rack and a few others (rack_locality.hpp), chosen from all of the swarm's
+  // peers (O(swarm) per announce, fine for a fleet). Call before serving; nullptr: random.
+  void set_racks(std::shared_ptr<const RackMap> racks, LocalitySettings settings = {});
+
   // Records the announce and appends up to numwant other peers' compact forms (6 bytes each to
   // peers4, 18 to peers6), picked at random. `counts` gets the swarm's counts after the
   // announce. A `stopped` peer is removed and gets no peers.
@@ -99,6 +105,8 @@ class PeerStore {
   std::size_t shard_mask_;
   std::unique_ptr<Shard[]> shards_;
   std::vector<Sha1Digest> whitelist_;  // sorted
+  std::shared_ptr<const RackMap> racks_;
+  LocalitySettings locality_;
   std::atomic<std::size_t> peers_{0};
   std::atomic<std::size_t> torrents_{0};
 };
