@@ -222,6 +222,12 @@ void Swarm::flush_haves(PeerId p) {
   notices_.swap(inboxes_[p]);
   if (!peer.present) return;
   to_request_.clear();
+  // Memory-bound at 10,000 peers: start every miss of the batch before handling the first HAVE.
+  for (const HaveNotice& notice : notices_) {
+    __builtin_prefetch(&half_state_[notice.half]);
+    __builtin_prefetch(&peer.got_order[static_cast<std::size_t>(notice.piece.value())]);
+    if (!peer.done) peer.picker.prefetch_availability(notice.piece);
+  }
   for (const HaveNotice& notice : notices_) {
     HalfState& in = half_state_[notice.half];  // sender -> p
     if (!in.open) continue;
