@@ -1,6 +1,7 @@
 #include "policy/piece_picker.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <string>
 #include <tuple>
@@ -12,6 +13,16 @@ namespace {
 
 int clamp_priority(int priority) {
   return std::clamp(priority, 0, max_priority);
+}
+
+// count() < limit, without counting past the limit.
+bool has_fewer_than(const Bitfield& bits, std::size_t limit) {
+  std::size_t n = 0;
+  for (const char byte : bits.bytes()) {
+    n += static_cast<std::size_t>(std::popcount(static_cast<unsigned char>(byte)));
+    if (n >= limit) return false;
+  }
+  return n < limit;
 }
 
 }  // namespace
@@ -272,11 +283,45 @@ std::optional<PieceIndex> PiecePicker::next_random(const Bitfield& peer_has) {
 
 std::optional<PieceIndex> PiecePicker::next_rarest(const Bitfield& peer_has) {
   for (int prio = max_priority; prio > 0; --prio) {
+    const std::size_t candidates = order_.level(prio).size();
+    if (candidates == 0) continue;
+    // A peer with few pieces (a newcomer, early in a swarm) would have the rare buckets scanned
+    // in vain, piece by piece: look from its side instead.
+    if (has_fewer_than(peer_has, candidates / 4)) {
+      if (auto p = rarest_from_peer_side(peer_has, prio)) return p;
+      continue;
+    }
     for (int a = 0; a < order_.bucket_count(prio); ++a) {
       if (auto p = scan_from_random(order_.bucket(prio, a), peer_has)) return p;
     }
   }
   return std::nullopt;
+}
+
+// The same pick and the same random draws as the bucket scan above, in O(pieces the peer has):
+// the lowest availability among the peer's candidates is the bucket where the scan would stop,
+// and each non-empty bucket before it would have drawn one random start and found nothing.
+std::optional<PieceIndex> PiecePicker::rarest_from_peer_side(const Bitfield& peer_has,
+                                                             int priority) {
+  int lowest = -1;
+  const std::string_view bytes = peer_has.bytes();
+  for (std::size_t byte = 0; byte < bytes.size(); ++byte) {
+    if (bytes[byte] == 0) continue;
+    const std::size_t end = std::min(peer_has.size(), byte * 8 + 8);
+    for (std::size_t i = byte * 8; i < end; ++i) {
+      if (!peer_has.get(i)) continue;
+      ++pieces_scanned_;
+      const PieceIndex p(static_cast<std::int32_t>(i));
+      if (!order_.contains(p) || piece_priority(p) != priority) continue;
+      if (lowest < 0 || avail_[i] < lowest) lowest = avail_[i];
+    }
+  }
+  const int stop = lowest < 0 ? order_.bucket_count(priority) : lowest;
+  for (int a = 0; a < stop; ++a) {
+    if (!order_.bucket(priority, a).empty()) random_below(1);  // a failed scan's draw
+  }
+  if (lowest < 0) return std::nullopt;
+  return scan_from_random(order_.bucket(priority, lowest), peer_has);
 }
 
 // The first piece the peer has, starting at a random position and wrapping around: a random

@@ -147,6 +147,7 @@ class PiecePicker {
   std::optional<PieceIndex> next_sequential(const Bitfield& peer_has);
   std::optional<PieceIndex> next_random(const Bitfield& peer_has);
   std::optional<PieceIndex> next_rarest(const Bitfield& peer_has);
+  std::optional<PieceIndex> rarest_from_peer_side(const Bitfield& peer_has, int priority);
   std::optional<PieceIndex> scan_from_random(std::span<const PieceIndex> pieces,
                                              const Bitfield& peer_has);
   void pick_end_game(const Bitfield& peer_has, int want, PeerKey peer, std::vector<BlockRef>& out);

@@ -520,6 +520,56 @@ TEST(PiecePicker, RandomOperationsKeepTheInvariants) {
 
 // 10,000 pieces, 10,000 HAVEs and picks: the availability order must move O(1) entries per HAVE
 // and O(buckets) per started piece, and picks must not walk the piece list.
+// A peer with few pieces is served from its own side (its pieces, not the rare buckets): the
+// picks and the random draws must be those of the bucket scan. Picker `dense` is asked by a peer
+// that also has 200 pieces rarer than none of the sparse peer's, so it scans the buckets.
+TEST(PiecePicker, ASparsePeerGetsTheSamePicksAsTheBucketScan) {
+  const int n = 400;
+  const PickerSettings settings{.random_first_pieces = 0, .seed = 3};
+  PiecePicker sparse_side(PieceGeometry::uniform(n, 1, 1), settings);
+  PiecePicker scanned(PieceGeometry::uniform(n, 1, 1), settings);
+  Bitfield sparse(n);
+  Bitfield dense(n);
+  for (int i = 0; i < n; ++i) {
+    const auto at = static_cast<std::size_t>(i);
+    int availability = i % 4;  // 0..3: buckets the scan walks and (mostly) fails in
+    if (i % 20 == 7) {
+      sparse.set(at);  // 20 pieces at availability 1..3
+      dense.set(at);
+      availability = 1 + i % 3;
+    } else if (i % 2 == 0) {
+      dense.set(at);  // 190 more, all rarer than none of the sparse peer's
+      availability = 6 + i % 2;
+    }
+    for (int k = 0; k < availability; ++k) {
+      sparse_side.add_availability(PieceIndex(i));
+      scanned.add_availability(PieceIndex(i));
+    }
+  }
+  ASSERT_LT(sparse.count(), static_cast<std::size_t>(n / 4));  // takes the peer-side path
+  ASSERT_GT(dense.count(), static_cast<std::size_t>(n / 4));   // takes the bucket scan
+  std::vector<int> picked;
+  for (int k = 0; k < 20; ++k) {
+    const auto a = sparse_side.pick(sparse, 1, PeerKey(1));
+    const auto b = scanned.pick(dense, 1, PeerKey(1));
+    ASSERT_EQ(a.size(), 1U);
+    ASSERT_EQ(b.size(), 1U);
+    EXPECT_EQ(a[0].piece, b[0].piece) << "pick " << k;
+    picked.push_back(a[0].piece.value());
+    for (PiecePicker* p : {&sparse_side, &scanned}) {
+      p->on_block_received(a[0], PeerKey(1));
+      p->on_piece_passed(a[0].piece);
+    }
+  }
+  // Rarest first: the 7 pieces at availability 1 (index % 3 == 0) first, then the 7 at 2, in no
+  // index order (random ties).
+  for (std::size_t k = 0; k < 14; ++k) EXPECT_EQ(picked[k] % 3, k < 7 ? 0 : 1) << "pick " << k;
+  EXPECT_FALSE(std::is_sorted(picked.begin(), picked.end()));
+  EXPECT_TRUE(sparse_side.pick(sparse, 1, PeerKey(1)).empty());
+  EXPECT_LT(sparse_side.stats().pieces_scanned, scanned.stats().pieces_scanned);
+  EXPECT_TRUE(sparse_side.check_invariants());
+}
+
 TEST(PiecePicker, TenThousandPiecesStayCheap) {
   const int n = 10000;
   PiecePicker p(PieceGeometry::uniform(n, 1, 1), PickerSettings{.seed = 1});
