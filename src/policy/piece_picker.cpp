@@ -56,6 +56,32 @@ std::uint64_t PiecePicker::random_below(std::uint64_t n) {
   return n == 0 ? 0 : z % n;
 }
 
+void PiecePicker::Requesters::push_back(PeerKey peer) {
+  if (size_ < kInline) {
+    inline_[size_++] = peer;
+    return;
+  }
+  if (size_ == kInline) spill_.assign(inline_.begin(), inline_.end());
+  spill_.push_back(peer);
+  ++size_;
+}
+
+void PiecePicker::Requesters::erase(const PeerKey* at) {
+  const auto i = static_cast<std::size_t>(at - begin());
+  if (size_ <= kInline) {
+    std::copy(inline_.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+              inline_.begin() + size_, inline_.begin() + static_cast<std::ptrdiff_t>(i));
+    --size_;
+    return;
+  }
+  spill_.erase(spill_.begin() + static_cast<std::ptrdiff_t>(i));
+  --size_;
+  if (size_ == kInline) {
+    std::copy(spill_.begin(), spill_.end(), inline_.begin());
+    spill_.clear();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Availability
 
@@ -245,7 +271,8 @@ void PiecePicker::take_free_blocks(Download& d, int want, PeerKey peer,
     Block& b = d.blocks[i];
     if (b.state != BlockState::free) continue;
     b.state = BlockState::requested;
-    b.requesters.assign(1, peer);
+    b.requesters.clear();
+    b.requesters.push_back(peer);
     ++d.requested;
     out.push_back(BlockRef{d.piece, static_cast<int>(i)});
   }
@@ -471,7 +498,8 @@ std::vector<PeerKey> PiecePicker::requesters(BlockRef block) const {
   if (d == nullptr || block.block < 0 || block.block >= static_cast<int>(d->blocks.size())) {
     return {};
   }
-  return d->blocks[static_cast<std::size_t>(block.block)].requesters;
+  const Requesters& r = d->blocks[static_cast<std::size_t>(block.block)].requesters;
+  return {r.begin(), r.end()};
 }
 
 std::vector<PieceIndex> PiecePicker::downloading_pieces() const {

@@ -9,6 +9,7 @@
 //       already requested from other peers (never twice from this one), fewest requesters first.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -118,9 +119,30 @@ class PiecePicker {
 
  private:
   enum class BlockState : std::uint8_t { free, requested, received };
+  // Who a block is requested from: one peer but in end game, so up to kInline live in the block
+  // itself (no allocation, no pointer to chase per received block); more move to the heap.
+  class Requesters {
+   public:
+    const PeerKey* begin() const { return size_ <= kInline ? inline_.data() : spill_.data(); }
+    const PeerKey* end() const { return begin() + size_; }
+    std::size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    void push_back(PeerKey peer);
+    void erase(const PeerKey* at);  // keeps the order of the others
+    void clear() {
+      size_ = 0;
+      spill_.clear();
+    }
+
+   private:
+    static constexpr std::uint32_t kInline = 3;
+    std::uint32_t size_ = 0;
+    std::array<PeerKey, kInline> inline_{};
+    std::vector<PeerKey> spill_;  // every requester, once there are more than kInline
+  };
   struct Block {
     BlockState state = BlockState::free;
-    std::vector<PeerKey> requesters;  // more than one only in end game
+    Requesters requesters;  // more than one only in end game
   };
   struct Download {
     PieceIndex piece;

@@ -334,6 +334,38 @@ TEST(PiecePicker, EndGameOnlyOnceThisPeersFreeBlocksAreGone) {
 
 // ---- Block lifecycle -----------------------------------------------------------------------
 
+// Requesters live in the block up to three; a fourth and fifth move them all to the heap and
+// back. The order (who asked first) survives both moves.
+TEST(PiecePicker, ManyEndGameRequestersKeepTheirOrder) {
+  PiecePicker p(PieceGeometry::uniform(1, 1, 1),
+                PickerSettings{.random_first_pieces = 0, .end_game_max_requesters = 5});
+  const Bitfield all(1, true);
+  p.add_availability(all);
+  const BlockRef block{PieceIndex(0), 0};
+  for (std::uint32_t peer = 1; peer <= 5; ++peer) {
+    EXPECT_EQ(p.pick(all, 1, PeerKey(peer)), std::vector<BlockRef>{block}) << "peer " << peer;
+  }
+  EXPECT_TRUE(p.pick(all, 1, PeerKey(6)).empty());  // at the maximum
+  const auto keys = [](std::initializer_list<std::uint32_t> ids) {
+    std::vector<PeerKey> out;
+    for (std::uint32_t id : ids) out.emplace_back(id);
+    return out;
+  };
+  EXPECT_EQ(p.requesters(block), keys({1, 2, 3, 4, 5}));
+  p.abort_request(block, PeerKey(2));
+  EXPECT_EQ(p.requesters(block), keys({1, 3, 4, 5}));
+  p.abort_request(block, PeerKey(4));
+  EXPECT_EQ(p.requesters(block), keys({1, 3, 5}));
+  EXPECT_EQ(p.pick(all, 1, PeerKey(6)), std::vector<BlockRef>{block});
+  EXPECT_EQ(p.requesters(block), keys({1, 3, 5, 6}));
+  p.abort_request(block, PeerKey(1));
+  EXPECT_EQ(p.requesters(block), keys({3, 5, 6}));
+  EXPECT_TRUE(p.check_invariants());
+  EXPECT_EQ(p.on_block_received(block, PeerKey(5)), keys({3, 6}));
+  EXPECT_TRUE(p.requesters(block).empty());
+  EXPECT_TRUE(p.check_invariants());
+}
+
 TEST(PiecePicker, AbortedRequestIsPickableAgain) {
   PiecePicker p = make("availability 11", "blocks 2");
   EXPECT_EQ(picks(p, "peer 10", 2, 1), "0.0 0.1");
