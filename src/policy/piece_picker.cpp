@@ -69,8 +69,8 @@ void PiecePicker::Requesters::push_back(PeerKey peer) {
 void PiecePicker::Requesters::erase(const PeerKey* at) {
   const auto i = static_cast<std::size_t>(at - begin());
   if (size_ <= kInline) {
-    std::copy(inline_.begin() + static_cast<std::ptrdiff_t>(i) + 1,
-              inline_.begin() + size_, inline_.begin() + static_cast<std::ptrdiff_t>(i));
+    std::copy(inline_.begin() + static_cast<std::ptrdiff_t>(i) + 1, inline_.begin() + size_,
+              inline_.begin() + static_cast<std::ptrdiff_t>(i));
     --size_;
     return;
   }

@@ -61,8 +61,8 @@ class PiecePicker {
   std::int32_t num_pieces() const { return geometry_.num_pieces; }
 
   // --- availability: how many connected peers have each piece.
-  void add_availability(const Bitfield& peer_has);     // a peer's BITFIELD arrived
-  void add_availability(PieceIndex piece);             // a HAVE arrived
+  void add_availability(const Bitfield& peer_has);  // a peer's BITFIELD arrived
+  void add_availability(PieceIndex piece);          // a HAVE arrived
   // A hint only, for a caller with many HAVEs to apply (a simulator handling a batch): starts
   // loading the state add_availability(piece) reads first, so the misses of a batch overlap.
   // Precondition: piece < num_pieces().

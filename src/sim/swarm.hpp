@@ -120,7 +120,7 @@ class Swarm {
   std::vector<SimHalf> halves_;
   std::vector<HalfState> half_state_;  // per half: its hot flags (see HalfState)
   std::vector<std::uint8_t> done_;     // per peer: SimPeer::done, dense for the HAVE path
-  std::vector<HalfId> flow_owner_;  // per FlowId: the half it carries
+  std::vector<HalfId> flow_owner_;     // per FlowId: the half it carries
   // Per peer, HAVEs from neighbours not handled yet (one batch, `have_delay` after the first),
   // and per half, its receiver: dense copies, since a HAVE touches one of each per neighbour.
   std::vector<std::vector<HaveNotice>> inboxes_;
