@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cassert>
+#include <cstring>
 #include <string>
 #include <tuple>
 
@@ -15,12 +16,19 @@ int clamp_priority(int priority) {
   return std::clamp(priority, 0, max_priority);
 }
 
-// count() < limit, without counting past the limit.
+// count() < limit, eight bytes at a time and without counting past the limit.
 bool has_fewer_than(const Bitfield& bits, std::size_t limit) {
+  const std::string_view bytes = bits.bytes();
   std::size_t n = 0;
-  for (const char byte : bits.bytes()) {
-    n += static_cast<std::size_t>(std::popcount(static_cast<unsigned char>(byte)));
+  std::size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, bytes.data() + i, 8);
+    n += static_cast<std::size_t>(std::popcount(word));
     if (n >= limit) return false;
+  }
+  for (; i < bytes.size(); ++i) {
+    n += static_cast<std::size_t>(std::popcount(static_cast<unsigned char>(bytes[i])));
   }
   return n < limit;
 }
