@@ -1,7 +1,9 @@
 #include "policy/piece_picker.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
+#include <cstring>
 #include <string>
 #include <tuple>
 
@@ -12,6 +14,23 @@ namespace {
 
 int clamp_priority(int priority) {
   return std::clamp(priority, 0, max_priority);
+}
+
+// count() < limit, eight bytes at a time and without counting past the limit.
+bool has_fewer_than(const Bitfield& bits, std::size_t limit) {
+  const std::string_view bytes = bits.bytes();
+  std::size_t n = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, bytes.data() + i, 8);
+    n += static_cast<std::size_t>(std::popcount(word));
+    if (n >= limit) return false;
+  }
+  for (; i < bytes.size(); ++i) {
+    n += static_cast<std::size_t>(std::popcount(static_cast<unsigned char>(bytes[i])));
+  }
+  return n < limit;
 }
 
 }  // namespace
@@ -43,6 +62,32 @@ std::uint64_t PiecePicker::random_below(std::uint64_t n) {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   z ^= z >> 31;
   return n == 0 ? 0 : z % n;
+}
+
+void PiecePicker::Requesters::push_back(PeerKey peer) {
+  if (size_ < kInline) {
+    inline_[size_++] = peer;
+    return;
+  }
+  if (size_ == kInline) spill_.assign(inline_.begin(), inline_.end());
+  spill_.push_back(peer);
+  ++size_;
+}
+
+void PiecePicker::Requesters::erase(const PeerKey* at) {
+  const auto i = static_cast<std::size_t>(at - begin());
+  if (size_ <= kInline) {
+    std::copy(inline_.begin() + static_cast<std::ptrdiff_t>(i) + 1, inline_.begin() + size_,
+              inline_.begin() + static_cast<std::ptrdiff_t>(i));
+    --size_;
+    return;
+  }
+  spill_.erase(spill_.begin() + static_cast<std::ptrdiff_t>(i));
+  --size_;
+  if (size_ == kInline) {
+    std::copy(spill_.begin(), spill_.end(), inline_.begin());
+    spill_.clear();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -234,7 +279,8 @@ void PiecePicker::take_free_blocks(Download& d, int want, PeerKey peer,
     Block& b = d.blocks[i];
     if (b.state != BlockState::free) continue;
     b.state = BlockState::requested;
-    b.requesters.assign(1, peer);
+    b.requesters.clear();
+    b.requesters.push_back(peer);
     ++d.requested;
     out.push_back(BlockRef{d.piece, static_cast<int>(i)});
   }
@@ -272,11 +318,45 @@ std::optional<PieceIndex> PiecePicker::next_random(const Bitfield& peer_has) {
 
 std::optional<PieceIndex> PiecePicker::next_rarest(const Bitfield& peer_has) {
   for (int prio = max_priority; prio > 0; --prio) {
+    const std::size_t candidates = order_.level(prio).size();
+    if (candidates == 0) continue;
+    // A peer with few pieces (a newcomer, early in a swarm) would have the rare buckets scanned
+    // in vain, piece by piece: look from its side instead.
+    if (has_fewer_than(peer_has, candidates / 4)) {
+      if (auto p = rarest_from_peer_side(peer_has, prio)) return p;
+      continue;
+    }
     for (int a = 0; a < order_.bucket_count(prio); ++a) {
       if (auto p = scan_from_random(order_.bucket(prio, a), peer_has)) return p;
     }
   }
   return std::nullopt;
+}
+
+// The same pick and the same random draws as the bucket scan above, in O(pieces the peer has):
+// the lowest availability among the peer's candidates is the bucket where the scan would stop,
+// and each non-empty bucket before it would have drawn one random start and found nothing.
+std::optional<PieceIndex> PiecePicker::rarest_from_peer_side(const Bitfield& peer_has,
+                                                             int priority) {
+  int lowest = -1;
+  const std::string_view bytes = peer_has.bytes();
+  for (std::size_t byte = 0; byte < bytes.size(); ++byte) {
+    if (bytes[byte] == 0) continue;
+    const std::size_t end = std::min(peer_has.size(), byte * 8 + 8);
+    for (std::size_t i = byte * 8; i < end; ++i) {
+      if (!peer_has.get(i)) continue;
+      ++pieces_scanned_;
+      const PieceIndex p(static_cast<std::int32_t>(i));
+      if (!order_.contains(p) || piece_priority(p) != priority) continue;
+      if (lowest < 0 || avail_[i] < lowest) lowest = avail_[i];
+    }
+  }
+  const int stop = lowest < 0 ? order_.bucket_count(priority) : lowest;
+  for (int a = 0; a < stop; ++a) {
+    if (!order_.bucket(priority, a).empty()) random_below(1);  // a failed scan's draw
+  }
+  if (lowest < 0) return std::nullopt;
+  return scan_from_random(order_.bucket(priority, lowest), peer_has);
 }
 
 // The first piece the peer has, starting at a random position and wrapping around: a random
@@ -426,7 +506,8 @@ std::vector<PeerKey> PiecePicker::requesters(BlockRef block) const {
   if (d == nullptr || block.block < 0 || block.block >= static_cast<int>(d->blocks.size())) {
     return {};
   }
-  return d->blocks[static_cast<std::size_t>(block.block)].requesters;
+  const Requesters& r = d->blocks[static_cast<std::size_t>(block.block)].requesters;
+  return {r.begin(), r.end()};
 }
 
 std::vector<PieceIndex> PiecePicker::downloading_pieces() const {

@@ -9,6 +9,7 @@
 //       already requested from other peers (never twice from this one), fewest requesters first.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -60,8 +61,15 @@ class PiecePicker {
   std::int32_t num_pieces() const { return geometry_.num_pieces; }
 
   // --- availability: how many connected peers have each piece.
-  void add_availability(const Bitfield& peer_has);     // a peer's BITFIELD arrived
-  void add_availability(PieceIndex piece);             // a HAVE arrived
+  void add_availability(const Bitfield& peer_has);  // a peer's BITFIELD arrived
+  void add_availability(PieceIndex piece);          // a HAVE arrived
+  // A hint only, for a caller with many HAVEs to apply (a simulator handling a batch): starts
+  // loading the state add_availability(piece) reads first, so the misses of a batch overlap.
+  // Precondition: piece < num_pieces().
+  void prefetch_availability(PieceIndex piece) const {
+    __builtin_prefetch(&avail_[index(piece)]);
+    order_.prefetch(piece);
+  }
   void remove_availability(const Bitfield& peer_has);  // a peer left (what we counted for it)
   // A peer with every piece (HAVE_ALL or a full bitfield) is one counter, not n increments.
   void add_seed() { ++seeds_; }
@@ -111,9 +119,30 @@ class PiecePicker {
 
  private:
   enum class BlockState : std::uint8_t { free, requested, received };
+  // Who a block is requested from: one peer but in end game, so up to kInline live in the block
+  // itself (no allocation, no pointer to chase per received block); more move to the heap.
+  class Requesters {
+   public:
+    const PeerKey* begin() const { return size_ <= kInline ? inline_.data() : spill_.data(); }
+    const PeerKey* end() const { return begin() + size_; }
+    std::size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    void push_back(PeerKey peer);
+    void erase(const PeerKey* at);  // keeps the order of the others
+    void clear() {
+      size_ = 0;
+      spill_.clear();
+    }
+
+   private:
+    static constexpr std::uint32_t kInline = 3;
+    std::uint32_t size_ = 0;
+    std::array<PeerKey, kInline> inline_{};
+    std::vector<PeerKey> spill_;  // every requester, once there are more than kInline
+  };
   struct Block {
     BlockState state = BlockState::free;
-    std::vector<PeerKey> requesters;  // more than one only in end game
+    Requesters requesters;  // more than one only in end game
   };
   struct Download {
     PieceIndex piece;
@@ -140,6 +169,7 @@ class PiecePicker {
   std::optional<PieceIndex> next_sequential(const Bitfield& peer_has);
   std::optional<PieceIndex> next_random(const Bitfield& peer_has);
   std::optional<PieceIndex> next_rarest(const Bitfield& peer_has);
+  std::optional<PieceIndex> rarest_from_peer_side(const Bitfield& peer_has, int priority);
   std::optional<PieceIndex> scan_from_random(std::span<const PieceIndex> pieces,
                                              const Bitfield& peer_has);
   void pick_end_game(const Bitfield& peer_has, int want, PeerKey peer, std::vector<BlockRef>& out);

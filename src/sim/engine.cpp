@@ -26,9 +26,7 @@ EventId Engine::at(TimePoint when, Callback callback) {
   }
   Slot& s = slots_[slot];
   s.callback = std::move(callback);
-  s.when = when < now_ ? now_ : when;
-  s.sequence = next_sequence_++;
-  heap_.push_back(slot);
+  heap_.push_back(Entry{when < now_ ? now_ : when, next_sequence_++, slot});
   s.heap_pos = static_cast<std::uint32_t>(heap_.size() - 1);
   sift_up(heap_.size() - 1);
   return EventId{slot, s.generation};
@@ -47,10 +45,9 @@ bool Engine::cancel(EventId id) {
 
 bool Engine::reschedule(EventId id, TimePoint when) {
   if (!pending(id)) return false;
-  Slot& s = slots_[id.slot];
-  s.when = when < now_ ? now_ : when;
-  s.sequence = next_sequence_++;
-  const std::size_t pos = s.heap_pos;
+  const std::size_t pos = slots_[id.slot].heap_pos;
+  heap_[pos].when = when < now_ ? now_ : when;
+  heap_[pos].sequence = next_sequence_++;
   sift_up(pos);
   sift_down(slots_[id.slot].heap_pos);
   return true;
@@ -58,8 +55,8 @@ bool Engine::reschedule(EventId id, TimePoint when) {
 
 bool Engine::step() {
   if (heap_.empty()) return false;
-  const std::uint32_t slot = heap_.front();
-  now_ = slots_[slot].when;
+  const std::uint32_t slot = heap_.front().slot;
+  now_ = heap_.front().when;
   // Take the callback out first: it may schedule events, which can reuse this slot.
   Callback callback = std::move(slots_[slot].callback);
   remove_at(0);
@@ -70,58 +67,52 @@ bool Engine::step() {
 
 void Engine::run_until(TimePoint end) {
   stopped_ = false;
-  while (!stopped_ && !heap_.empty() && slots_[heap_.front()].when <= end) step();
+  while (!stopped_ && !heap_.empty() && heap_.front().when <= end) step();
 }
 
-bool Engine::earlier(std::uint32_t a, std::uint32_t b) const {
-  const Slot& x = slots_[a];
-  const Slot& y = slots_[b];
-  return x.when != y.when ? x.when < y.when : x.sequence < y.sequence;
-}
-
-void Engine::place(std::size_t pos, std::uint32_t slot) {
-  heap_[pos] = slot;
-  slots_[slot].heap_pos = static_cast<std::uint32_t>(pos);
+void Engine::place(std::size_t pos, const Entry& entry) {
+  heap_[pos] = entry;
+  slots_[entry.slot].heap_pos = static_cast<std::uint32_t>(pos);
 }
 
 void Engine::sift_up(std::size_t pos) {
-  const std::uint32_t slot = heap_[pos];
+  const Entry entry = heap_[pos];
   while (pos > 0) {
     const std::size_t parent = (pos - 1) / 2;
-    if (!earlier(slot, heap_[parent])) break;
+    if (!earlier(entry, heap_[parent])) break;
     place(pos, heap_[parent]);
     pos = parent;
   }
-  place(pos, slot);
+  place(pos, entry);
 }
 
 void Engine::sift_down(std::size_t pos) {
-  const std::uint32_t slot = heap_[pos];
+  const Entry entry = heap_[pos];
   const std::size_t n = heap_.size();
   for (;;) {
     std::size_t child = 2 * pos + 1;
     if (child >= n) break;
     if (child + 1 < n && earlier(heap_[child + 1], heap_[child])) ++child;
-    if (!earlier(heap_[child], slot)) break;
+    if (!earlier(heap_[child], entry)) break;
     place(pos, heap_[child]);
     pos = child;
   }
-  place(pos, slot);
+  place(pos, entry);
 }
 
 void Engine::remove_at(std::size_t pos) {
-  const std::uint32_t slot = heap_[pos];
+  const std::uint32_t slot = heap_[pos].slot;
   Slot& s = slots_[slot];
   s.heap_pos = UINT32_MAX;
   s.callback = nullptr;
   ++s.generation;
   free_slots_.push_back(slot);
-  const std::uint32_t last = heap_.back();
+  const Entry last = heap_.back();
   heap_.pop_back();
   if (pos == heap_.size()) return;
   place(pos, last);
   sift_up(pos);
-  sift_down(slots_[last].heap_pos);
+  sift_down(slots_[last.slot].heap_pos);
 }
 
 }  // namespace starling::sim

@@ -55,13 +55,19 @@ class Engine {
  private:
   struct Slot {
     Callback callback;
-    TimePoint when{};
-    std::uint64_t sequence = 0;
     std::uint32_t generation = 0;
     std::uint32_t heap_pos = UINT32_MAX;  // UINT32_MAX: free
   };
-  bool earlier(std::uint32_t a, std::uint32_t b) const;
-  void place(std::size_t pos, std::uint32_t slot);
+  // The heap holds the ordering key itself, so sifting compares without touching the slots.
+  struct Entry {
+    TimePoint when{};
+    std::uint64_t sequence = 0;
+    std::uint32_t slot = 0;
+  };
+  static bool earlier(const Entry& a, const Entry& b) {
+    return a.when != b.when ? a.when < b.when : a.sequence < b.sequence;
+  }
+  void place(std::size_t pos, const Entry& entry);
   void sift_up(std::size_t pos);
   void sift_down(std::size_t pos);
   void remove_at(std::size_t pos);
@@ -72,7 +78,7 @@ class Engine {
   bool stopped_ = false;
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_slots_;
-  std::vector<std::uint32_t> heap_;  // slot indexes, earliest first
+  std::vector<Entry> heap_;  // earliest first
 };
 
 }  // namespace starling::sim

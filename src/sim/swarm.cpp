@@ -96,6 +96,8 @@ Swarm::Swarm(const SwarmSettings& settings)
       peer.done = true;
     }
   }
+  done_.assign(peers_.size(), 0);
+  for (int s = 0; s < settings.seeds; ++s) done_[static_cast<std::size_t>(s)] = 1;
   t_min_s_ = min_distribution_time(static_cast<double>(settings.file_size()),
                                    settings.seed_up * settings.seeds, leechers_up, min_down,
                                    settings.leechers);
@@ -213,6 +215,7 @@ void Swarm::connect(PeerId a, PeerId b) {
   const auto first = static_cast<HalfId>(halves_.size());
   halves_.emplace_back(engine_.now(), settings_.pipeline);
   halves_.emplace_back(engine_.now(), settings_.pipeline);
+  half_state_.resize(halves_.size());
   half_to_.push_back(b);
   half_to_.push_back(a);
   const TimePoint now = engine_.now();
@@ -221,7 +224,7 @@ void Swarm::connect(PeerId a, PeerId b) {
     SimHalf& s = halves_[h];
     s.from = h == first ? a : b;
     s.to = h == first ? b : a;
-    s.open = true;
+    half_state_[h].open = true;
     s.connected = now;
     s.recv_marks = {{{t, 0}, {t, 0}}};
     s.send_marks = s.recv_marks;
@@ -239,8 +242,8 @@ void Swarm::connect(PeerId a, PeerId b) {
     } else {
       to.picker.add_availability(from.picker.have_pieces());
     }
-    s.missing = count_missing(from.picker.have_pieces(), to.picker.have_pieces());
-    if (s.missing > 0) set_interest(h, true);
+    half_state_[h].missing = count_missing(from.picker.have_pieces(), to.picker.have_pieces());
+    if (half_state_[h].missing > 0) set_interest(h, true);
   }
 }
 
@@ -250,17 +253,18 @@ void Swarm::close_connection(std::uint32_t conn) {
   flush_haves(halves_[std::size_t{2} * conn].to);
   for (HalfId h : {2 * conn, 2 * conn + 1}) {
     SimHalf& s = halves_[h];
-    if (!s.open) return;
+    HalfState& state = half_state_[h];
+    if (!state.open) return;
     drop_requests(h, false);
-    if (!s.choked) {
-      s.choked = true;
+    if (!state.choked) {
+      state.choked = true;
       --peers_[s.from].unchoked;
       erase_value(peers_[s.to].unchoked_by, h);
     }
   }
   for (HalfId h : {2 * conn, 2 * conn + 1}) {
     SimHalf& s = halves_[h];
-    s.open = false;
+    half_state_[h].open = false;
     erase_value(peers_[s.from].uploads, h);
     SimPeer& to = peers_[s.to];
     if (!to.done) {
@@ -340,13 +344,13 @@ void Swarm::rechoke(PeerId p, bool full) {
     const double from_peer = received_so_far(in);
     policy::ChokeCandidate c;
     c.key = policy::PeerKey(out.to);
-    c.interested = out.interested;
+    c.interested = half_state_[h].interested;
     c.rate_from_peer = window_rate(in.recv_marks, from_peer);
     c.rate_to_peer = window_rate(out.send_marks, received_so_far(out));
     c.total_from_peer = static_cast<std::int64_t>(from_peer);
     c.connected_at = out.connected;
     c.last_received = in.last_delivery;
-    c.unchoked = !out.choked;
+    c.unchoked = !half_state_[h].choked;
     c.ever_unchoked_us = in.ever_unchoked;
     candidates_.push_back(c);
   }
@@ -370,14 +374,14 @@ void Swarm::apply_unchoke_set(PeerId p, const std::vector<policy::PeerKey>& keys
     const HalfId h = uploads[i];
     const bool wanted =
         std::find(keys.begin(), keys.end(), policy::PeerKey(halves_[h].to)) != keys.end();
-    if (wanted && halves_[h].choked) unchoke(h);
-    if (!wanted && !halves_[h].choked) choke(h);
+    if (wanted && half_state_[h].choked) unchoke(h);
+    if (!wanted && !half_state_[h].choked) choke(h);
   }
 }
 
 void Swarm::unchoke(HalfId h) {
   SimHalf& s = halves_[h];
-  s.choked = false;
+  half_state_[h].choked = false;
   s.ever_unchoked = true;
   ++peers_[s.from].unchoked;
   peers_[s.to].unchoked_by.push_back(h);
@@ -386,7 +390,7 @@ void Swarm::unchoke(HalfId h) {
 
 void Swarm::choke(HalfId h) {
   SimHalf& s = halves_[h];
-  s.choked = true;
+  half_state_[h].choked = true;
   --peers_[s.from].unchoked;
   erase_value(peers_[s.to].unchoked_by, h);
   const PeerId to = s.to;
@@ -395,21 +399,22 @@ void Swarm::choke(HalfId h) {
 }
 
 void Swarm::set_interest(HalfId h, bool interested) {
-  SimHalf& s = halves_[h];
-  interested = interested && !peers_[s.to].done;
-  if (s.interested == interested) return;
-  s.interested = interested;
+  HalfState& state = half_state_[h];
+  interested = interested && done_[half_to_[h]] == 0;
+  if (state.interested == interested) return;
+  state.interested = interested;
+  const SimHalf& s = halves_[h];
   const SimPeer& from = peers_[s.from];
   const int slots = settings_.choker.regular_slots + settings_.choker.optimistic_slots;
   if (interested) {
-    if (!s.choked) {
+    if (!state.choked) {
       request(h);
     } else if (from.unchoked < slots) {
       schedule_fill(s.from);
     }
   } else {
     drop_requests(h, false);
-    if (!s.choked) schedule_fill(s.from);  // its slot is wasted on a peer that wants nothing
+    if (!state.choked) schedule_fill(s.from);  // its slot is wasted on a peer that wants nothing
   }
 }
 

@@ -72,6 +72,7 @@ class Swarm {
 
   const std::vector<SimPeer>& peers() const { return peers_; }
   const std::vector<SimHalf>& halves() const { return halves_; }
+  const std::vector<HalfState>& half_states() const { return half_state_; }
 
  private:
   // Membership and connections (swarm.cpp).
@@ -117,7 +118,9 @@ class Swarm {
   std::mt19937_64 rng_;
   std::vector<SimPeer> peers_;
   std::vector<SimHalf> halves_;
-  std::vector<HalfId> flow_owner_;  // per FlowId: the half it carries
+  std::vector<HalfState> half_state_;  // per half: its hot flags (see HalfState)
+  std::vector<std::uint8_t> done_;     // per peer: SimPeer::done, dense for the HAVE path
+  std::vector<HalfId> flow_owner_;     // per FlowId: the half it carries
   // Per peer, HAVEs from neighbours not handled yet (one batch, `have_delay` after the first),
   // and per half, its receiver: dense copies, since a HAVE touches one of each per neighbour.
   std::vector<std::vector<HaveNotice>> inboxes_;

@@ -8,9 +8,10 @@ namespace starling::sim {
 // Keep the connection's queue topped up while the sender unchokes us and has something we want;
 // a request to an idle connection starts flowing one latency later.
 void Swarm::request(HalfId h) {
+  const HalfState& state = half_state_[h];
   SimHalf& s = halves_[h];
   SimPeer& d = peers_[s.to];
-  if (!s.open || s.choked || !s.interested || d.done) return;
+  if (!state.open || state.choked || !state.interested || d.done) return;
   const Bitfield& sender_has = peers_[s.from].picker.have_pieces();
   const int per_piece = geometry_.blocks_per_piece();
   const TimePoint now = engine_.now();
@@ -49,7 +50,9 @@ void Swarm::refill(PeerId p) {
 
 void Swarm::start_flow(HalfId h) {
   SimHalf& s = halves_[h];
-  if (!s.open || s.choked || s.queue.empty() || s.flow != kNoFlow) return;
+  if (!half_state_[h].open || half_state_[h].choked || s.queue.empty() || s.flow != kNoFlow) {
+    return;
+  }
   s.flow = network_.add_flow(peers_[s.from].node, peers_[s.to].node, s.queue.front().bytes,
                              engine_.now());
   s.flow_credited = 0;
@@ -219,8 +222,14 @@ void Swarm::flush_haves(PeerId p) {
   notices_.swap(inboxes_[p]);
   if (!peer.present) return;
   to_request_.clear();
+  // Memory-bound at 10,000 peers: start every miss of the batch before handling the first HAVE.
   for (const HaveNotice& notice : notices_) {
-    SimHalf& in = halves_[notice.half];  // sender -> p
+    __builtin_prefetch(&half_state_[notice.half]);
+    __builtin_prefetch(&peer.got_order[static_cast<std::size_t>(notice.piece.value())]);
+    if (!peer.done) peer.picker.prefetch_availability(notice.piece);
+  }
+  for (const HaveNotice& notice : notices_) {
+    HalfState& in = half_state_[notice.half];  // sender -> p
     if (!in.open) continue;
     if (!peer.done) peer.picker.add_availability(notice.piece);
     if (peer.got_order[static_cast<std::size_t>(notice.piece.value())] > notice.order) {
@@ -229,8 +238,8 @@ void Swarm::flush_haves(PeerId p) {
       if (!in.choked) to_request_.push_back(notice.half);
     } else {
       const HalfId back = reverse(notice.half);
-      --halves_[back].missing;
-      set_interest(back, halves_[back].missing > 0);
+      --half_state_[back].missing;
+      set_interest(back, half_state_[back].missing > 0);
     }
   }
   std::sort(to_request_.begin(), to_request_.end());
@@ -245,6 +254,7 @@ void Swarm::complete(PeerId p) {
   SimPeer& peer = peers_[p];
   if (peer.done) return;
   peer.done = true;
+  done_[p] = 1;
   peer.completed = engine_.now();
   if (is_leecher(p)) ++completed_;
   // End-game requests still queued are for blocks we now have.

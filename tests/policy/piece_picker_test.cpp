@@ -334,6 +334,38 @@ TEST(PiecePicker, EndGameOnlyOnceThisPeersFreeBlocksAreGone) {
 
 // ---- Block lifecycle -----------------------------------------------------------------------
 
+// Requesters live in the block up to three; a fourth and fifth move them all to the heap and
+// back. The order (who asked first) survives both moves.
+TEST(PiecePicker, ManyEndGameRequestersKeepTheirOrder) {
+  PiecePicker p(PieceGeometry::uniform(1, 1, 1),
+                PickerSettings{.random_first_pieces = 0, .end_game_max_requesters = 5});
+  const Bitfield all(1, true);
+  p.add_availability(all);
+  const BlockRef block{PieceIndex(0), 0};
+  for (std::uint32_t peer = 1; peer <= 5; ++peer) {
+    EXPECT_EQ(p.pick(all, 1, PeerKey(peer)), std::vector<BlockRef>{block}) << "peer " << peer;
+  }
+  EXPECT_TRUE(p.pick(all, 1, PeerKey(6)).empty());  // at the maximum
+  const auto keys = [](std::initializer_list<std::uint32_t> ids) {
+    std::vector<PeerKey> out;
+    for (std::uint32_t id : ids) out.emplace_back(id);
+    return out;
+  };
+  EXPECT_EQ(p.requesters(block), keys({1, 2, 3, 4, 5}));
+  p.abort_request(block, PeerKey(2));
+  EXPECT_EQ(p.requesters(block), keys({1, 3, 4, 5}));
+  p.abort_request(block, PeerKey(4));
+  EXPECT_EQ(p.requesters(block), keys({1, 3, 5}));
+  EXPECT_EQ(p.pick(all, 1, PeerKey(6)), std::vector<BlockRef>{block});
+  EXPECT_EQ(p.requesters(block), keys({1, 3, 5, 6}));
+  p.abort_request(block, PeerKey(1));
+  EXPECT_EQ(p.requesters(block), keys({3, 5, 6}));
+  EXPECT_TRUE(p.check_invariants());
+  EXPECT_EQ(p.on_block_received(block, PeerKey(5)), keys({3, 6}));
+  EXPECT_TRUE(p.requesters(block).empty());
+  EXPECT_TRUE(p.check_invariants());
+}
+
 TEST(PiecePicker, AbortedRequestIsPickableAgain) {
   PiecePicker p = make("availability 11", "blocks 2");
   EXPECT_EQ(picks(p, "peer 10", 2, 1), "0.0 0.1");
@@ -520,6 +552,56 @@ TEST(PiecePicker, RandomOperationsKeepTheInvariants) {
 
 // 10,000 pieces, 10,000 HAVEs and picks: the availability order must move O(1) entries per HAVE
 // and O(buckets) per started piece, and picks must not walk the piece list.
+// A peer with few pieces is served from its own side (its pieces, not the rare buckets): the
+// picks and the random draws must be those of the bucket scan. Picker `dense` is asked by a peer
+// that also has 200 pieces rarer than none of the sparse peer's, so it scans the buckets.
+TEST(PiecePicker, ASparsePeerGetsTheSamePicksAsTheBucketScan) {
+  const int n = 400;
+  const PickerSettings settings{.random_first_pieces = 0, .seed = 3};
+  PiecePicker sparse_side(PieceGeometry::uniform(n, 1, 1), settings);
+  PiecePicker scanned(PieceGeometry::uniform(n, 1, 1), settings);
+  Bitfield sparse(n);
+  Bitfield dense(n);
+  for (int i = 0; i < n; ++i) {
+    const auto at = static_cast<std::size_t>(i);
+    int availability = i % 4;  // 0..3: buckets the scan walks and (mostly) fails in
+    if (i % 20 == 7) {
+      sparse.set(at);  // 20 pieces at availability 1..3
+      dense.set(at);
+      availability = 1 + i % 3;
+    } else if (i % 2 == 0) {
+      dense.set(at);  // 190 more, all rarer than none of the sparse peer's
+      availability = 6 + i % 2;
+    }
+    for (int k = 0; k < availability; ++k) {
+      sparse_side.add_availability(PieceIndex(i));
+      scanned.add_availability(PieceIndex(i));
+    }
+  }
+  ASSERT_LT(sparse.count(), static_cast<std::size_t>(n / 4));  // takes the peer-side path
+  ASSERT_GT(dense.count(), static_cast<std::size_t>(n / 4));   // takes the bucket scan
+  std::vector<int> picked;
+  for (int k = 0; k < 20; ++k) {
+    const auto a = sparse_side.pick(sparse, 1, PeerKey(1));
+    const auto b = scanned.pick(dense, 1, PeerKey(1));
+    ASSERT_EQ(a.size(), 1U);
+    ASSERT_EQ(b.size(), 1U);
+    EXPECT_EQ(a[0].piece, b[0].piece) << "pick " << k;
+    picked.push_back(a[0].piece.value());
+    for (PiecePicker* p : {&sparse_side, &scanned}) {
+      p->on_block_received(a[0], PeerKey(1));
+      p->on_piece_passed(a[0].piece);
+    }
+  }
+  // Rarest first: the 7 pieces at availability 1 (index % 3 == 0) first, then the 7 at 2, in no
+  // index order (random ties).
+  for (std::size_t k = 0; k < 14; ++k) EXPECT_EQ(picked[k] % 3, k < 7 ? 0 : 1) << "pick " << k;
+  EXPECT_FALSE(std::is_sorted(picked.begin(), picked.end()));
+  EXPECT_TRUE(sparse_side.pick(sparse, 1, PeerKey(1)).empty());
+  EXPECT_LT(sparse_side.stats().pieces_scanned, scanned.stats().pieces_scanned);
+  EXPECT_TRUE(sparse_side.check_invariants());
+}
+
 TEST(PiecePicker, TenThousandPiecesStayCheap) {
   const int n = 10000;
   PiecePicker p(PieceGeometry::uniform(n, 1, 1), PickerSettings{.seed = 1});
