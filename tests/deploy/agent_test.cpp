@@ -51,8 +51,15 @@ struct Fixture {
   }
 };
 
+// A session on any free port (named, not a default argument: GCC 12 then warns about the
+// settings' strings being maybe-uninitialized).
+session::SessionSettings session_settings() {
+  session::SessionSettings settings;
+  return settings;
+}
+
 struct Harness {
-  session::Session session;
+  session::Session session{session_settings()};
   Agent agent;
   double clock = 1'700'000'000;
   Harness(const fs::path& root)
@@ -233,7 +240,7 @@ TEST(Agent, RestartWithAnotherSecretFailsSavedJobs) {
             .status,
         201);
   }
-  session::Session session;
+  session::Session session{session_settings()};
   Agent agent(session, AgentSettings{.root = f.root.path(), .secret = "rotated"});
   ASSERT_TRUE(agent.start());
   const auto status = Json::parse(agent.handle("GET", "/v1/jobs/j", "").body);
