@@ -19,11 +19,11 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough(false);
 
-  const std::vector<Runner> runners = {
-      add_create_command(app),   add_info_command(app),  add_verify_command(app),
-      add_download_command(app), add_seed_command(app),  add_tracker_command(app),
-      add_sim_command(app),      add_daemon_command(app), add_agent_command(app),
-      add_deploy_command(app)};
+  const std::vector<Runner> runners = {add_create_command(app), add_info_command(app),
+                                       add_verify_command(app), add_download_command(app),
+                                       add_seed_command(app),   add_tracker_command(app),
+                                       add_sim_command(app),    add_daemon_command(app),
+                                       add_agent_command(app),  add_deploy_command(app)};
   if (argc < 2) {
     fmt::print(stderr, "{}", app.help());
     return kBadInput;

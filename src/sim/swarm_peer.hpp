@@ -77,7 +77,7 @@ struct SimHalf {
 
   PeerId from = 0;
   PeerId to = 0;
-  bool ever_unchoked = false;  // `from` has unchoked `to` at least once (read at rechokes)
+  bool ever_unchoked = false;     // `from` has unchoked `to` at least once (read at rechokes)
   bool seed_counted = false;      // `from` is counted with add_seed in `to`'s picker
   std::vector<SimRequest> queue;  // front: the one in flight
   // How many blocks `to` keeps requested from `from`: the engine's own pipeline, told of every
