@@ -65,7 +65,7 @@ class ByteRing {
   }
 
  private:
-  static constexpr std::size_t kInitialStorage = 64 * 1024;
+  static constexpr std::size_t kInitialStorage = std::size_t{64} * 1024;
 
   std::size_t index(std::uint64_t offset) const {
     return data_.empty() ? 0 : static_cast<std::size_t>(offset % data_.size());
