@@ -72,6 +72,7 @@ class ByteRing {
   }
 
   void write_at(std::uint64_t offset, std::span<const std::byte> bytes) {
+    if (bytes.empty()) return;  // an empty span may have no storage (memcpy from null)
     const std::size_t at = index(offset);
     const std::size_t first = std::min(bytes.size(), data_.size() - at);
     std::memcpy(data_.data() + at, bytes.data(), first);
