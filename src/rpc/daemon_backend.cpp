@@ -1,4 +1,5 @@
 #include "rpc/daemon_backend.hpp"
+#include "net/host_port.hpp"
 
 #include <sys/statvfs.h>
 
@@ -56,32 +57,11 @@ Status write_file(const fs::path& file, std::string_view bytes) {
   return ok();
 }
 
+// A peer's "HOST:PORT" (numeric host, "[v6]:port"); port 0 is no peer.
 std::optional<boost::asio::ip::tcp::endpoint> parse_endpoint(std::string_view text) {
-  std::string host;
-  std::string_view port;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return std::nullopt;
-    }
-    host = std::string(text.substr(1, close - 1));
-    port = text.substr(close + 2);
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    host = std::string(text.substr(0, colon));
-    port = text.substr(colon + 1);
-  }
-  boost::system::error_code ec;
-  const auto address = boost::asio::ip::make_address(host, ec);
-  if (ec || port.empty() || port.size() > 5) return std::nullopt;
-  int number = 0;
-  for (char c : port) {
-    if (c < '0' || c > '9') return std::nullopt;
-    number = number * 10 + (c - '0');
-  }
-  if (number == 0 || number > 65535) return std::nullopt;
-  return boost::asio::ip::tcp::endpoint(address, static_cast<std::uint16_t>(number));
+  const auto parsed = net::parse_host_port(text);
+  if (!parsed || parsed->port == 0 || text.front() == ':') return std::nullopt;
+  return boost::asio::ip::tcp::endpoint(parsed->address, parsed->port);
 }
 
 std::string tracker_host(const std::string& url) {
