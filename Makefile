@@ -35,14 +35,14 @@ test-release: build
 
 test-asan: build-asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir build-asan --output-on-failure -j $(JOBS)
+	  ctest --test-dir build-asan --output-on-failure -j $(JOBS) -LE release_only
 
 test-fuzz: build-asan
-	@bash scripts/run-fuzzers.sh build-asan $(FUZZ_SECONDS)
+	@bash scripts/run-fuzzers.sh build-asan $(FUZZ_SECONDS) $(JOBS)
 
 # Longer fuzzing session: make fuzz FUZZ_SECONDS=600
 fuzz: build-asan
-	@bash scripts/run-fuzzers.sh build-asan $(FUZZ_SECONDS)
+	@bash scripts/run-fuzzers.sh build-asan $(FUZZ_SECONDS) $(JOBS)
 
 demo: build
 	@bash scripts/demo.sh
