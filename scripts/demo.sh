@@ -122,6 +122,70 @@ kill $seed_pid 2>/dev/null || true
 wait $seed_pid 2>/dev/null || true
 same_as_seed "leecher6" "found through the DHT"
 
+# wait_port PORT: until something listens on 127.0.0.1:PORT (at most 10 s).
+wait_port() {
+  for _ in $(seq 100); do
+    if python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2)' "$1" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
+if command -v transmission-remote >/dev/null; then
+  step "starling daemon, driven by Transmission's own remote (transmission-remote, RPC on loopback)"
+  rpc_port=$(port); seed_port=$(port)
+  "$starling" seed "$work/album.torrent" "$work" --listen 127.0.0.1:$seed_port --seed-time 60 -q &
+  seed_pid=$!
+  "$starling" daemon --rpc 127.0.0.1:$rpc_port --config-dir "$work/daemon/config" \
+    --download-dir "$work/daemon/downloads" --listen 127.0.0.1:0 --peer 127.0.0.1:$seed_port \
+    --no-dht >"$work/daemon.log" 2>&1 &
+  daemon_pid=$!
+  wait_port $rpc_port
+  run transmission-remote 127.0.0.1:$rpc_port -a "$work/album.torrent"
+  for _ in $(seq 100); do
+    transmission-remote 127.0.0.1:$rpc_port -l | grep -q '100%' && break
+    sleep 0.2
+  done
+  run transmission-remote 127.0.0.1:$rpc_port -l
+  echo "\$ curl -s http://127.0.0.1:$rpc_port/metrics | grep ^starling_torrents"
+  curl -s "http://127.0.0.1:$rpc_port/metrics" | grep '^starling_torrents' || true
+  kill $daemon_pid $seed_pid 2>/dev/null || true
+  wait $daemon_pid $seed_pid 2>/dev/null || true
+  if diff -r "$work/album" "$work/daemon/downloads/album" >/dev/null; then
+    echo "daemon: identical to the seed's data"
+  else
+    echo "daemon: DIFFERS"
+  fi
+fi
+
+step "A datacenter deploy in miniature: two agents on loopback, one signed job, verified copies"
+head -c 32 /dev/urandom | base64 > "$work/secret"
+: > "$work/fleet.txt"
+agent_pids=()
+for i in 1 2; do
+  api_port=$(port)
+  mkdir -p "$work/host$i"
+  "$starling" agent --listen 127.0.0.1:$api_port --peer-listen 127.0.0.1:0 --root "$work/host$i" \
+    --secret-file "$work/secret" >/dev/null 2>&1 &
+  agent_pids+=($!)
+  echo "127.0.0.1:$api_port rack$i" >> "$work/fleet.txt"
+  wait_port $api_port
+done
+run "$starling" deploy "$work/album" --hosts "$work/fleet.txt" --secret-file "$work/secret" \
+  --dest releases/1 --seed-after 1 --tracker-listen 127.0.0.1:0 --peer-listen 127.0.0.1:0 \
+  --origin-address 127.0.0.1 --timeout 60
+kill "${agent_pids[@]}" 2>/dev/null || true
+wait "${agent_pids[@]}" 2>/dev/null || true
+for i in 1 2; do
+  if diff -r "$work/album" "$work/host$i/releases/1/album" >/dev/null; then
+    echo "host$i: identical to the artifact"
+  else
+    echo "host$i: DIFFERS"
+  fi
+done
+
 step "A simulated flash crowd: 1,000 peers on the engine's own picker and choker"
 run "$starling" sim --peers 1000 --pieces 200 --piece-size 256k --up 1m --down 8m --seed-up 4m
 

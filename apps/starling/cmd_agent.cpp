@@ -28,6 +28,7 @@ struct AgentArgs {
   bool utp = false;
   double stall_timeout = 120;
   double replay_window = 300;
+  double hook_timeout = 600;
   bool verbose = false;
 };
 
@@ -63,6 +64,7 @@ int run_agent(const AgentArgs& args) {
   agent_settings.secret = *secret;
   agent_settings.stall_timeout = std::chrono::seconds(static_cast<long>(args.stall_timeout));
   agent_settings.replay_window = static_cast<std::int64_t>(args.replay_window);
+  agent_settings.hook_timeout = std::chrono::seconds(static_cast<long>(args.hook_timeout));
   deploy::Agent agent(session, agent_settings);
   if (auto s = agent.start(); !s) return report("agent", "--root " + args.root, s.error(), kFailed);
 
@@ -139,6 +141,10 @@ Runner add_agent_command(CLI::App& app) {
                   "Accept jobs signed at most SECONDS ago (or ahead); nonces are remembered")
       ->check(CLI::Range(10.0, 86400.0))
       ->default_str("300");
+  cmd->add_option("--hook-timeout", args->hook_timeout,
+                  "Kill a job's on_done command (and what it started) after SECONDS; the job fails")
+      ->check(CLI::Range(1.0, 86400.0))
+      ->default_str("600");
   cmd->add_flag("-v,--verbose", args->verbose, "Log every request and peer event on stderr");
   return [cmd, args] { return cmd->parsed() ? run_agent(*args) : -1; };
 }

@@ -9,7 +9,6 @@
 #include <atomic>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
-#include <charconv>
 #include <csignal>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -17,6 +16,7 @@
 #include <thread>
 
 #include "deploy/destination.hpp"
+#include "net/host_port.hpp"
 #include "session/session.hpp"
 #include "storage/piece_hasher.hpp"
 #include "storage/resume_data.hpp"
@@ -57,7 +57,8 @@ bool write_atomically(const fs::path& path, const std::string& text) {
 }
 
 // Runs `/bin/sh -c command` in `dir` with the job's variables added; returns its exit status
-// (128 + signal when killed, 127 when it could not start). Records the child's pid in `pid`.
+// (128 + signal when killed, 127 when it could not start). Records the child's pid, which is
+// also its process group, in `pid`.
 int run_shell(const std::string& command, const fs::path& dir,
               const std::vector<std::string>& extra_env, std::atomic<pid_t>& pid) {
   std::vector<std::string> env_strings = extra_env;
@@ -74,8 +75,14 @@ int run_shell(const std::string& command, const fs::path& dir,
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  // Its own process group, so a timeout or a stop reaches whatever the command started too.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
   pid_t child = 0;
-  const int spawned = posix_spawn(&child, sh.c_str(), &actions, nullptr, argv, envp.data());
+  const int spawned = posix_spawn(&child, sh.c_str(), &actions, &attributes, argv, envp.data());
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   if (spawned != 0) return 127;
   pid = child;
@@ -103,6 +110,9 @@ struct Agent::Job {
   double last_saved = 0;
   std::unique_ptr<std::thread> hook;
   std::atomic<pid_t> hook_pid{0};
+  double hook_started_at = 0;
+  bool hook_killed = false;              // by the time limit
+  std::unique_ptr<std::thread> checker;  // hashes what is on disk before the download starts
 
   Job(JobSpec s, std::string doc, std::string mac, JobStatus status, TorrentInfo i, fs::path d)
       : spec(std::move(s)),
@@ -153,9 +163,13 @@ void Agent::stop() {
   timer_.cancel();
   for (auto& [id, job] : jobs_) {
     if (job->hook) {
-      if (const pid_t pid = job->hook_pid.load(); pid > 0) ::kill(pid, SIGTERM);
+      if (const pid_t pid = job->hook_pid.load(); pid > 0) ::kill(-pid, SIGTERM);
       job->hook->join();
       job->hook.reset();
+    }
+    if (job->checker) {
+      job->checker->join();  // hashing cannot be interrupted; its result is dropped
+      job->checker.reset();
     }
     if (job->torrent) job->torrent->stop();
     job->torrent = nullptr;
@@ -261,28 +275,46 @@ void Agent::launch(Job& job) {
   // What is already on disk: the resume record while the files are unchanged, else a hash
   // check of whatever exists (a restarted agent, or a host that already has the artifact).
   const auto stamps = stamp_files(job.info.layout, job.dir);
-  Bitfield verified(static_cast<std::size_t>(job.info.num_pieces()));
   if (auto resume = load_resume(resume_path(id), job.info.info_hash, job.info.layout);
       resume && resume->files == stamps) {
-    verified = resume->have;
-  } else if (std::any_of(stamps.begin(), stamps.end(),
-                         [](const FileStamp& s) { return s.size > 0; })) {
-    const HashResult hashed = hash_pieces(job.info.layout, job.dir);
-    for (std::size_t i = 0; i < hashed.pieces.size(); ++i) {
-      if (hashed.pieces[i] == job.info.piece_hashes[i]) verified.set(i);
-    }
+    return start_torrent(job, resume->have);
   }
+  if (std::none_of(stamps.begin(), stamps.end(), [](const FileStamp& s) { return s.size > 0; })) {
+    return start_torrent(job, Bitfield(static_cast<std::size_t>(job.info.num_pieces())));
+  }
+  // Hashing gigabytes takes seconds: it runs on its own thread, so the API and the other jobs
+  // keep going; the job stays queued until the result is back on the network thread.
+  JobProgress checking = job.machine.status().progress;
+  checking.warning = "checking the data already at the destination";
+  job.machine.update(checking);
+  std::weak_ptr<int> alive = life_;
+  auto* io = &session_.io();
+  job.checker = std::make_unique<std::thread>([this, alive, io, id, layout = job.info.layout,
+                                               dir = job.dir, hashes = job.info.piece_hashes] {
+    const HashResult hashed = hash_pieces(layout, dir);
+    auto verified = std::make_shared<Bitfield>(hashes.size());
+    for (std::size_t i = 0; i < hashed.pieces.size() && i < hashes.size(); ++i) {
+      if (hashed.pieces[i] == hashes[i]) verified->set(i);
+    }
+    boost::asio::post(*io, [this, alive, id, verified] {
+      if (alive.expired() || stopped_) return;
+      const auto found = jobs_.find(id);
+      if (found == jobs_.end()) return;
+      Job& j = *found->second;
+      if (j.checker && j.checker->joinable()) j.checker->join();
+      j.checker.reset();
+      if (j.machine.status().terminal()) return;  // cancelled meanwhile
+      start_torrent(j, *verified);
+    });
+  });
+}
+
+void Agent::start_torrent(Job& job, const Bitfield& verified) {
+  const std::string id = job.spec.id;
   if (job.machine.status().state == JobState::seeding && verified.count() != verified.size()) {
     return fail(job, "data changed on disk while the agent was down (" +
                          std::to_string(verified.size() - verified.count()) +
                          " pieces no longer verify)");
-  }
-  // A finished job with the same torrent still sits in the Session: the new one replaces it.
-  for (auto& [other_id, other] : jobs_) {
-    if (other.get() != &job && other->torrent && other->info.info_hash == job.info.info_hash) {
-      other->torrent->stop();
-      other->torrent = nullptr;
-    }
   }
   session::TorrentOptions options;
   options.resume_file = resume_path(id);
@@ -296,22 +328,14 @@ void Agent::launch(Job& job) {
     if (auto it = jobs_.find(id); it != jobs_.end()) fail(*it->second, reason);
   };
   for (const auto& peer : job.spec.peers) {
-    const auto colon = peer.rfind(':');
-    if (colon == std::string::npos) continue;
-    std::string host = peer.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-    boost::system::error_code bad;
-    const auto address = boost::asio::ip::make_address(host, bad);
-    const std::string_view port_text = std::string_view(peer).substr(colon + 1);
-    int port = 0;
-    const auto parsed =
-        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (bad || parsed.ec != std::errc() || port <= 0 || port > 65535) {
-      continue;  // numeric peers only: no DNS on this thread
+    // Numeric peers only (no DNS on this thread); anything else was refused by `deploy`.
+    if (const auto parsed = net::parse_host_port(peer); parsed && parsed->port != 0) {
+      job.torrent->add_peer(boost::asio::ip::tcp::endpoint(parsed->address, parsed->port));
     }
-    job.torrent->add_peer(
-        boost::asio::ip::tcp::endpoint(address, static_cast<std::uint16_t>(port)));
   }
+  JobProgress progress = job.machine.status().progress;
+  progress.warning.clear();
+  job.machine.update(progress);
   job.machine.start(now());
   job.last_progress_at = now();
   save(job);
@@ -340,6 +364,8 @@ void Agent::run_hook(Job& job) {
   std::vector<std::string> env = {"STARLING_JOB_ID=" + id, "STARLING_DEST=" + job.dir.string(),
                                   "STARLING_PATH=" + content.string(),
                                   "STARLING_INFO_HASH=" + job.info.info_hash.hex()};
+  job.hook_started_at = now();
+  job.hook_killed = false;
   std::weak_ptr<int> alive = life_;
   auto* io = &session_.io();
   Job* raw = &job;
@@ -355,17 +381,23 @@ void Agent::run_hook(Job& job) {
           Job& j = *found->second;
           if (j.hook && j.hook->joinable()) j.hook->join();
           j.hook.reset();
-          j.machine.hook_finished(code, now());
+          if (j.hook_killed) {
+            j.machine.hook_timed_out(static_cast<double>(settings_.hook_timeout.count()), now());
+          } else {
+            j.machine.hook_finished(code, now());
+          }
           if (j.machine.status().terminal()) finish_torrent(j);
           save(j);
         });
       });
 }
 
+// The torrent leaves the Session (its peers closed, `stopped` announced), so a long-lived agent
+// holds nothing for jobs that are over.
 void Agent::finish_torrent(Job& job) {
   if (!job.torrent) return;
-  job.torrent->stop();
   job.torrent->announce_stopped([] {});
+  session_.remove_torrent(job.info.info_hash);
   job.torrent = nullptr;
 }
 
@@ -388,6 +420,13 @@ void Agent::tick() {
   const double t = now();
   for (auto& [id, owned] : jobs_) {
     Job& job = *owned;
+    if (job.hook && !job.hook_killed && job.machine.status().hook == HookState::running &&
+        t - job.hook_started_at > static_cast<double>(settings_.hook_timeout.count())) {
+      if (const pid_t pid = job.hook_pid.load(); pid > 0) {
+        job.hook_killed = true;
+        ::kill(-pid, SIGKILL);  // the hook thread then reports back as usual
+      }
+    }
     if (!job.torrent || job.machine.status().terminal()) continue;
     const auto s = job.torrent->status();
     JobProgress p;
@@ -489,7 +528,8 @@ void Agent::prune() {
   while (jobs_.size() >= settings_.max_jobs) {
     auto oldest = jobs_.end();
     for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
-      if (!it->second->machine.status().terminal() || it->second->hook) continue;
+      const Job& job = *it->second;
+      if (!job.machine.status().terminal() || job.hook || job.checker) continue;
       if (oldest == jobs_.end() ||
           it->second->machine.status().finished_at < oldest->second->machine.status().finished_at) {
         oldest = it;

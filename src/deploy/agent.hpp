@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/bitfield.hpp"
 #include "core/expected.hpp"
 #include "deploy/job_document.hpp"
 #include "deploy/job_state.hpp"
@@ -34,6 +35,8 @@ struct AgentSettings {
   // A download with no verified byte for this long fails, naming what it saw (peers, tracker
   // error, hash failures), rather than hanging forever.
   std::chrono::seconds stall_timeout{120};
+  // The on_done command is killed (its whole process group) after this long, and the job fails.
+  std::chrono::seconds hook_timeout{600};
   std::size_t max_jobs = 256;  // records kept (finished ones are dropped oldest first)
   std::chrono::milliseconds tick{500};
 };
@@ -71,6 +74,8 @@ class Agent {
   ApiReply submit(std::string_view body);
   ApiReply cancel(const std::string& id);
   void launch(Job& job);
+  // launch()'s second half, once what is already on disk is known (`verified`).
+  void start_torrent(Job& job, const Bitfield& verified);
   void on_verified(const std::string& id);
   void run_hook(Job& job);
   void finish_torrent(Job& job);

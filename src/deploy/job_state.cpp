@@ -73,6 +73,17 @@ bool JobMachine::hook_finished(int exit_code, double now) {
   return true;
 }
 
+bool JobMachine::hook_timed_out(double limit_seconds, double now) {
+  if (s_.hook != HookState::running || s_.terminal()) return false;
+  s_.hook = HookState::failed;
+  s_.hook_exit = 128 + 9;  // SIGKILL
+  s_.state = JobState::failed;
+  s_.reason = "on_done command did not finish within " +
+              std::to_string(static_cast<std::int64_t>(limit_seconds)) + " s and was killed";
+  s_.finished_at = now;
+  return true;
+}
+
 bool JobMachine::tick(double now) {
   if (s_.state != JobState::seeding) return false;
   const JobState before = s_.state;

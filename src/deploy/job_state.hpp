@@ -76,6 +76,8 @@ class JobMachine {
   bool verified(double now, bool has_hook);
   bool hook_started();
   bool hook_finished(int exit_code, double now);
+  // The on_done command ran past its time limit and was killed: the job fails, saying so.
+  bool hook_timed_out(double limit_seconds, double now);
   // Time passes: seeding ends at seed_until (once the hook is over).
   bool tick(double now);
   bool fail(std::string reason, double now);

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "metainfo/torrent_creator.hpp"
 #include "session/session.hpp"
@@ -62,9 +64,11 @@ struct Harness {
   session::Session session{session_settings()};
   Agent agent;
   double clock = 1'700'000'000;
-  Harness(const fs::path& root)
+  explicit Harness(const fs::path& root,
+                   std::chrono::seconds hook_timeout = std::chrono::seconds(600))
       : agent(session, AgentSettings{.root = root,
                                      .secret = std::string(kSecret),
+                                     .hook_timeout = hook_timeout,
                                      .tick = std::chrono::milliseconds(20)}) {
     agent.now = [this] { return clock; };
     EXPECT_TRUE(agent.start());
@@ -80,11 +84,12 @@ struct Harness {
     EXPECT_EQ(reply.status, 200) << reply.body;
     return Json::parse(reply.body);
   }
-  // Runs until the job leaves `state` (or 5 s pass).
+  // Runs until the job leaves `state` (or 5 s pass). Waiting out `downloading` also waits out
+  // `queued`, which comes before it (a job hashing what is already on disk is queued).
   Json wait_while(const std::string& id, const std::string& state) {
     for (int i = 0; i < 250; ++i) {
       auto j = get(id);
-      if (j["state"] != state) return j;
+      if (j["state"] != state && !(state == "downloading" && j["state"] == "queued")) return j;
       run_for(std::chrono::milliseconds(20));
     }
     return get(id);
@@ -140,13 +145,23 @@ TEST(Agent, DataAlreadyPresentVerifiesAndSeedsThenDone) {
   job.seed_after = 10;
   const auto reply = h.agent.handle("POST", "/v1/jobs", encode_job(job, kSecret));
   ASSERT_EQ(reply.status, 201) << reply.body;
+  // The data on disk is hashed on a thread of its own: the answer comes before the result.
+  const auto first = Json::parse(reply.body);
+  EXPECT_EQ(first["state"], "queued") << reply.body;
+  EXPECT_EQ(first["warning"], "checking the data already at the destination");
   auto status = h.wait_while("j1", "downloading");
   EXPECT_EQ(status["state"], "seeding") << status.dump();
   EXPECT_EQ(status["done"], f.content.size());
   EXPECT_TRUE(status["delivered"].get<bool>());
+  EXPECT_EQ(status["warning"], "");
+  const auto info_hash = parse_torrent(f.torrent)->info_hash;
+  EXPECT_NE(h.session.find_torrent(info_hash), nullptr);
   h.clock += 11;
   status = h.wait_while("j1", "seeding");
   EXPECT_EQ(status["state"], "done");
+  // Over: the torrent has left the engine.
+  EXPECT_EQ(h.session.find_torrent(info_hash), nullptr);
+  EXPECT_EQ(h.session.torrent_count(), 0U);
   const auto list = Json::parse(h.agent.handle("GET", "/v1/jobs", "").body);
   ASSERT_EQ(list["jobs"].size(), 1U);
 }
@@ -178,6 +193,39 @@ TEST(Agent, OnDoneRunsInTheDestinationAndItsFailureFailsTheJob) {
   EXPECT_EQ(status["state"], "failed");
   EXPECT_EQ(status["reason"], "on_done command exited with status 7");
   EXPECT_FALSE(status["delivered"].get<bool>());
+}
+
+TEST(Agent, OnDoneOverItsTimeLimitIsKilledWithWhatItStarted) {
+  Fixture f;
+  f.place("a");
+  Harness h(f.root.path(), std::chrono::seconds(5));
+  auto job = f.job("slow", "a", 1'700'000'000);
+  job.on_done = "sleep 60 & echo $! > child.pid; wait";
+  ASSERT_EQ(h.agent.handle("POST", "/v1/jobs", encode_job(job, kSecret)).status, 201);
+  auto status = h.wait_while("slow", "downloading");
+  const fs::path pid_file = f.root.path() / "a" / "child.pid";
+  for (int i = 0; i < 250 && !fs::exists(pid_file); ++i) h.run_for(std::chrono::milliseconds(20));
+  h.run_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(h.get("slow")["on_done"], "running");
+  std::ifstream in(pid_file);
+  pid_t child = 0;
+  in >> child;
+  ASSERT_GT(child, 0);
+  h.clock += 6;
+  status = h.wait_while("slow", "seeding");
+  EXPECT_EQ(status["state"], "failed") << status.dump();
+  EXPECT_EQ(status["reason"], "on_done command did not finish within 5 s and was killed");
+  EXPECT_EQ(status["on_done"], "failed");
+  // The command's own child went with it (the whole process group was killed).
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
+    std::string text;
+    std::getline(stat, text);
+    gone = !stat || text.find(") Z") != std::string::npos;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(gone) << "pid " << child << " still runs";
 }
 
 TEST(Agent, StallsAreReportedWithWhatWasSeen) {

@@ -66,6 +66,23 @@ TEST(JobMachine, HookMustSucceed) {
   EXPECT_FALSE(bad.status().delivered());
 }
 
+TEST(JobMachine, HookOverItsTimeLimitFailsTheJobOnce) {
+  JobMachine m(fresh(0));
+  m.start(1);
+  EXPECT_FALSE(m.hook_timed_out(600, 2)) << "no hook running yet";
+  m.verified(2, true);
+  m.hook_started();
+  EXPECT_TRUE(m.hook_timed_out(600, 603));
+  EXPECT_EQ(m.status().state, JobState::failed);
+  EXPECT_EQ(m.status().hook, HookState::failed);
+  EXPECT_EQ(m.status().reason, "on_done command did not finish within 600 s and was killed");
+  EXPECT_DOUBLE_EQ(m.status().finished_at, 603);
+  EXPECT_FALSE(m.status().delivered());
+  // The killed command's own exit, reported after, changes nothing.
+  EXPECT_FALSE(m.hook_finished(137, 604));
+  EXPECT_EQ(m.status().reason, "on_done command did not finish within 600 s and was killed");
+}
+
 TEST(JobMachine, FailureIsFinal) {
   JobMachine m(fresh());
   m.start(1);
