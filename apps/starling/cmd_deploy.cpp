@@ -45,7 +45,8 @@ struct DeployArgs {
   std::int64_t seed_after = 60;
   std::string on_done;
   std::string job_id;
-  std::vector<std::string> trackers;  // external tracker URLs (replicas, one tier); none = run one here
+  std::vector<std::string>
+      trackers;  // external tracker URLs (replicas, one tier); none = run one here
   std::string tracker_listen = "0.0.0.0:0";
   std::string origin_address;  // how agents reach us; empty = the route to the first agent
   std::string peer_listen = "0.0.0.0:0";

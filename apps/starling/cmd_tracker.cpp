@@ -215,7 +215,8 @@ Runner add_tracker_command(CLI::App& app) {
   cmd->footer(
       "A peer's address is the one its request came from; `ip=` (HTTP) and the IP field (UDP) "
       "are ignored.\nPeers are kept in memory (about 30 bytes per IPv4 peer), or in Redis with "
-      "--store, and dropped after --peer-timeout.\nGET /stats returns JSON counters (torrents, peers, seeds, "
+      "--store, and dropped after --peer-timeout.\nGET /stats returns JSON counters (torrents, "
+      "peers, seeds, "
       "announces, errors). SIGINT or SIGTERM stops it (exit 0).\nExample: starling tracker "
       "--http 0.0.0.0:6969 --whitelist allowed.txt");
   return [cmd, args] { return cmd->parsed() ? run_tracker(*args) : -1; };

@@ -58,9 +58,13 @@ Argv eval_argv(std::string_view command, std::string_view script, const std::str
   return argv;
 }
 
-std::string_view text_of(const redisReply* r) { return {r->str, r->len}; }
+std::string_view text_of(const redisReply* r) {
+  return {r->str, r->len};
+}
 
-bool is_integer(const redisReply* r) { return r->type == REDIS_REPLY_INTEGER; }
+bool is_integer(const redisReply* r) {
+  return r->type == REDIS_REPLY_INTEGER;
+}
 
 std::uint32_t count_of(const redisReply* r) {
   return static_cast<std::uint32_t>(std::clamp<long long>(r->integer, 0, 0xffffffffLL));
@@ -78,8 +82,12 @@ bool append_members(const redisReply* array, std::size_t size, std::string& out)
 
 }  // namespace
 
-void RedisPeerStore::ContextDeleter::operator()(redisContext* c) const { redisFree(c); }
-void RedisPeerStore::ReplyDeleter::operator()(redisReply* r) const { freeReplyObject(r); }
+void RedisPeerStore::ContextDeleter::operator()(redisContext* c) const {
+  redisFree(c);
+}
+void RedisPeerStore::ReplyDeleter::operator()(redisReply* r) const {
+  freeReplyObject(r);
+}
 
 RedisPeerStore::RedisPeerStore(RedisUrl url, PeerStoreLimits limits, RedisTimeouts timeouts)
     : SwarmStore(limits),
@@ -105,9 +113,8 @@ Expected<std::unique_ptr<RedisPeerStore>> RedisPeerStore::open(const RedisUrl& u
   // ZRANDMEMBER (the random peers) came with Redis 6.2: say so now rather than per announce.
   const std::array<const char*, 3> probe = {"ZRANDMEMBER", "starling-probe", "1"};
   const std::array<std::size_t, 3> probe_lengths = {11, 14, 1};
-  Reply reply(static_cast<redisReply*>(
-      redisCommandArgv(context->get(), 3, const_cast<const char**>(probe.data()),
-                       probe_lengths.data())));
+  Reply reply(static_cast<redisReply*>(redisCommandArgv(
+      context->get(), 3, const_cast<const char**>(probe.data()), probe_lengths.data())));
   if (!reply) {
     return Error(Errc::io_error, fmt::format("redis {}: {}", url.text(), (*context)->errstr));
   }
@@ -133,8 +140,7 @@ Expected<RedisPeerStore::Context> RedisPeerStore::connect() const {
     const std::array<const char*, 2> argv = {"SELECT", db.c_str()};
     const std::array<std::size_t, 2> lengths = {6, db.size()};
     Reply reply(static_cast<redisReply*>(
-        redisCommandArgv(context.get(), 2, const_cast<const char**>(argv.data()),
-                         lengths.data())));
+        redisCommandArgv(context.get(), 2, const_cast<const char**>(argv.data()), lengths.data())));
     if (!reply || reply->type == REDIS_REPLY_ERROR) {
       return Error(Errc::io_error,
                    fmt::format("redis {}: SELECT {}: {}", url_.text(), db,
@@ -198,8 +204,8 @@ Expected<RedisPeerStore::Reply> RedisPeerStore::run(const Script& script,
   redisContext* c = context->get();
   const std::string key_count = std::to_string(keys.size());
   Argv argv = eval_argv("EVALSHA", script.sha, key_count, keys, args);
-  Reply reply(static_cast<redisReply*>(
-      redisCommandArgv(c, argv.count(), argv.pointers(), argv.lengths())));
+  Reply reply(
+      static_cast<redisReply*>(redisCommandArgv(c, argv.count(), argv.pointers(), argv.lengths())));
   if (reply && reply->type == REDIS_REPLY_ERROR && text_of(reply.get()).starts_with("NOSCRIPT")) {
     // Redis restarted (or flushed its scripts): send the body, which caches it again.
     argv = eval_argv("EVAL", script.body, key_count, keys, args);
@@ -221,8 +227,8 @@ AnnounceStatus RedisPeerStore::announce(const StoreAnnounce& request, Seconds no
                                         std::string& peers6) {
   if (!allowed(request.info_hash)) return AnnounceStatus::not_allowed;
   const std::string base = torrent_key(request.info_hash);
-  const std::array<std::string, 6> keys = {base + "p4", base + "p6", base + "s", base + "d",
-                                           index_key_, totals_key_};
+  const std::array<std::string, 6> keys = {base + "p4", base + "p6", base + "s",
+                                           base + "d",  index_key_,  totals_key_};
   std::string member;
   append_compact(member, request.peer);
   const std::string_view rack = rack_of(request.peer.ip);
@@ -275,15 +281,14 @@ AnnounceStatus RedisPeerStore::announce(const StoreAnnounce& request, Seconds no
 
 Expected<SwarmCounts> RedisPeerStore::scrape(const Sha1Digest& info_hash) const {
   const std::string base = torrent_key(info_hash);
-  const std::array<std::string, 6> keys = {base + "p4", base + "p6", base + "s", base + "d",
-                                           index_key_, totals_key_};
+  const std::array<std::string, 6> keys = {base + "p4", base + "p6", base + "s",
+                                           base + "d",  index_key_,  totals_key_};
   auto reply = run(scrape_, keys, {});
   if (!reply) return reply.error();
   const redisReply* r = reply->get();
   if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || !is_integer(r->element[0]) ||
       !is_integer(r->element[1]) || !is_integer(r->element[2])) {
-    return fail(fmt::format("redis {}: unexpected reply to the scrape script", url_.text()),
-                false);
+    return fail(fmt::format("redis {}: unexpected reply to the scrape script", url_.text()), false);
   }
   return SwarmCounts{count_of(r->element[0]), count_of(r->element[1]), count_of(r->element[2])};
 }
@@ -316,8 +321,8 @@ std::size_t RedisPeerStore::sweep(Seconds now) {
     const std::array<const char*, 5> scan = {"SSCAN", index_key_.c_str(), cursor.c_str(), "COUNT",
                                              "256"};
     const std::array<std::size_t, 5> scan_lengths = {5, index_key_.size(), cursor.size(), 5, 3};
-    Reply page(static_cast<redisReply*>(redisCommandArgv(
-        c, 5, const_cast<const char**>(scan.data()), scan_lengths.data())));
+    Reply page(static_cast<redisReply*>(
+        redisCommandArgv(c, 5, const_cast<const char**>(scan.data()), scan_lengths.data())));
     if (!page) {
       fail(fmt::format("redis {}: sweep: {}", url_.text(), c->errstr), true);
       return dropped;

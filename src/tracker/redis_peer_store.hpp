@@ -40,8 +40,7 @@ class RedisPeerStore final : public SwarmStore {
  public:
   // Connects once (so a wrong URL or a Redis that is not there is reported at start) and loads
   // the scripts.
-  static Expected<std::unique_ptr<RedisPeerStore>> open(const RedisUrl& url,
-                                                        PeerStoreLimits limits,
+  static Expected<std::unique_ptr<RedisPeerStore>> open(const RedisUrl& url, PeerStoreLimits limits,
                                                         RedisTimeouts timeouts = {});
   ~RedisPeerStore() override;
 
@@ -80,7 +79,7 @@ class RedisPeerStore final : public SwarmStore {
   Error fail(std::string what, bool broken) const;
   // Runs one script on a pooled connection: EVALSHA, then EVAL if Redis lost its script cache.
   Expected<Reply> run(const Script& script, std::span<const std::string> keys,
-                                      std::span<const std::string> args) const;
+                      std::span<const std::string> args) const;
 
   std::string torrent_key(const Sha1Digest& info_hash) const;  // "P:t:H:"
 
@@ -98,7 +97,6 @@ class RedisPeerStore final : public SwarmStore {
   mutable std::chrono::steady_clock::time_point retry_at_{};
   mutable std::chrono::milliseconds backoff_{0};
   mutable std::string last_error_;
-
 };
 
 }  // namespace starling::tracker

@@ -33,8 +33,8 @@ bool host_char(char c) {
 
 std::string RedisUrl::text() const {
   const bool v6 = host.find(':') != std::string::npos;
-  return fmt::format("redis://{}{}{}:{}/{}?prefix={}", v6 ? "[" : "", host, v6 ? "]" : "", port,
-                     db, prefix);
+  return fmt::format("redis://{}{}{}:{}/{}?prefix={}", v6 ? "[" : "", host, v6 ? "]" : "", port, db,
+                     prefix);
 }
 
 Expected<RedisUrl> parse_redis_url(std::string_view url) {
@@ -114,7 +114,8 @@ Expected<RedisUrl> parse_redis_url(std::string_view url) {
       return bad_url(url, fmt::format("unknown parameter '{}' (only prefix= is known)", key));
     }
     const std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-    if (value.empty() || value.size() > 64 || !std::all_of(value.begin(), value.end(), prefix_char)) {
+    if (value.empty() || value.size() > 64 ||
+        !std::all_of(value.begin(), value.end(), prefix_char)) {
       return bad_url(url, "prefix must be 1 to 64 of A-Z a-z 0-9 _ - . :");
     }
     parsed.prefix = std::string(value);

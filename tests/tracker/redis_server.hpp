@@ -54,9 +54,9 @@ class RedisServer {
   void start() {
     const std::string port = std::to_string(port_);
     const std::string dir = dir_.path().string();
-    std::vector<std::string> args = {kBinary,    "--port",       port,  "--bind",   "127.0.0.1",
-                                     "--dir",    dir,            "--save", "",      "--appendonly",
-                                     "no",       "--daemonize",  "no",  "--logfile", dir + "/log"};
+    std::vector<std::string> args = {kBinary, "--port",      port,     "--bind",    "127.0.0.1",
+                                     "--dir", dir,           "--save", "",          "--appendonly",
+                                     "no",    "--daemonize", "no",     "--logfile", dir + "/log"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

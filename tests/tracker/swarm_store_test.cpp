@@ -76,8 +76,8 @@ struct RedisStore {
   // A fresh key prefix per store: tests never see each other's peers.
   static std::unique_ptr<SwarmStore> make(PeerStoreLimits limits) {
     static int stores = 0;
-    auto url = parse_redis_url(server().url("contract-" + std::to_string(::getpid()) + "-" +
-                                            std::to_string(stores++)));
+    auto url = parse_redis_url(
+        server().url("contract-" + std::to_string(::getpid()) + "-" + std::to_string(stores++)));
     if (!url) return nullptr;
     auto store = RedisPeerStore::open(*url, limits);
     if (!store) {
@@ -233,8 +233,7 @@ TYPED_TEST(SwarmStoreContract, LimitsAndWhitelist) {
   ASSERT_TRUE(listed);
   listed->set_whitelist({torrent(7)});
   EXPECT_EQ(announce(*listed, from(torrent(7), "10.0.0.1", 1)).status, AnnounceStatus::ok);
-  EXPECT_EQ(announce(*listed, from(torrent(8), "10.0.0.1", 1)).status,
-            AnnounceStatus::not_allowed);
+  EXPECT_EQ(announce(*listed, from(torrent(8), "10.0.0.1", 1)).status, AnnounceStatus::not_allowed);
 }
 
 TYPED_TEST(SwarmStoreContract, ChurnKeepsCountsExact) {

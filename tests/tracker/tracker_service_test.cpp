@@ -226,8 +226,8 @@ TEST(TrackerServiceStore, UnavailableStoreGetsFailureReasonsNotCrashes) {
   udp::encode(pkt, udp::ConnectRequest{1});
   service.handle_udp({reinterpret_cast<const std::uint8_t*>(pkt.data()), pkt.size()}, from,
                      Seconds(1), out, 0);
-  auto connected = udp::parse_response(
-      {reinterpret_cast<const std::uint8_t*>(out.data()), out.size()}, false);
+  auto connected =
+      udp::parse_response({reinterpret_cast<const std::uint8_t*>(out.data()), out.size()}, false);
   ASSERT_TRUE(connected);
   udp::AnnounceRequest req;
   req.connection_id = std::get<udp::ConnectResponse>(*connected).connection_id;
@@ -239,8 +239,8 @@ TEST(TrackerServiceStore, UnavailableStoreGetsFailureReasonsNotCrashes) {
   udp::encode(pkt, req);
   service.handle_udp({reinterpret_cast<const std::uint8_t*>(pkt.data()), pkt.size()}, from,
                      Seconds(1), out, 0);
-  auto refused = udp::parse_response(
-      {reinterpret_cast<const std::uint8_t*>(out.data()), out.size()}, false);
+  auto refused =
+      udp::parse_response({reinterpret_cast<const std::uint8_t*>(out.data()), out.size()}, false);
   ASSERT_TRUE(refused);
   const auto* error = std::get_if<udp::ErrorResponse>(&*refused);
   ASSERT_NE(error, nullptr);
