@@ -128,6 +128,14 @@ int run_tracker(const TrackerArgs& args) {
     if (!url) return report("tracker", "--store", url.error(), kBadInput);
     auto redis = tracker::RedisPeerStore::open(*url, settings.store);
     if (!redis) return report("tracker", "--store", redis.error(), kFailed);
+    // Operators see Redis going away and coming back; clients get a failure reason meanwhile.
+    (*redis)->on_state_change([](bool available, const std::string& detail) {
+      if (available) {
+        fmt::print(stderr, "starling tracker: redis answers again\n");
+      } else {
+        fmt::print(stderr, "starling tracker: redis unavailable, announces refused: {}\n", detail);
+      }
+    });
     store = std::move(*redis);
     store_text = "in " + url->text();
     options.wall_clock = true;  // every replica stamps peers with the same clock

@@ -164,15 +164,27 @@ Expected<RedisPeerStore::Context> RedisPeerStore::acquire() const {
     }
   }
   auto context = connect();  // outside the lock: other threads fail fast or use idle ones
-  const std::lock_guard lock(mutex_);
-  if (!context) {
-    backoff_ = std::clamp(backoff_ * 2, timeouts_.backoff_min, timeouts_.backoff_max);
-    retry_at_ = Clock::now() + backoff_;
-    last_error_ = context.error().detail;
-    return context.error();
+  bool changed = false;
+  {
+    const std::lock_guard lock(mutex_);
+    if (!context) {
+      backoff_ = std::clamp(backoff_ * 2, timeouts_.backoff_min, timeouts_.backoff_max);
+      retry_at_ = Clock::now() + backoff_;
+      last_error_ = context.error().detail;
+      changed = !down_;
+      down_ = true;
+    } else {
+      backoff_ = std::chrono::milliseconds(0);
+      changed = down_;
+      down_ = false;
+    }
   }
-  backoff_ = std::chrono::milliseconds(0);
+  if (changed && on_state_) on_state_(context.has_value(), context ? "" : context.error().detail);
   return context;
+}
+
+void RedisPeerStore::on_state_change(std::function<void(bool, const std::string&)> callback) {
+  on_state_ = std::move(callback);
 }
 
 void RedisPeerStore::release(Context context) const {
@@ -181,9 +193,17 @@ void RedisPeerStore::release(Context context) const {
 }
 
 Error RedisPeerStore::fail(std::string what, bool broken) const {
-  const std::lock_guard lock(mutex_);
-  if (broken) idle_.clear();
-  last_error_ = what;
+  bool changed = false;
+  {
+    const std::lock_guard lock(mutex_);
+    last_error_ = what;
+    if (broken) {
+      idle_.clear();
+      changed = !down_;
+      down_ = true;
+    }
+  }
+  if (changed && on_state_) on_state_(false, what);
   return Error(Errc::io_error, std::move(what));
 }
 

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -55,6 +56,9 @@ class RedisPeerStore final : public SwarmStore {
   const RedisUrl& url() const { return url_; }
   // The last connection or command error, "" when none (for logs).
   std::string last_error() const;
+  // Called (on the thread that noticed) when Redis stops answering (false, why) and when a
+  // connection works again (true, ""), once per change. Set before serving.
+  void on_state_change(std::function<void(bool available, const std::string& detail)> callback);
 
  private:
   struct Script {
@@ -97,6 +101,8 @@ class RedisPeerStore final : public SwarmStore {
   mutable std::chrono::steady_clock::time_point retry_at_{};
   mutable std::chrono::milliseconds backoff_{0};
   mutable std::string last_error_;
+  mutable bool down_ = false;
+  std::function<void(bool, const std::string&)> on_state_;
 };
 
 }  // namespace starling::tracker

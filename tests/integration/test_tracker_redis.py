@@ -8,8 +8,8 @@ leechers' torrent has A and B in ONE tier (BEP 12; same info dict, so the same i
      killed with SIGKILL mid-transfer. Every leecher must still finish byte-identical.
   2. After the leechers have left, a late leecher joins: A refuses connections, B answers, and
      B's peer list must hold the seed, which only ever announced to A: it came from Redis.
-  3. Redis itself dies: B answers an announce with a failure reason (clear text) and keeps
-     serving; no crash, no hang.
+  3. Redis itself dies: B answers an announce with a failure reason (clear text), logs it and
+     keeps serving; no crash, no hang.
 Skips (exit 0 with SKIP) when redis-server is not installed. Every process is bounded by
 `timeout` and killed at the end; everything listens on 127.0.0.1 only; < 60 s in all.
 """
@@ -180,6 +180,10 @@ def main():
                     "an announce while Redis is down gets a failure reason", repr(body[:200]))
             c.check(time.monotonic() - started < 3, "and no hang")
             c.check(trackers["B"].poll() is None, "replica B still runs with Redis down")
+            trackers["B"].terminate()
+            log, _ = trackers["B"].communicate(timeout=10)
+            c.check("redis unavailable" in log, "replica B logs that Redis went away", log[-500:])
+            c.equal(trackers["B"].returncode, 0, "replica B exits 0 on SIGTERM")
             stop_process(seed)
         finally:
             for p in procs:

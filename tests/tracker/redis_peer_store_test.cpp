@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include "tracker/redis_server.hpp"
 
@@ -75,6 +76,8 @@ TEST_F(RedisPeerStoreTest, FailsFastWhileRedisIsDownAndRecovers) {
   timeouts.backoff_max = milliseconds(200);
   auto store = open("down", timeouts);
   ASSERT_TRUE(store);
+  std::vector<bool> changes;  // announces run on this thread: no lock needed
+  store->on_state_change([&](bool available, const std::string&) { changes.push_back(available); });
   SwarmCounts counts;
   std::string peers4;
   std::string peers6;
@@ -104,6 +107,7 @@ TEST_F(RedisPeerStoreTest, FailsFastWhileRedisIsDownAndRecovers) {
     status = store->announce(from("10.0.0.2", 2), Seconds(102), counts, peers4, peers6);
   }
   ASSERT_EQ(status, AnnounceStatus::ok);
+  EXPECT_EQ(changes, (std::vector<bool>{false, true}));  // once down, once back
   EXPECT_EQ(counts, (SwarmCounts{0, 1, 0}));
   EXPECT_EQ(store->sweep(Seconds(100000)), 1U);
 }
