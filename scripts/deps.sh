@@ -20,6 +20,9 @@ packages=(
   transmission-cli transmission-common chromium
   # the deploy tests and benchmark: namespaces, veth, tbf (ip, tc) and the client-server fetches
   iproute2 curl
+  # the tracker's shared peer store (`starling tracker --store redis://`): the client library,
+  # pkg-config to find it, and the server for the store tests and the replica fault test
+  libhiredis-dev pkg-config redis-server
 )
 
 missing=()

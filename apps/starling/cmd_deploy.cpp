@@ -45,7 +45,8 @@ struct DeployArgs {
   std::int64_t seed_after = 60;
   std::string on_done;
   std::string job_id;
-  std::string tracker;  // external tracker URL; empty = run one here
+  std::vector<std::string>
+      trackers;  // external tracker URLs (replicas, one tier); none = run one here
   std::string tracker_listen = "0.0.0.0:0";
   std::string origin_address;  // how agents reach us; empty = the route to the first agent
   std::string peer_listen = "0.0.0.0:0";
@@ -463,8 +464,8 @@ int run_deploy(const DeployArgs& args) {
     return report("deploy", "--peer-listen " + args.peer_listen, peer_port.error(), kFailed);
 
   std::unique_ptr<LocalTracker> local_tracker;
-  std::string tracker_url = args.tracker;
-  if (tracker_url.empty()) {
+  std::vector<std::string> tracker_urls = args.trackers;
+  if (tracker_urls.empty()) {
     auto listen = split_host_port(args.tracker_listen);
     boost::system::error_code ec;
     const auto address = listen ? asio::ip::make_address(listen->first, ec) : asio::ip::address();
@@ -483,12 +484,13 @@ int run_deploy(const DeployArgs& args) {
     auto port = local_tracker->start(asio::ip::tcp::endpoint(address, listen->second));
     if (!port)
       return report("deploy", "--tracker-listen " + args.tracker_listen, port.error(), kFailed);
-    tracker_url = fmt::format("http://{}:{}/announce", bracket(origin_address), *port);
+    tracker_urls = {fmt::format("http://{}:{}/announce", bracket(origin_address), *port)};
   }
 
   CreateOptions create;
   create.source = args.path;
-  create.trackers = {tracker_url};
+  create.trackers = tracker_urls;
+  create.trackers_one_tier = true;  // replicas of one tracker: clients spread and fail over
   create.piece_length = piece_length;
   // Private (BEP 27): peers come from our tracker only (no DHT, no PEX), so the fleet stays
   // closed and the tracker's rack-aware lists are what shape the swarm.
@@ -534,11 +536,14 @@ int run_deploy(const DeployArgs& args) {
                 {"pieces", info->num_pieces()},
                 {"info_hash", created->info_hash},
                 {"hash_seconds", hash_seconds},
-                {"tracker", tracker_url},
+                {"tracker", tracker_urls.front()},
+                {"trackers", tracker_urls},
                 {"origin", job.peers.front()}});
   } else if (!args.quiet) {
+    std::string trackers_text;
+    for (const auto& url : tracker_urls) trackers_text += (trackers_text.empty() ? "" : " ") + url;
     fmt::print(stderr, "deploy {}: {} ({}) to {} hosts, tracker {}, origin {}\n", job.id,
-               info->name, human_size(size), hosts->size(), tracker_url, job.peers.front());
+               info->name, human_size(size), hosts->size(), trackers_text, job.peers.front());
   }
 
   DeployRun run(args, origin, torrent, fleet, endpoints, job.id, document);
@@ -664,8 +669,9 @@ Runner add_deploy_command(CLI::App& app) {
                   "Shell command each agent runs in the destination after verifying; its "
                   "failure fails the host");
   cmd->add_option("--job-id", args->job_id, "Name of the job (default deploy-HASH-TIME)");
-  cmd->add_option("--tracker", args->tracker,
-                  "Use this tracker announce URL instead of running one here");
+  cmd->add_option("--tracker", args->trackers,
+                  "Use this tracker announce URL instead of running one here; repeat for "
+                  "replicas (e.g. `tracker --store redis://`), which go into one tier");
   cmd->add_option("--tracker-listen", args->tracker_listen,
                   "Where the built-in tracker listens, HOST:PORT (port 0 = any)")
       ->default_str("0.0.0.0:0");

@@ -1,4 +1,4 @@
-// starling tracker [--http HOST:PORT] [--udp HOST:PORT] [--interval S] [--whitelist FILE] ...
+// starling tracker [--http HOST:PORT] [--udp HOST:PORT] [--store memory|redis://...] ...
 #include "cmd_tracker.hpp"
 
 #include <fmt/format.h>
@@ -12,6 +12,8 @@
 #include "core/digest.hpp"
 #include "net/host_port.hpp"
 #include "tracker/connection_id.hpp"
+#include "tracker/peer_store.hpp"
+#include "tracker/redis_peer_store.hpp"
 #include "tracker/tracker_server.hpp"
 #include "tracker/tracker_service.hpp"
 
@@ -37,6 +39,7 @@ struct TrackerArgs {
   int numwant = 50;
   int max_numwant = 200;
   std::size_t max_connections = 16384;
+  std::string store = "memory";
 };
 
 // One 40-hex info-hash per line; blank lines and '#' comments are skipped.
@@ -116,10 +119,33 @@ int run_tracker(const TrackerArgs& args) {
   if (http && udp && !args.udp && http->port == 0) options.udp_port_from_http = true;
   options.sweep_every = tracker::Seconds(std::clamp<std::uint32_t>(args.interval / 4, 1, 60));
 
+  std::unique_ptr<tracker::SwarmStore> store;
+  std::string store_text = "in memory";
+  if (args.store == "memory") {
+    store = std::make_unique<tracker::PeerStore>(settings.store);
+  } else {
+    auto url = tracker::parse_redis_url(args.store);
+    if (!url) return report("tracker", "--store", url.error(), kBadInput);
+    auto redis = tracker::RedisPeerStore::open(*url, settings.store);
+    if (!redis) return report("tracker", "--store", redis.error(), kFailed);
+    // Operators see Redis going away and coming back; clients get a failure reason meanwhile.
+    (*redis)->on_state_change([](bool available, const std::string& detail) {
+      if (available) {
+        fmt::print(stderr, "starling tracker: redis answers again\n");
+      } else {
+        fmt::print(stderr, "starling tracker: redis unavailable, announces refused: {}\n", detail);
+      }
+    });
+    store = std::move(*redis);
+    store_text = "in " + url->text();
+    options.wall_clock = true;  // every replica stamps peers with the same clock
+  }
+
   raise_descriptor_limit();
   tracker::TrackerService service(
       settings, tracker::ConnectionIds::with_random_key(),
-      options.threads ? options.threads : std::max(1U, std::thread::hardware_concurrency()));
+      options.threads ? options.threads : std::max(1U, std::thread::hardware_concurrency()),
+      std::move(store));
   service.store().set_whitelist(std::move(whitelist));
   tracker::TrackerServer server(service, options);
   if (auto bound = server.bind(); !bound) return report("tracker", "", bound.error(), kFailed);
@@ -130,9 +156,11 @@ int run_tracker(const TrackerArgs& args) {
   if (auto e = server.udp_endpoint()) {
     fmt::print("listening: udp://{}\n", format_endpoint(e->address(), e->port()));
   }
-  fmt::print("tracker: {} threads, interval {} s, {}\n", server.threads(), settings.interval,
+  fmt::print("tracker: {} threads, interval {} s, {}, peers {}\n", server.threads(),
+             settings.interval,
              whitelisted == 0 ? std::string("open (any torrent)")
-                              : fmt::format("whitelist of {} torrents", whitelisted));
+                              : fmt::format("whitelist of {} torrents", whitelisted),
+             store_text);
   std::fflush(stdout);
 
   asio::signal_set signals(server.main_context(), SIGINT, SIGTERM);
@@ -187,10 +215,16 @@ Runner add_tracker_command(CLI::App& app) {
       ->default_str("200");
   cmd->add_option("--max-connections", args->max_connections, "Open HTTP connections at most")
       ->default_str("16384");
+  cmd->add_option("--store", args->store,
+                  "Where the peers live: memory, or redis://HOST[:PORT][/DB][?prefix=NAME] "
+                  "(shared by several tracker replicas; port 6379, db 0, prefix starling by "
+                  "default)")
+      ->default_str("memory");
   cmd->footer(
       "A peer's address is the one its request came from; `ip=` (HTTP) and the IP field (UDP) "
-      "are ignored.\nPeers are kept in memory only (about 30 bytes per IPv4 peer) and dropped "
-      "after --peer-timeout.\nGET /stats returns JSON counters (torrents, peers, seeds, "
+      "are ignored.\nPeers are kept in memory (about 30 bytes per IPv4 peer), or in Redis with "
+      "--store, and dropped after --peer-timeout.\nGET /stats returns JSON counters (torrents, "
+      "peers, seeds, "
       "announces, errors). SIGINT or SIGTERM stops it (exit 0).\nExample: starling tracker "
       "--http 0.0.0.0:6969 --whitelist allowed.txt");
   return [cmd, args] { return cmd->parsed() ? run_tracker(*args) : -1; };

@@ -154,7 +154,11 @@ Expected<CreatedTorrent> create_torrent(const CreateOptions& options) {
     root["announce"] = options.trackers.front();
     if (options.trackers.size() > 1) {
       bencode::List tiers;
-      for (const auto& url : options.trackers) tiers.emplace_back(bencode::List{url});
+      if (options.trackers_one_tier) {
+        tiers.emplace_back(bencode::List(options.trackers.begin(), options.trackers.end()));
+      } else {
+        for (const auto& url : options.trackers) tiers.emplace_back(bencode::List{url});
+      }
       root["announce-list"] = std::move(tiers);
     }
   }

@@ -16,7 +16,8 @@ namespace starling {
 
 struct CreateOptions {
   std::filesystem::path source;        // a file or a directory
-  std::vector<std::string> trackers;   // one tier each (BEP 12)
+  std::vector<std::string> trackers;   // one tier each (BEP 12), unless trackers_one_tier
+  bool trackers_one_tier = false;      // all in one tier: replicas of one tracker
   std::vector<std::string> web_seeds;  // BEP 19 url-list
   std::int64_t piece_length = 0;       // 0: chosen from the total size
   bool is_private = false;

@@ -103,7 +103,7 @@ struct alignas(64) PeerStore::Shard {
   std::size_t bytes = 0;
 };
 
-PeerStore::PeerStore(PeerStoreLimits limits) : limits_(limits) {
+PeerStore::PeerStore(PeerStoreLimits limits) : SwarmStore(limits) {
   // A table indexes at most kMaxEntries peers (the per-torrent limit applies per family too).
   limits_.max_peers_per_torrent =
       std::min(limits_.max_peers_per_torrent, PeerTable<PeerEntry4>::kMaxEntries);
@@ -116,16 +116,6 @@ PeerStore::PeerStore(PeerStoreLimits limits) : limits_(limits) {
 }
 
 PeerStore::~PeerStore() = default;
-
-void PeerStore::set_whitelist(std::vector<Sha1Digest> hashes) {
-  std::sort(hashes.begin(), hashes.end());
-  hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
-  whitelist_ = std::move(hashes);
-}
-
-bool PeerStore::allowed(const Sha1Digest& info_hash) const {
-  return whitelist_.empty() || std::binary_search(whitelist_.begin(), whitelist_.end(), info_hash);
-}
 
 PeerStore::Shard& PeerStore::shard_for(const Sha1Digest& info_hash) const {
   return shards_[info_hash.bytes[19] & shard_mask_];
@@ -235,23 +225,22 @@ AnnounceStatus PeerStore::announce(const StoreAnnounce& request, Seconds now, Sw
   counts.downloaded = torrent.downloaded;
 
   if (request.event != AnnounceEvent::stopped) {
-    const int asked = request.numwant < 0 ? limits_.default_numwant : request.numwant;
-    const auto want = static_cast<std::size_t>(std::clamp(asked, 0, limits_.max_numwant));
+    const std::size_t want = wanted(request.numwant);
     std::size_t from_v4 = 0;
-    const std::string_view rack = racks_ ? racks_->rack_of(ip) : std::string_view();
+    const std::string_view rack = rack_of(ip);
     if (!rack.empty()) {
       // Every other peer, then the rack's choice among them.
       std::string all;
       if (request.want_v4) {
         const std::size_t before = peers4.size();
         sample(torrent.v4, self4, torrent.v4.size(), all);
-        pick_by_rack(all, kCompactV4Size, rack, *racks_, want, locality_, peers4);
+        pick_by_rack(all, kCompactV4Size, rack, racks(), want, locality(), peers4);
         from_v4 = (peers4.size() - before) / kCompactV4Size;
       }
       if (request.want_v6) {
         all.clear();
         sample(torrent.v6, self6, torrent.v6.size(), all);
-        pick_by_rack(all, kCompactV6Size, rack, *racks_, want - from_v4, locality_, peers6);
+        pick_by_rack(all, kCompactV6Size, rack, racks(), want - from_v4, locality(), peers6);
       }
     } else {
       if (request.want_v4) {
@@ -267,18 +256,13 @@ AnnounceStatus PeerStore::announce(const StoreAnnounce& request, Seconds now, Sw
   return AnnounceStatus::ok;
 }
 
-void PeerStore::set_racks(std::shared_ptr<const RackMap> racks, LocalitySettings settings) {
-  racks_ = std::move(racks);
-  locality_ = settings;
-}
-
-SwarmCounts PeerStore::scrape(const Sha1Digest& info_hash) const {
+Expected<SwarmCounts> PeerStore::scrape(const Sha1Digest& info_hash) const {
   const Shard& shard = shard_for(info_hash);
   const std::lock_guard lock(shard.mutex);
   const auto it = shard.torrents.find(info_hash);
-  if (it == shard.torrents.end()) return {};
+  if (it == shard.torrents.end()) return SwarmCounts{};
   const Torrent& t = it->second;
-  return {t.seeds, static_cast<std::uint32_t>(t.peers()) - t.seeds, t.downloaded};
+  return SwarmCounts{t.seeds, static_cast<std::uint32_t>(t.peers()) - t.seeds, t.downloaded};
 }
 
 namespace {

@@ -6,8 +6,19 @@ namespace starling::tracker {
 
 namespace asio = boost::asio;
 
+namespace {
+
+std::chrono::steady_clock::time_point epoch_for(bool wall_clock) {
+  const auto now = std::chrono::steady_clock::now();
+  if (!wall_clock) return now;
+  const auto since_1970 = std::chrono::system_clock::now().time_since_epoch();
+  return now - std::chrono::duration_cast<std::chrono::steady_clock::duration>(since_1970);
+}
+
+}  // namespace
+
 TrackerServer::TrackerServer(TrackerService& service, ServerOptions options)
-    : service_(service), options_(std::move(options)), epoch_(std::chrono::steady_clock::now()) {
+    : service_(service), options_(std::move(options)), epoch_(epoch_for(options_.wall_clock)) {
   std::size_t threads = options_.threads;
   if (threads == 0) threads = std::max(1U, std::thread::hardware_concurrency());
   for (std::size_t i = 0; i < threads; ++i) {

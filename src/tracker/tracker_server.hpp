@@ -26,6 +26,9 @@ struct ServerOptions {
   std::size_t threads = 0;          // 0: one per core
   Seconds sweep_every{30};
   HttpLimits http_limits;
+  // `now` in unix seconds (kept steady from start: no jumps) instead of seconds since start:
+  // replicas sharing a peer store (Redis) must stamp peers with the same clock.
+  bool wall_clock = false;
 };
 
 class TrackerServer {

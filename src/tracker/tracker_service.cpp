@@ -5,6 +5,7 @@
 #include "core/prometheus_text.hpp"
 #include "tracker/announce_reply.hpp"
 #include "tracker/announce_request.hpp"
+#include "tracker/peer_store.hpp"
 #include "tracker/scrape.hpp"
 #include "tracker/udp_codec.hpp"
 
@@ -33,14 +34,19 @@ std::string_view status_message(AnnounceStatus status) {
       return "torrent not allowed on this tracker";
     case AnnounceStatus::torrent_limit:
       return "tracker is full: too many torrents";
+    case AnnounceStatus::unavailable:
+      return "tracker's peer store is unavailable; try again later";
   }
   return "";
 }
 
 }  // namespace
 
-TrackerService::TrackerService(TrackerSettings settings, ConnectionIds ids, std::size_t workers)
-    : settings_(settings), ids_(ids), store_(settings.store) {
+TrackerService::TrackerService(TrackerSettings settings, ConnectionIds ids, std::size_t workers,
+                               std::unique_ptr<SwarmStore> store)
+    : settings_(settings),
+      ids_(ids),
+      store_(store ? std::move(store) : std::make_unique<PeerStore>(settings.store)) {
   for (std::size_t i = 0; i < std::max<std::size_t>(1, workers); ++i) {
     counters_.push_back(std::make_unique<Counters>());
   }
@@ -91,7 +97,7 @@ void TrackerService::http_announce(std::string_view query, const IpAddress& from
   a.seed = request->is_seed();
   a.numwant = request->numwant;
   SwarmCounts counts;
-  const AnnounceStatus status = store_.announce(a, now, counts, s.peers4, s.peers6);
+  const AnnounceStatus status = store_->announce(a, now, counts, s.peers4, s.peers6);
   if (status != AnnounceStatus::ok) {
     Counters::bump(c.errors);
     Counters::bump(c.http_announce_errors);
@@ -118,12 +124,18 @@ void TrackerService::http_scrape(std::string_view query, std::string& body, Coun
     append_failure_reply(body, request.error().message());
     return;
   }
-  Counters::bump(c.http_scrapes);
   Scratch& s = scratch();
   for (const auto& hash : request->info_hashes) {
-    const SwarmCounts counts = store_.allowed(hash) ? store_.scrape(hash) : SwarmCounts{};
-    s.entries.push_back({hash, counts.complete, counts.downloaded, counts.incomplete});
+    auto counts = store_->allowed(hash) ? store_->scrape(hash) : SwarmCounts{};
+    if (!counts) {
+      Counters::bump(c.errors);
+      Counters::bump(c.http_scrape_errors);
+      append_failure_reply(body, status_message(AnnounceStatus::unavailable));
+      return;
+    }
+    s.entries.push_back({hash, counts->complete, counts->downloaded, counts->incomplete});
   }
+  Counters::bump(c.http_scrapes);
   append_scrape_reply(body, s.entries);
 }
 
@@ -164,7 +176,7 @@ void TrackerService::handle_udp(std::span<const std::uint8_t> datagram, const Pe
     a.want_v4 = !from.ip.v6;  // BEP 15: peers of the family the request came over
     a.want_v6 = from.ip.v6;
     SwarmCounts counts;
-    const AnnounceStatus status = store_.announce(a, now, counts, s.peers4, s.peers6);
+    const AnnounceStatus status = store_->announce(a, now, counts, s.peers4, s.peers6);
     if (status != AnnounceStatus::ok) {
       fail(announce->transaction_id, std::string(status_message(status)));
       return;
@@ -180,13 +192,17 @@ void TrackerService::handle_udp(std::span<const std::uint8_t> datagram, const Pe
     fail(scrape.transaction_id, "unknown or expired connection id");
     return;
   }
-  Counters::bump(c.udp_scrapes);
   udp::ScrapeResponse response{scrape.transaction_id, {}};
   response.entries.reserve(scrape.info_hashes.size());
   for (const auto& hash : scrape.info_hashes) {
-    const SwarmCounts counts = store_.allowed(hash) ? store_.scrape(hash) : SwarmCounts{};
-    response.entries.push_back({hash, counts.complete, counts.downloaded, counts.incomplete});
+    auto counts = store_->allowed(hash) ? store_->scrape(hash) : SwarmCounts{};
+    if (!counts) {
+      fail(scrape.transaction_id, std::string(status_message(AnnounceStatus::unavailable)));
+      return;
+    }
+    response.entries.push_back({hash, counts->complete, counts->downloaded, counts->incomplete});
   }
+  Counters::bump(c.udp_scrapes);
   udp::encode(out, response);
 }
 
@@ -204,7 +220,7 @@ std::string TrackerService::stats_json() const {
     connects += c->udp_connects.load(std::memory_order_relaxed);
     errors += c->errors.load(std::memory_order_relaxed);
   }
-  const StoreTotals t = store_.totals();
+  const StoreTotals t = store_->totals();
   return fmt::format(
       R"({{"torrents":{},"peers":{},"seeds":{},"leechers":{},"announces":{},)"
       R"("http_announces":{},"udp_announces":{},"scrapes":{},"udp_connects":{},"errors":{},)"
@@ -232,7 +248,7 @@ std::string TrackerService::metrics_text() const {
     for (const auto& c : counters_) total += ((*c).*field).load(std::memory_order_relaxed);
     return static_cast<std::int64_t>(total);
   };
-  const StoreTotals t = store_.totals();
+  const StoreTotals t = store_->totals();
   PrometheusText out;
   out.family("starling_build_info", "gauge", "Always 1; the version is a label.");
   out.sample("starling_build_info", {{"version", STARLING_VERSION}}, std::int64_t{1});

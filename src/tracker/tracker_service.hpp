@@ -15,7 +15,7 @@
 
 #include "tracker/connection_id.hpp"
 #include "tracker/peer_address.hpp"
-#include "tracker/peer_store.hpp"
+#include "tracker/swarm_store.hpp"
 
 namespace starling::tracker {
 
@@ -62,9 +62,11 @@ struct HttpAnswer {
 
 class TrackerService {
  public:
-  TrackerService(TrackerSettings settings, ConnectionIds ids, std::size_t workers);
+  // `store`: where the peers live; nullptr: an in-memory PeerStore with settings.store.
+  TrackerService(TrackerSettings settings, ConnectionIds ids, std::size_t workers,
+                 std::unique_ptr<SwarmStore> store = nullptr);
 
-  PeerStore& store() { return store_; }
+  SwarmStore& store() { return *store_; }
   const TrackerSettings& settings() const { return settings_; }
   Counters& counters(std::size_t worker) { return *counters_[worker]; }
 
@@ -90,7 +92,7 @@ class TrackerService {
 
   TrackerSettings settings_;
   ConnectionIds ids_;
-  PeerStore store_;
+  std::unique_ptr<SwarmStore> store_;
   std::vector<std::unique_ptr<Counters>> counters_;
 };
 

@@ -233,6 +233,17 @@ TEST(TorrentCreator, SeveralTrackersGiveOneTierEach) {
                 {"http://t1/announce"}, {"udp://t2:6969"}, {"http://t3/announce"}}));
 }
 
+TEST(TorrentCreator, ReplicasGoIntoOneTier) {
+  TempDir tmp;
+  CreateOptions options;
+  options.source = make_tree(tmp.path());
+  options.trackers = {"http://a/announce", "http://b/announce"};
+  options.trackers_one_tier = true;
+  const CreatedTorrent created = create_ok(options);
+  EXPECT_EQ(parse_created(created).trackers,
+            (std::vector<std::vector<std::string>>{{"http://a/announce", "http://b/announce"}}));
+}
+
 TEST(TorrentCreator, NoTrackers) {
   TempDir tmp;
   CreateOptions options;

@@ -179,3 +179,74 @@ TEST_F(TrackerServiceTest, UdpGarbageGetsErrorPacket) {
 
 }  // namespace
 }  // namespace starling::tracker
+
+namespace starling::tracker {
+namespace {
+
+// A store that cannot be asked (Redis down): every request gets a clear refusal.
+class UnavailableStore final : public SwarmStore {
+ public:
+  UnavailableStore() : SwarmStore({}) {}
+  AnnounceStatus announce(const StoreAnnounce&, Seconds, SwarmCounts&, std::string&,
+                          std::string&) override {
+    return AnnounceStatus::unavailable;
+  }
+  Expected<SwarmCounts> scrape(const Sha1Digest&) const override {
+    return Error(Errc::io_error, "redis down");
+  }
+  std::size_t sweep(Seconds) override { return 0; }
+  StoreTotals totals() const override { return {}; }
+};
+
+TEST(TrackerServiceStore, UnavailableStoreGetsFailureReasonsNotCrashes) {
+  TrackerService service({}, ConnectionIds::with_random_key(), 1,
+                         std::make_unique<UnavailableStore>());
+  const IpAddress ip = *IpAddress::parse("10.0.0.1");
+  AnnounceRequest a;
+  a.info_hash.bytes.fill(1);
+  a.port = 6881;
+  std::string body;
+  service.handle_http("/announce?" + build_announce_query(a), ip, Seconds(1), body, 0);
+  auto reply = decode_announce_reply(body);
+  ASSERT_TRUE(reply);
+  ASSERT_TRUE(reply->failure_reason);
+  EXPECT_EQ(*reply->failure_reason, "tracker's peer store is unavailable; try again later");
+
+  body.clear();
+  service.handle_http("/scrape?" + build_scrape_query({{a.info_hash}}), ip, Seconds(1), body, 0);
+  auto scrape = decode_scrape_reply(body);
+  ASSERT_TRUE(scrape);
+  ASSERT_TRUE(scrape->failure_reason);
+  EXPECT_NE(scrape->failure_reason->find("unavailable"), std::string::npos);
+
+  // UDP: connect, then the announce gets an error packet with the same text.
+  const PeerAddress from{ip, 40000};
+  std::string out;
+  std::string pkt;
+  udp::encode(pkt, udp::ConnectRequest{1});
+  service.handle_udp({reinterpret_cast<const std::uint8_t*>(pkt.data()), pkt.size()}, from,
+                     Seconds(1), out, 0);
+  auto connected =
+      udp::parse_response({reinterpret_cast<const std::uint8_t*>(out.data()), out.size()}, false);
+  ASSERT_TRUE(connected);
+  udp::AnnounceRequest req;
+  req.connection_id = std::get<udp::ConnectResponse>(*connected).connection_id;
+  req.transaction_id = 2;
+  req.info_hash = a.info_hash;
+  req.port = 6881;
+  pkt.clear();
+  out.clear();
+  udp::encode(pkt, req);
+  service.handle_udp({reinterpret_cast<const std::uint8_t*>(pkt.data()), pkt.size()}, from,
+                     Seconds(1), out, 0);
+  auto refused =
+      udp::parse_response({reinterpret_cast<const std::uint8_t*>(out.data()), out.size()}, false);
+  ASSERT_TRUE(refused);
+  const auto* error = std::get_if<udp::ErrorResponse>(&*refused);
+  ASSERT_NE(error, nullptr);
+  EXPECT_NE(error->message.find("unavailable"), std::string::npos);
+  EXPECT_NE(service.stats_json().find("\"errors\":3"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace starling::tracker
