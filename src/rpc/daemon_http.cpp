@@ -3,6 +3,7 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 
 #include "rpc/web_files.hpp"
@@ -54,14 +55,15 @@ void DaemonHttp::handle(const http::Request& request, const http::Reply& reply) 
   if (verdict.route == Route::rpc) {
     ++rpc_requests_;
     // The reply may come later (torrent-add fetching a .torrent by URL): keep what it needs.
-    dispatcher_.handle(request.body(), unix_now(),
-                       [request, headers = std::move(verdict.headers), reply](std::string body) {
-                         http::Response response =
-                             http::make_response(request, http::Status::ok, std::move(body),
-                                                 "application/json; charset=UTF-8");
-                         for (const auto& [name, value] : headers) response.set(name, value);
-                         finish(request, std::move(response), reply);
-                       });
+    auto kept = std::make_shared<const http::Request>(request);
+    auto extra = std::make_shared<const std::vector<std::pair<std::string, std::string>>>(
+        std::move(verdict.headers));
+    dispatcher_.handle(request.body(), unix_now(), [kept, extra, reply](std::string body) {
+      http::Response response = http::make_response(*kept, http::Status::ok, std::move(body),
+                                                    "application/json; charset=UTF-8");
+      for (const auto& [name, value] : *extra) response.set(name, value);
+      finish(*kept, std::move(response), reply);
+    });
     return;
   }
   http::Response response;

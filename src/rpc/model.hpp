@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/expected.hpp"
@@ -209,7 +210,8 @@ class Backend {
   // backend that fetches a .torrent by URL first overrides it.
   virtual void add_async(const AddRequest& request,
                          std::function<void(const Expected<AddResult>&)> done) {
-    done(add(request));
+    const auto answer = std::move(done);
+    answer(add(request));
   }
   virtual Status start(int id, bool now) = 0;
   virtual Status stop(int id) = 0;

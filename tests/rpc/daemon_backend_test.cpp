@@ -221,23 +221,23 @@ TEST_F(DaemonBackendTest, AddsATorrentByHttpUrlThroughTheAsyncPath) {
   DaemonBackend backend(session, config());
   ASSERT_TRUE(backend.restore());
   Dispatcher d(backend);
-  http::Server server(
-      session.io(), [&](const http::Request& request, const http::Endpoint&, http::Reply reply) {
-        if (request.target() == "/a.torrent") {
-          return reply(http::make_response(request, http::Status::ok, torrent_bytes,
-                                           "application/x-bittorrent"));
-        }
-        if (request.target() == "/junk.torrent") {
-          return reply(http::make_response(request, http::Status::ok, "not bencode", "text/plain"));
-        }
-        reply(http::make_response(request, http::Status::not_found, "", "text/plain"));
-      });
+  http::Server server(session.io(), [&](const http::Request& request, const http::Endpoint&,
+                                        const http::Reply& reply) {
+    if (request.target() == "/a.torrent") {
+      return reply(http::make_response(request, http::Status::ok, torrent_bytes,
+                                       "application/x-bittorrent"));
+    }
+    if (request.target() == "/junk.torrent") {
+      return reply(http::make_response(request, http::Status::ok, "not bencode", "text/plain"));
+    }
+    reply(http::make_response(request, http::Status::not_found, "", "text/plain"));
+  });
   ASSERT_TRUE(server.listen(http::Endpoint(boost::asio::ip::make_address("127.0.0.1"), 0)));
   const std::string base = "http://127.0.0.1:" + std::to_string(server.local_endpoint().port());
   auto add = [&](const std::string& url) {
     std::optional<Json> reply;
     d.handle(R"({"method":"torrent-add","tag":7,"arguments":{"filename":")" + url + R"("}})", 0,
-             [&](std::string body) { reply = Json::parse(body); });
+             [&](const std::string& body) { reply = Json::parse(body); });
     for (int i = 0; i < 500 && !reply; ++i) session.io().run_for(std::chrono::milliseconds(10));
     return reply.value_or(Json());
   };
@@ -259,7 +259,8 @@ TEST_F(DaemonBackendTest, AddsATorrentByHttpUrlThroughTheAsyncPath) {
       << https;
   // Other methods answer at once through the same entry point.
   std::optional<std::string> now;
-  d.handle(R"({"method":"session-stats","tag":3})", 0, [&](std::string body) { now = body; });
+  d.handle(R"({"method":"session-stats","tag":3})", 0,
+           [&](const std::string& body) { now = body; });
   ASSERT_TRUE(now);
   EXPECT_EQ(Json::parse(*now)["tag"], 3);
   server.stop();

@@ -19,7 +19,7 @@ class TorrentUrlTest : public ::testing::Test {
  protected:
   void SetUp() override {
     server = std::make_unique<http::Server>(
-        io, [this](const http::Request& request, const http::Endpoint&, http::Reply reply) {
+        io, [this](const http::Request& request, const http::Endpoint&, const http::Reply& reply) {
           const std::string target(request.target());
           if (target == "/good.torrent") {
             return reply(http::make_response(request, http::Status::ok, "d4:spam4:eggse",
