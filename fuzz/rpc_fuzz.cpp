@@ -42,6 +42,7 @@ class FuzzBackend final : public rpc::Backend {
   Status verify(int) override { return ok(); }
   Status reannounce(int) override { return ok(); }
   Status set_torrent(int, const TorrentChanges&) override { return ok(); }
+  Status set_location(int, const std::string&, bool) override { return ok(); }
   Expected<std::int64_t> free_space(const std::string&) const override { return std::int64_t{1}; }
 };
 
@@ -54,6 +55,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string reply = dispatcher.handle(input, 1000);
   auto parsed = Json::parse(reply, nullptr, false);
   if (parsed.is_discarded() || !parsed.is_object() || !parsed["result"].is_string()) std::abort();
+  // The form that may answer later (torrent-add): it must answer exactly once, the same way.
+  int replies = 0;
+  dispatcher.handle(input, 1000, [&](const std::string& body) {
+    ++replies;
+    if (Json::parse(body, nullptr, false).is_discarded()) std::abort();
+  });
+  if (replies != 1) std::abort();
   // The same bytes as a request target and a Host header.
   TransportConfig config{.session_id = "x", .credentials = std::make_pair("u", "p")};
   const std::map<std::string, std::string> headers{{"host", std::string(input)},

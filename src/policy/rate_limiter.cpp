@@ -77,17 +77,41 @@ void TokenBucket::set_rate(std::int64_t rate, TimePoint now) {
   updated_ = std::max(updated_, now);
 }
 
+namespace {
+
+bool limits(const TokenBucket* bucket) {
+  return bucket != nullptr && !bucket->unlimited();
+}
+
+}  // namespace
+
+bool TransferLimits::unlimited() const {
+  return !limits(session) && !limits(torrent);
+}
+
+std::int64_t TransferLimits::grant(std::int64_t wanted, TimePoint now) {
+  if (wanted <= 0) return 0;
+  std::int64_t granted = wanted;
+  if (limits(session)) granted = std::min(granted, session->available(now));
+  if (limits(torrent)) granted = std::min(granted, torrent->available(now));
+  if (granted <= 0) return 0;
+  if (limits(session)) session->consume(granted, now);
+  if (limits(torrent)) torrent->consume(granted, now);
+  return granted;
+}
+
+Duration TransferLimits::time_until(std::int64_t bytes, TimePoint now) const {
+  Duration wait = Duration::zero();
+  if (limits(session)) wait = std::max(wait, session->time_until(bytes, now));
+  if (limits(torrent)) wait = std::max(wait, torrent->time_until(bytes, now));
+  return wait;
+}
+
 RateLimiter::RateLimiter(std::int64_t global_rate, TimePoint now, const BucketSettings& settings)
     : global_(global_rate, now, settings) {}
 
 std::int64_t RateLimiter::grant(TokenBucket& torrent, std::int64_t wanted, TimePoint now) {
-  std::int64_t granted = wanted;
-  if (!global_.unlimited()) granted = std::min(granted, global_.available(now));
-  if (!torrent.unlimited()) granted = std::min(granted, torrent.available(now));
-  if (granted <= 0) return 0;
-  global_.consume(granted, now);
-  torrent.consume(granted, now);
-  return granted;
+  return TransferLimits{&global_, &torrent}.grant(wanted, now);
 }
 
 Duration RateLimiter::time_until(const TokenBucket& torrent, std::int64_t bytes,

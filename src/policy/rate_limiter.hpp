@@ -68,6 +68,18 @@ class TokenBucket {
 TimePoint wake_time(TimePoint ready, Duration tick);
 constexpr Duration kDefaultWakeTick = std::chrono::milliseconds(20);
 
+// The buckets one transfer in one direction takes from: its torrent's and, unless that torrent
+// ignores the session's limits, the session's. A null or unlimited bucket does not limit. A grant
+// is the smaller of what each bucket has, taken from both; the wait is the longer of the two.
+struct TransferLimits {
+  TokenBucket* session = nullptr;
+  TokenBucket* torrent = nullptr;
+
+  bool unlimited() const;
+  std::int64_t grant(std::int64_t wanted, TimePoint now);
+  Duration time_until(std::int64_t bytes, TimePoint now) const;
+};
+
 // One direction of a session: the global bucket, combined with the bucket of the torrent a
 // transfer belongs to. A transfer gets the smaller of the two grants and takes it from both.
 class RateLimiter {

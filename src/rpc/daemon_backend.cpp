@@ -1,7 +1,6 @@
+// DaemonBackend: the torrents' lifecycle (restore, add, start, stop, remove, verify, set,
+// set-location) and the state saved for it. What they report is in daemon_backend_views.cpp.
 #include "rpc/daemon_backend.hpp"
-#include "net/host_port.hpp"
-
-#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
@@ -11,6 +10,8 @@
 #include <sstream>
 
 #include "metainfo/metadata_file.hpp"
+#include "net/host_port.hpp"
+#include "rpc/torrent_url.hpp"
 #include "storage/piece_hasher.hpp"
 #include "storage/resume_data.hpp"
 
@@ -64,25 +65,35 @@ std::optional<boost::asio::ip::tcp::endpoint> parse_endpoint(std::string_view te
   return boost::asio::ip::tcp::endpoint(parsed->address, parsed->port);
 }
 
-std::string tracker_host(const std::string& url) {
-  const auto scheme = url.find("://");
-  std::string rest = scheme == std::string::npos ? url : url.substr(scheme + 3);
-  return rest.substr(0, rest.find('/'));
-}
-
-// Bytes of `file` inside the verified pieces.
-std::int64_t file_bytes_done(const FileLayout& layout, FileIndex file, const Bitfield& have) {
-  const FileEntry& f = layout.file(file);
-  if (f.size == 0 || have.empty()) return 0;
-  const auto [first, last] = layout.file_pieces(file);
-  std::int64_t done = 0;
-  for (std::int32_t p = first.value(); p <= last.value(); ++p) {
-    if (!have[static_cast<std::size_t>(p)]) continue;
-    const std::int64_t piece_start = std::int64_t{p} * layout.piece_length();
-    const std::int64_t piece_end = piece_start + layout.piece_size(PieceIndex(p));
-    done += std::min(piece_end, f.offset + f.size) - std::max(piece_start, f.offset);
+// Moves a torrent's files from `from` to `to` (same relative paths), across file systems too;
+// parents left empty behind are removed. Stops at the first failure, naming the file.
+Status move_files(const TorrentInfo& info, const fs::path& from, const fs::path& to) {
+  const auto& files = info.layout.files();
+  std::set<fs::path, std::greater<>> parents;  // deepest first
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    if (files[i].pad) continue;
+    const FileIndex index(static_cast<std::int32_t>(i));
+    const fs::path source = info.layout.file_path(from, index);
+    const fs::path target = info.layout.file_path(to, index);
+    std::error_code ec;
+    if (!fs::exists(source, ec)) continue;  // not downloaded yet
+    fs::create_directories(target.parent_path(), ec);
+    if (ec) return Error(ec, "cannot create " + target.parent_path().string());
+    fs::rename(source, target, ec);
+    if (ec == std::errc::cross_device_link) {
+      ec.clear();
+      fs::copy_file(source, target, fs::copy_options::overwrite_existing, ec);
+      if (!ec) fs::remove(source, ec);
+    }
+    if (ec) return Error(ec, "cannot move " + source.string() + " to " + target.string());
+    for (fs::path p = source.parent_path(); p != from && p.string().size() > from.string().size();
+         p = p.parent_path()) {
+      parents.insert(p);
+    }
   }
-  return done;
+  std::error_code ec;
+  for (const auto& p : parents) fs::remove(p, ec);  // only when empty
+  return ok();
 }
 
 }  // namespace
@@ -254,6 +265,7 @@ void DaemonBackend::go_live(Entry& e) {
   torrent.on_error = [this, id](const std::string& reason) {
     if (Entry* entry = find(id)) entry->error = reason;
   };
+  apply_torrent_limits(e);
   for (const auto& peer : config_.peers) torrent.add_peer(peer);
   if (e.magnet) {
     for (const auto& text : e.magnet->peers) {
@@ -327,14 +339,36 @@ Expected<AddResult> DaemonBackend::add(const AddRequest& request) {
     }
     return add_parsed(TorrentInfo{}, "", std::move(magnet), request);
   }
-  if (name.rfind("http://", 0) == 0 || name.rfind("https://", 0) == 0) {
-    return bad("fetching .torrent files by URL is not supported; send the file's contents");
+  if (is_torrent_url(name)) {
+    return bad("a .torrent by URL is fetched through add_async (the RPC's path), not add()");
   }
   auto bytes = read_file(name, TorrentLimits{}.max_torrent_bytes);
   if (!bytes) return bytes.error();
   auto info = parse_torrent(*bytes);
   if (!info) return Error(info.error().code, name + ": " + info.error().message());
   return add_parsed(std::move(*info), *bytes, std::nullopt, request);
+}
+
+void DaemonBackend::add_async(const AddRequest& request,
+                              std::function<void(const Expected<AddResult>&)> done) {
+  if (!request.metainfo.empty() || !is_torrent_url(request.filename)) return done(add(request));
+  std::weak_ptr<int> alive = life_;
+  TorrentUrlSettings settings;
+  settings.max_bytes = TorrentLimits{}.max_torrent_bytes;
+  fetch_torrent_url(
+      session_.io(), request.filename,
+      [this, alive, request, done = std::move(done)](Expected<std::string> bytes) {
+        if (alive.expired()) return;  // shutting down: the connection goes with the server
+        if (!bytes) return done(bytes.error());
+        auto info = parse_torrent(*bytes);
+        if (!info) {
+          return done(Error(
+              info.error().code,
+              request.filename + ": invalid or corrupt torrent file: " + info.error().message()));
+        }
+        done(add_parsed(std::move(*info), *bytes, std::nullopt, request));
+      },
+      settings);
 }
 
 Expected<AddResult> DaemonBackend::add_path(const fs::path& file) {
@@ -452,16 +486,23 @@ Status DaemonBackend::remove(int id, bool delete_local_data) {
 Status DaemonBackend::verify(int id) {
   Entry* e = find(id);
   if (e == nullptr || !e->info || e->checking) return ok();
-  e->live_after_check = live(*e) != nullptr;
+  const bool was_live = live(*e) != nullptr;
   go_idle(*e);
+  start_check(*e, was_live);
+  return ok();
+}
+
+void DaemonBackend::start_check(Entry& e, bool live_after) {
   // A full check, off the network thread: forget the resume data, hash what is on disk.
   std::error_code ec;
-  fs::remove(resume_file(e->hash), ec);
-  e->checking = true;
-  e->verified_known = false;
+  fs::remove(resume_file(e.hash), ec);
+  e.live_after_check = live_after;
+  e.checking = true;
+  e.verified_known = false;
+  const int id = e.saved.id;
   std::weak_ptr<int> alive = life_;
-  checks_.emplace_back([this, alive, id, layout = e->info->layout, hashes = e->info->piece_hashes,
-                        dir = fs::path(e->saved.download_dir), &io = session_.io()] {
+  checks_.emplace_back([this, alive, id, layout = e.info->layout, hashes = e.info->piece_hashes,
+                        dir = fs::path(e.saved.download_dir), &io = session_.io()] {
     const HashResult hashed = hash_pieces(layout, dir);
     Bitfield have(hashes.size());
     for (std::size_t i = 0; i < hashed.pieces.size() && i < hashes.size(); ++i) {
@@ -478,12 +519,41 @@ Status DaemonBackend::verify(int id) {
       if (entry->live_after_check && !entry->saved.paused) go_live(*entry);
     });
   });
-  return ok();
+}
+
+Status DaemonBackend::set_location(int id, const std::string& location, bool move) {
+  Entry* e = find(id);
+  if (e == nullptr) return ok();
+  const fs::path to = fs::path(location).lexically_normal();
+  if (!to.is_absolute()) return bad("location must be an absolute path: " + location);
+  if (e->checking) return bad(e->saved.name + " is being checked; set its location afterwards");
+  const bool was_live = live(*e) != nullptr || e->fetch != nullptr;
+  go_idle(*e);
+  const fs::path from = e->saved.download_dir;
+  if (move && e->info && from != to) {
+    if (auto s = move_files(*e->info, from, to); !s) {
+      if (was_live) go_live(*e);
+      return s;
+    }
+  }
+  e->saved.download_dir = to.string();
+  mark_dirty();
+  if (e->info) {
+    start_check(*e, was_live);  // whatever is at the new place is what the torrent has
+  } else if (was_live) {
+    go_live(*e);
+  }
+  return save();
 }
 
 Status DaemonBackend::reannounce(int id) {
-  // Trackers are re-asked on their own schedule; a torrent that is running announces anyway.
-  (void)id;
+  Entry* e = find(id);
+  if (e == nullptr) return ok();
+  if (session::Torrent* torrent = live(*e)) {
+    torrent->reannounce();
+  } else if (!e->info && e->fetch) {
+    session_.find_peers(e->hash);  // a magnet still fetching its metadata: ask the DHT again
+  }
   return ok();
 }
 
@@ -522,6 +592,8 @@ Status DaemonBackend::set_torrent(int id, const TorrentChanges& c) {
   if (c.upload_limited) e->saved.upload_limited = *c.upload_limited;
   if (c.seed_ratio_limit) e->saved.seed_ratio_limit = *c.seed_ratio_limit;
   if (c.seed_ratio_mode) e->saved.seed_ratio_mode = *c.seed_ratio_mode;
+  if (c.honors_session_limits) e->saved.honors_session_limits = *c.honors_session_limits;
+  apply_torrent_limits(*e);
   // New file choices take effect by restarting the torrent with its verified pieces.
   if (files_changed && live(*e)) {
     go_idle(*e);
@@ -529,24 +601,6 @@ Status DaemonBackend::set_torrent(int id, const TorrentChanges& c) {
   }
   mark_dirty();
   return save();
-}
-
-Expected<std::int64_t> DaemonBackend::free_space(const std::string& path) const {
-  struct statvfs s {};
-  if (::statvfs(path.c_str(), &s) != 0) {
-    return Error(std::error_code(errno, std::system_category()), path);
-  }
-  return static_cast<std::int64_t>(s.f_bavail) * static_cast<std::int64_t>(s.f_frsize);
-}
-
-SessionView DaemonBackend::session() const {
-  SessionView s = state_.settings;
-  s.version = config_.version;
-  s.config_dir = config_.config_dir.string();
-  s.peer_port = session_.listen_port();
-  s.utp_enabled = session_.settings().enable_utp;
-  s.dht_enabled = session_.dht() != nullptr;
-  return s;
 }
 
 Status DaemonBackend::set_session(const SessionView& changed) {
@@ -572,13 +626,15 @@ void DaemonBackend::apply_rate_limits() {
   session_.upload_bucket().set_rate(up * 1000, t);
 }
 
-SessionStats DaemonBackend::stats() const {
-  SessionStats out;
-  out.current = current_;
-  out.current.seconds_active = now() - started_at_;
-  out.cumulative = state_.cumulative;
-  out.cumulative.seconds_active += out.current.seconds_active;
-  return out;
+void DaemonBackend::apply_torrent_limits(const Entry& e) {
+  session::Torrent* torrent = live(e);
+  if (torrent == nullptr) return;
+  // kB/s of 1000 bytes, as Transmission counts them; a limit that is off or 0 is no limit.
+  const std::int64_t up =
+      e.saved.upload_limited ? std::max<std::int64_t>(e.saved.upload_limit, 0) : 0;
+  const std::int64_t down =
+      e.saved.download_limited ? std::max<std::int64_t>(e.saved.download_limit, 0) : 0;
+  torrent->set_rate_limits(up * 1000, down * 1000, e.saved.honors_session_limits);
 }
 
 void DaemonBackend::count_transfer() {
@@ -662,230 +718,6 @@ void DaemonBackend::shutdown() {
     counted_up_ += e.saved.uploaded;
   }
   (void)save();
-}
-
-TorrentView DaemonBackend::view(const Entry& e) const {
-  TorrentView v;
-  v.id = e.saved.id;
-  v.hash = e.saved.hash;
-  v.name = e.saved.name;
-  v.download_dir = e.saved.download_dir;
-  v.added_date = e.saved.added_date;
-  v.done_date = e.saved.done_date;
-  v.start_date = e.start_date;
-  v.activity_date = std::max(e.activity_date, e.saved.added_date);
-  v.downloaded_ever = e.saved.downloaded;
-  v.uploaded_ever = e.saved.uploaded;
-  v.corrupt_ever = e.saved.corrupt;
-  v.download_limit = e.saved.download_limit;
-  v.download_limited = e.saved.download_limited;
-  v.upload_limit = e.saved.upload_limit;
-  v.upload_limited = e.saved.upload_limited;
-  v.seed_ratio_limit = e.saved.seed_ratio_limit;
-  v.seed_ratio_mode = e.saved.seed_ratio_mode;
-  v.queue_position = e.saved.id;
-  if (!e.error.empty()) {
-    v.error = 3;
-    v.error_string = e.error;
-  }
-  if (!e.info) {
-    v.metadata_complete = false;
-    v.state = e.fetch ? TorrentState::download : TorrentState::stopped;
-    if (e.magnet) {
-      v.magnet_link = format_magnet(*e.magnet);
-      int tid = 0;
-      for (const auto& url : e.magnet->trackers) {
-        TrackerView tv;
-        tv.id = tid;
-        tv.tier = tid;
-        tv.announce = url;
-        tv.host = tracker_host(url);
-        v.trackers.push_back(std::move(tv));
-        ++tid;
-      }
-    }
-    if (e.fetch) v.peers_connected = e.fetch->metadata_peers();
-    return v;
-  }
-  const TorrentInfo& info = *e.info;
-  const session::Torrent* torrent = live(e);
-  const Bitfield& have = torrent ? torrent->verified() : e.verified;
-  v.total_size = info.total_size();
-  v.piece_count = info.num_pieces();
-  v.piece_size = info.piece_length();
-  v.is_private = info.is_private;
-  v.comment = info.comment;
-  v.creator = info.created_by;
-  v.date_created = info.creation_date.value_or(0);
-  Magnet m;
-  m.info_hash = info.info_hash;
-  m.display_name = info.name;
-  for (const auto& tier : info.trackers)
-    m.trackers.insert(m.trackers.end(), tier.begin(), tier.end());
-  v.magnet_link = format_magnet(m);
-  int tracker_id = 0;
-  for (std::size_t tier = 0; tier < info.trackers.size(); ++tier) {
-    for (const auto& url : info.trackers[tier]) {
-      TrackerView tv;
-      tv.id = tracker_id++;
-      tv.tier = static_cast<int>(tier);
-      tv.announce = url;
-      tv.host = tracker_host(url);
-      v.trackers.push_back(std::move(tv));
-    }
-  }
-  v.pieces = std::string(have.bytes());
-  // Files: wanted bytes and what of them is verified.
-  const auto& files = info.layout.files();
-  std::vector<bool> piece_wanted(static_cast<std::size_t>(info.num_pieces()), false);
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    if (files[i].pad) continue;
-    FileView f;
-    f.name = files[i].path_string();
-    f.length = files[i].size;
-    f.wanted = i >= e.saved.wanted.size() || e.saved.wanted[i];
-    f.priority = i < e.saved.priorities.size() ? e.saved.priorities[i] : 0;
-    const FileIndex index(static_cast<std::int32_t>(i));
-    f.bytes_completed = have.empty() ? 0 : file_bytes_done(info.layout, index, have);
-    if (f.wanted && f.length > 0) {
-      const auto [first, last] = info.layout.file_pieces(index);
-      for (std::int32_t p = first.value(); p <= last.value(); ++p) {
-        piece_wanted[static_cast<std::size_t>(p)] = true;
-      }
-    }
-    v.files.push_back(std::move(f));
-  }
-  for (std::int32_t p = 0; p < info.num_pieces(); ++p) {
-    const auto i = static_cast<std::size_t>(p);
-    const bool verified = !have.empty() && have[i];
-    const std::int64_t size = info.layout.piece_size(PieceIndex(p));
-    if (verified) v.have_valid += size;
-    if (piece_wanted[i]) {
-      v.size_when_done += size;
-      if (!verified) v.left_until_done += size;
-    }
-  }
-  if (torrent != nullptr) {
-    const session::TorrentStatus s = torrent->status();
-    v.state = s.finished ? TorrentState::seed : TorrentState::download;
-    v.rate_download = static_cast<std::int64_t>(s.down_rate);
-    v.rate_upload = static_cast<std::int64_t>(s.up_rate);
-    v.peers_connected = s.peers;
-    v.peers_sending_to_us = s.peers_sending;
-    v.peers_getting_from_us = s.peers_receiving;
-    v.downloaded_ever += s.downloaded;
-    v.uploaded_ever += s.uploaded;
-    v.corrupt_ever += s.wasted_bytes;
-    v.webseeds_sending_to_us = static_cast<int>(s.web_seeds.size());
-    for (const auto& peer : torrent->peer_summaries()) {
-      PeerView pv;
-      pv.address = peer.endpoint.address().to_string();
-      pv.port = peer.endpoint.port();
-      pv.client_name = peer.client;
-      pv.incoming = peer.incoming;
-      pv.utp = peer.utp;
-      pv.progress = peer.seed ? 1.0 : 0.0;
-      pv.rate_to_client = static_cast<std::int64_t>(peer.down_rate);
-      pv.rate_to_peer = static_cast<std::int64_t>(peer.up_rate);
-      pv.downloading_from = peer.down_rate > 0;
-      pv.uploading_to = peer.unchoked_by_us && peer.interested_in_us;
-      v.peers.push_back(std::move(pv));
-    }
-    if (!s.tracker_error.empty() && v.error == 0) {
-      v.error = 2;
-      v.error_string = s.tracker_error;
-    }
-  } else {
-    v.state = e.checking ? TorrentState::check : TorrentState::stopped;
-  }
-  return v;
-}
-
-std::vector<TorrentView> DaemonBackend::torrents() const {
-  std::vector<TorrentView> out;
-  out.reserve(entries_.size());
-  for (const auto& [id, e] : entries_) out.push_back(view(e));
-  return out;
-}
-
-void DaemonBackend::write_metrics(PrometheusText& out, bool per_torrent) const {
-  const auto views = torrents();
-  std::int64_t peers = 0;
-  std::map<std::string, int> by_state = {
-      {"stopped", 0}, {"checking", 0}, {"downloading", 0}, {"seeding", 0}, {"metadata", 0}};
-  std::int64_t passed = 0;
-  std::int64_t failed = 0;
-  std::int64_t wasted = 0;
-  for (const auto& [id, e] : entries_) {
-    wasted += e.saved.corrupt;
-    if (const session::Torrent* t = live(e)) {
-      const auto s = t->status();
-      passed += s.pieces_passed;
-      failed += s.pieces_failed;
-      wasted += s.wasted_bytes;
-    }
-  }
-  for (const auto& v : views) {
-    peers += v.peers_connected;
-    if (!v.metadata_complete && v.state != TorrentState::stopped) {
-      ++by_state["metadata"];
-    } else if (v.state == TorrentState::stopped) {
-      ++by_state["stopped"];
-    } else if (v.state == TorrentState::seed) {
-      ++by_state["seeding"];
-    } else if (v.state == TorrentState::check || v.state == TorrentState::check_wait) {
-      ++by_state["checking"];
-    } else {
-      ++by_state["downloading"];
-    }
-  }
-  out.family("starling_payload_bytes_total", "counter",
-             "Payload (piece data) bytes moved since the daemon started, by direction.");
-  out.sample("starling_payload_bytes_total", {{"direction", "down"}}, current_.downloaded_bytes);
-  out.sample("starling_payload_bytes_total", {{"direction", "up"}}, current_.uploaded_bytes);
-  out.family("starling_torrents", "gauge", "Torrents by state.");
-  for (const auto& [state, count] : by_state) {
-    out.sample("starling_torrents", {{"state", state}}, std::int64_t{count});
-  }
-  out.family("starling_peers_connected", "gauge", "Peer connections past the handshake.");
-  out.sample("starling_peers_connected", peers);
-  out.family("starling_pieces_verified_total", "counter",
-             "Pieces whose hash check passed, since the torrents started.");
-  out.sample("starling_pieces_verified_total", passed);
-  out.family("starling_pieces_failed_total", "counter", "Pieces whose hash check failed.");
-  out.sample("starling_pieces_failed_total", failed);
-  out.family("starling_wasted_bytes_total", "counter", "Payload bytes of pieces that failed.");
-  out.sample("starling_wasted_bytes_total", wasted);
-  out.family("starling_disk_write_queue_bytes", "gauge",
-             "Received bytes waiting to be written to disk.");
-  out.sample("starling_disk_write_queue_bytes", session_.disk().queued_write_bytes());
-  if (const session::DhtService* dht = session_.dht()) {
-    out.family("starling_dht_nodes", "gauge", "Nodes in the DHT routing table.");
-    out.sample("starling_dht_nodes", static_cast<std::int64_t>(dht->node().table().size()));
-  }
-  if (!per_torrent) return;
-  out.family("starling_torrent_downloaded_bytes_total", "counter",
-             "Payload bytes received, per torrent, over every run.");
-  for (const auto& v : views) {
-    out.sample("starling_torrent_downloaded_bytes_total", {{"info_hash", v.hash}, {"name", v.name}},
-               v.downloaded_ever);
-  }
-  out.family("starling_torrent_uploaded_bytes_total", "counter",
-             "Payload bytes sent, per torrent, over every run.");
-  for (const auto& v : views) {
-    out.sample("starling_torrent_uploaded_bytes_total", {{"info_hash", v.hash}, {"name", v.name}},
-               v.uploaded_ever);
-  }
-  out.family("starling_torrent_left_bytes", "gauge", "Wanted bytes not yet verified, per torrent.");
-  for (const auto& v : views) {
-    out.sample("starling_torrent_left_bytes", {{"info_hash", v.hash}, {"name", v.name}},
-               v.left_until_done);
-  }
-  out.family("starling_torrent_peers_connected", "gauge", "Connected peers, per torrent.");
-  for (const auto& v : views) {
-    out.sample("starling_torrent_peers_connected", {{"info_hash", v.hash}, {"name", v.name}},
-               std::int64_t{v.peers_connected});
-  }
 }
 
 }  // namespace starling::rpc

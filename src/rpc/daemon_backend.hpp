@@ -65,12 +65,16 @@ class DaemonBackend final : public Backend {
   Status set_session(const SessionView& changed) override;
   SessionStats stats() const override;
   Expected<AddResult> add(const AddRequest& request) override;
+  // add(), except that a `filename` that is an http URL is fetched first (rpc/torrent_url).
+  void add_async(const AddRequest& request,
+                 std::function<void(const Expected<AddResult>&)> done) override;
   Status start(int id, bool now) override;
   Status stop(int id) override;
   Status remove(int id, bool delete_local_data) override;
   Status verify(int id) override;
   Status reannounce(int id) override;
   Status set_torrent(int id, const TorrentChanges& changes) override;
+  Status set_location(int id, const std::string& location, bool move) override;
   Expected<std::int64_t> free_space(const std::string& path) const override;
 
   // The Unix clock; replaceable for tests.
@@ -99,11 +103,16 @@ class DaemonBackend final : public Backend {
   // Into the session (or the metadata fetch for a magnet); out of it, keeping what it verified.
   void go_live(Entry& e);
   void go_idle(Entry& e);
+  // Hashes what is on disk off the network thread (status "check" meanwhile), then puts the
+  // torrent back into the session when `live_after` and it is not paused. Out of the session.
+  void start_check(Entry& e, bool live_after);
   void on_metadata(int id, const std::string& info_bytes);
   Bitfield pieces_on_disk(const Entry& e) const;
   std::vector<int> picker_priorities(const Entry& e) const;
   TorrentView view(const Entry& e) const;
   void apply_rate_limits();
+  // The torrent's own limits (torrent-set) onto its live session::Torrent.
+  void apply_torrent_limits(const Entry& e);
   // Accumulates payload moved since the last call into the session and cumulative stats.
   void count_transfer();
   void mark_dirty() { dirty_ = true; }

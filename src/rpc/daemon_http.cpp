@@ -3,6 +3,7 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 
 #include "rpc/web_files.hpp"
@@ -51,15 +52,24 @@ void DaemonHttp::handle(const http::Request& request, const http::Reply& reply) 
   const std::string method(request.method_string());
   const std::string target(request.target());
   TransportVerdict verdict = check_transport(settings_.transport, method, target, headers);
+  if (verdict.route == Route::rpc) {
+    ++rpc_requests_;
+    // The reply may come later (torrent-add fetching a .torrent by URL): keep what it needs.
+    auto kept = std::make_shared<const http::Request>(request);
+    auto extra = std::make_shared<const std::vector<std::pair<std::string, std::string>>>(
+        std::move(verdict.headers));
+    dispatcher_.handle(request.body(), unix_now(), [kept, extra, reply](std::string body) {
+      http::Response response = http::make_response(*kept, http::Status::ok, std::move(body),
+                                                    "application/json; charset=UTF-8");
+      for (const auto& [name, value] : *extra) response.set(name, value);
+      finish(*kept, std::move(response), reply);
+    });
+    return;
+  }
   http::Response response;
   switch (verdict.route) {
-    case Route::rpc: {
-      ++rpc_requests_;
-      response = http::make_response(request, http::Status::ok,
-                                     dispatcher_.handle(request.body(), unix_now()),
-                                     "application/json; charset=UTF-8");
-      break;
-    }
+    case Route::rpc:
+      break;  // answered above
     case Route::web:
       response = web_file(request, verdict.web_path);
       break;
@@ -74,6 +84,11 @@ void DaemonHttp::handle(const http::Request& request, const http::Reply& reply) 
     }
   }
   for (const auto& [name, value] : verdict.headers) response.set(name, value);
+  finish(request, std::move(response), reply);
+}
+
+void DaemonHttp::finish(const http::Request& request, http::Response response,
+                        const http::Reply& reply) {
   if (request.method() == http::Verb::head) {
     const auto length = response.body().size();
     response.body().clear();

@@ -30,6 +30,9 @@ class DaemonHttp {
 
  private:
   void handle(const http::Request& request, const http::Reply& reply);
+  // Sends `response` (a HEAD request gets its headers only).
+  static void finish(const http::Request& request, http::Response response,
+                     const http::Reply& reply);
   std::int64_t rpc_requests() const { return rpc_requests_; }
   http::Response web_file(const http::Request& request, const std::string& web_path) const;
   http::Response metrics(const http::Request& request) const;

@@ -126,6 +126,7 @@ Expected<SavedTorrent> read_torrent(const Json& j) {
   STARLING_READ(j, "upload-limited", t.upload_limited);
   STARLING_READ(j, "seed-ratio-limit", t.seed_ratio_limit);
   STARLING_READ(j, "seed-ratio-mode", t.seed_ratio_mode);
+  STARLING_READ(j, "honors-session-limits", t.honors_session_limits);
   if (auto it = j.find("wanted"); it != j.end()) {
     if (!it->is_array()) return bad("'wanted' is not a list");
     for (const auto& w : *it) {
@@ -168,7 +169,8 @@ std::string encode_state(const DaemonState& state) {
                         {"upload-limit", t.upload_limit},
                         {"upload-limited", t.upload_limited},
                         {"seed-ratio-limit", t.seed_ratio_limit},
-                        {"seed-ratio-mode", t.seed_ratio_mode}});
+                        {"seed-ratio-mode", t.seed_ratio_mode},
+                        {"honors-session-limits", t.honors_session_limits}});
   }
   const auto& c = state.cumulative;
   Json doc = {{"next-id", state.next_id},

@@ -35,6 +35,7 @@ struct SavedTorrent {
   bool upload_limited = false;
   double seed_ratio_limit = 2.0;
   int seed_ratio_mode = 0;
+  bool honors_session_limits = true;
   friend bool operator==(const SavedTorrent&, const SavedTorrent&) = default;
 };
 

@@ -216,6 +216,25 @@ Json Dispatcher::handle(const Request& request, std::int64_t now) {
     result = for_each_selected(args, now, [&](int id) { return backend_.verify(id); });
   } else if (m == "torrent-reannounce") {
     result = for_each_selected(args, now, [&](int id) { return backend_.reannounce(id); });
+  } else if (m == "torrent-set-location") {
+    auto location = get_string(args, "location");
+    auto move = get_bool(args, "move");
+    if (!location) {
+      result = location.error();
+    } else if (!move) {
+      result = move.error();
+    } else if (!*location || (*location)->empty()) {
+      result = bad("no location specified");
+    } else {
+      const std::string where = **location;
+      const bool move_files = move->value_or(false);
+      result = for_each_selected(
+          args, now, [&](int id) { return backend_.set_location(id, where, move_files); });
+    }
+  } else if (m == "torrent-rename-path") {
+    // Files keep the names the .torrent gives them: the storage layer maps pieces to those.
+    result =
+        bad("torrent-rename-path is not supported: starling keeps the names from the .torrent");
   } else if (m == "torrent-remove") {
     auto delete_data = get_bool(args, "delete-local-data");
     if (!delete_data) {
@@ -238,14 +257,30 @@ Json Dispatcher::handle(const Request& request, std::int64_t now) {
   } else {
     result = bad("method name not recognized");
   }
+  return reply_json(std::move(result), request.tag);
+}
+
+Json Dispatcher::reply_json(Expected<Json> result, std::optional<std::int64_t> tag) {
   Json reply;
   if (result) {
     reply = {{"result", "success"}, {"arguments", std::move(*result)}};
   } else {
     reply = {{"result", result.error().detail}, {"arguments", Json::object()}};
   }
-  if (request.tag) reply["tag"] = *request.tag;
+  if (tag) reply["tag"] = *tag;
   return reply;
+}
+
+void Dispatcher::handle(std::string_view body, std::int64_t now, ReplyFn reply) {
+  auto request = parse_request(body);
+  if (!request || request->method != "torrent-add") return reply(handle(body, now));
+  // torrent-add may have to fetch the .torrent first (an http URL): the backend answers later.
+  auto add = add_request(request->arguments);
+  if (!add) return reply(dump(reply_json(add.error(), request->tag)));
+  backend_.add_async(
+      *add, [tag = request->tag, reply = std::move(reply)](const Expected<AddResult>& added) {
+        reply(dump(reply_json(added_json(added), tag)));
+      });
 }
 
 Expected<Json> Dispatcher::session_get(const Json& args) {
@@ -372,7 +407,7 @@ Expected<Json> Dispatcher::torrent_get(const Json& args, std::int64_t now) {
   return out;
 }
 
-Expected<Json> Dispatcher::torrent_add(const Json& args) {
+Expected<AddRequest> Dispatcher::add_request(const Json& args) {
   AddRequest request;
   auto metainfo = get_string(args, "metainfo");
   if (!metainfo) return metainfo.error();
@@ -397,11 +432,19 @@ Expected<Json> Dispatcher::torrent_add(const Json& args) {
     return st.error();
   if (auto st = read_indices(args, "priority-high", request.priority_high); !st) return st.error();
   if (auto st = read_indices(args, "priority-low", request.priority_low); !st) return st.error();
+  return request;
+}
 
-  auto added = backend_.add(request);
+Expected<Json> Dispatcher::added_json(const Expected<AddResult>& added) {
   if (!added) return added.error();
   Json torrent = {{"id", added->id}, {"name", added->name}, {"hashString", added->hash}};
   return Json{{added->duplicate ? "torrent-duplicate" : "torrent-added", std::move(torrent)}};
+}
+
+Expected<Json> Dispatcher::torrent_add(const Json& args) {
+  auto request = add_request(args);
+  if (!request) return request.error();
+  return added_json(backend_.add(*request));
 }
 
 Expected<Json> Dispatcher::torrent_set(const Json& args, std::int64_t now) {

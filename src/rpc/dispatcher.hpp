@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +28,11 @@ class Dispatcher {
   std::string handle(std::string_view body, std::int64_t now);
   // The same for an already parsed request; returns the reply object.
   Json handle(const Request& request, std::int64_t now);
+  // The same, for a reply that may come later: torrent-add goes through Backend::add_async
+  // (a .torrent by http URL is fetched first). `reply` is called exactly once, now or later,
+  // on the caller's thread; other methods reply before this returns.
+  using ReplyFn = std::function<void(std::string body)>;
+  void handle(std::string_view body, std::int64_t now, ReplyFn reply);
 
  private:
   Expected<Json> session_get(const Json& args);
@@ -33,6 +40,9 @@ class Dispatcher {
   Expected<Json> session_stats();
   Expected<Json> torrent_get(const Json& args, std::int64_t now);
   Expected<Json> torrent_add(const Json& args);
+  static Expected<AddRequest> add_request(const Json& args);
+  static Expected<Json> added_json(const Expected<AddResult>& added);
+  static Json reply_json(Expected<Json> result, std::optional<std::int64_t> tag);
   Expected<Json> torrent_set(const Json& args, std::int64_t now);
   Expected<Json> free_space(const Json& args);
   // torrent-start, -stop, -verify, ...: the same action on every selected torrent.

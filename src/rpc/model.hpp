@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/expected.hpp"
@@ -204,12 +206,22 @@ class Backend {
   virtual Status set_session(const SessionView& changed) = 0;
   virtual SessionStats stats() const = 0;
   virtual Expected<AddResult> add(const AddRequest& request) = 0;
+  // The same, answered through `done` (exactly once, now or later on the same thread): a
+  // backend that fetches a .torrent by URL first overrides it.
+  virtual void add_async(const AddRequest& request,
+                         std::function<void(const Expected<AddResult>&)> done) {
+    const auto answer = std::move(done);
+    answer(add(request));
+  }
   virtual Status start(int id, bool now) = 0;
   virtual Status stop(int id) = 0;
   virtual Status remove(int id, bool delete_local_data) = 0;
   virtual Status verify(int id) = 0;
   virtual Status reannounce(int id) = 0;
   virtual Status set_torrent(int id, const TorrentChanges& changes) = 0;
+  // torrent-set-location: the torrent's data is now in `location` (an absolute path); `move`:
+  // move the files there first. Either way what is there is checked again.
+  virtual Status set_location(int id, const std::string& location, bool move) = 0;
   virtual Expected<std::int64_t> free_space(const std::string& path) const = 0;
 };
 

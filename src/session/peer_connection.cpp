@@ -149,14 +149,18 @@ void PeerConnection::after_handshake() {
 }
 
 std::size_t PeerConnection::read_allowance() {
-  auto& bucket = torrent_.session().download_bucket();
-  if (bucket.unlimited()) return kReadSize;
+  // The torrent's bucket and (unless the torrent opts out) the session's.
+  policy::TransferLimits limits = torrent_.download_limits();
+  if (limits.unlimited()) {
+    download_credit_ = 0;  // a limit set later starts from a clean slate
+    return kReadSize;
+  }
   const auto want = static_cast<std::int64_t>(kReadSize);
   const auto now = Clock::now();
   if (download_credit_ < kMinLimitedRead)
-    download_credit_ += bucket.grant(want - download_credit_, now);
+    download_credit_ += limits.grant(want - download_credit_, now);
   if (download_credit_ >= kMinLimitedRead) return static_cast<std::size_t>(download_credit_);
-  download_timer_.expires_after(bucket.time_until(kMinLimitedRead - download_credit_, now));
+  download_timer_.expires_after(limits.time_until(kMinLimitedRead - download_credit_, now));
   download_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (!ec && !self->closed_) self->read_messages();
   });
@@ -173,7 +177,7 @@ void PeerConnection::read_messages() {
         if (ec) {
           return self->close(ec == boost::asio::error::eof ? "closed by peer" : ec.message());
         }
-        if (!self->torrent_.session().download_bucket().unlimited()) {
+        if (!self->torrent_.download_limits().unlimited()) {
           self->download_credit_ -= static_cast<std::int64_t>(n);
         }
         self->decoder_.commit(n);
@@ -471,7 +475,7 @@ void PeerConnection::serve_uploads() {
     }
     try_cache = false;  // the rest of this batch is likely not cached either
     if (disk_reads_ >= settings.max_disk_reads_per_peer) {
-      if (!torrent_.session().upload_bucket().unlimited()) upload_credit_ += request.length;
+      if (!torrent_.upload_limits().unlimited()) upload_credit_ += request.length;
       break;
     }
     upload_queue_.pop_front();
@@ -494,18 +498,22 @@ void PeerConnection::serve_uploads() {
 }
 
 bool PeerConnection::take_upload(std::int64_t bytes) {
-  auto& bucket = torrent_.session().upload_bucket();
-  if (bucket.unlimited()) return true;
+  // The torrent's bucket and (unless the torrent opts out) the session's.
+  policy::TransferLimits limits = torrent_.upload_limits();
+  if (limits.unlimited()) {
+    upload_credit_ = 0;  // a limit set later starts from a clean slate
+    return true;
+  }
   if (upload_waiting_) return false;
   const auto now = Clock::now();
   // Partial grants add up, so a block goes out once its whole length has been granted.
-  if (upload_credit_ < bytes) upload_credit_ += bucket.grant(bytes - upload_credit_, now);
+  if (upload_credit_ < bytes) upload_credit_ += limits.grant(bytes - upload_credit_, now);
   if (upload_credit_ >= bytes) {
     upload_credit_ -= bytes;
     return true;
   }
   upload_waiting_ = true;
-  upload_timer_.expires_at(policy::wake_time(now + bucket.time_until(bytes - upload_credit_, now),
+  upload_timer_.expires_at(policy::wake_time(now + limits.time_until(bytes - upload_credit_, now),
                                              policy::kDefaultWakeTick));
   upload_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     self->upload_waiting_ = false;

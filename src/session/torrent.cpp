@@ -28,6 +28,8 @@ Torrent::Torrent(Session& session, TorrentInfo info, std::filesystem::path save_
               }()),
       choker_(session.settings().choker),
       timer_(session.io()),
+      upload_bucket_(0, Clock::now(), session.settings().rate_limit_bucket),
+      download_bucket_(0, Clock::now(), session.settings().rate_limit_bucket),
       smart_ban_(session.settings().max_bad_pieces),
       last_tick_(Clock::now()),
       last_resume_save_(Clock::now()) {
@@ -93,6 +95,26 @@ void Torrent::start_trackers() {
       settings().trackers);
   trackers_->log = [this](const std::string& line) { log(line); };
   trackers_->start();
+}
+
+void Torrent::set_rate_limits(std::int64_t upload_rate, std::int64_t download_rate,
+                              bool honors_session_limits) {
+  const auto now = Clock::now();
+  upload_bucket_.set_rate(upload_rate, now);
+  download_bucket_.set_rate(download_rate, now);
+  honors_session_limits_ = honors_session_limits;
+}
+
+policy::TransferLimits Torrent::upload_limits() {
+  return {honors_session_limits_ ? &session_.upload_bucket() : nullptr, &upload_bucket_};
+}
+
+policy::TransferLimits Torrent::download_limits() {
+  return {honors_session_limits_ ? &session_.download_bucket() : nullptr, &download_bucket_};
+}
+
+void Torrent::reannounce() {
+  if (trackers_ && !stopped_) trackers_->reannounce();
 }
 
 void Torrent::on_tracker_peers(const std::vector<tracker::PeerAddress>& peers) {

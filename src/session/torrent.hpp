@@ -96,6 +96,16 @@ class Torrent {
   // Tells the trackers we left (after stop()), then calls `done`; bounded in time.
   void announce_stopped(std::function<void()> done);
 
+  // This torrent's own rate limits in bytes/s (0 = unlimited, the default), on top of the
+  // session's unless `honors_session_limits` is false. Any time; takes effect at once.
+  void set_rate_limits(std::int64_t upload_rate, std::int64_t download_rate,
+                       bool honors_session_limits);
+  // The buckets a transfer of this torrent takes from (PeerConnection, WebSeedConnection).
+  policy::TransferLimits upload_limits();
+  policy::TransferLimits download_limits();
+  // Asks the trackers for peers now instead of at the next scheduled announce.
+  void reannounce();
+
   // Called once every wanted piece is verified on disk, and on a fatal error (a disk error).
   std::function<void()> on_finished;
   std::function<void(const std::string&)> on_error;
@@ -177,6 +187,9 @@ class Torrent {
   bool finished_reported_ = false;
   bool complete_at_start_ = false;  // a seed: no `completed` announce
   std::unique_ptr<tracker::TrackerClient> trackers_;
+  policy::TokenBucket upload_bucket_;
+  policy::TokenBucket download_bucket_;
+  bool honors_session_limits_ = true;
 
   std::map<policy::PeerKey, std::shared_ptr<PeerConnection>> peers_;
   std::map<policy::PeerKey, std::shared_ptr<WebSeedConnection>> web_seeds_;

@@ -311,18 +311,22 @@ void WebSeedConnection::flush() {
 }
 
 std::size_t WebSeedConnection::read_allowance() {
-  auto& bucket = torrent_.session().download_bucket();
-  if (bucket.unlimited()) return read_buffer_.size();
+  // The torrent's bucket and (unless the torrent opts out) the session's.
+  policy::TransferLimits limits = torrent_.download_limits();
+  if (limits.unlimited()) {
+    download_credit_ = 0;  // a limit set later starts from a clean slate
+    return read_buffer_.size();
+  }
   const auto now = Clock::now();
   const auto want = static_cast<std::int64_t>(read_buffer_.size());
   if (download_credit_ < kMinLimitedRead) {
-    download_credit_ += bucket.grant(want - download_credit_, now);
+    download_credit_ += limits.grant(want - download_credit_, now);
   }
   if (download_credit_ >= kMinLimitedRead) {
     return static_cast<std::size_t>(std::min(download_credit_, want));
   }
   const auto generation = generation_;
-  read_timer_.expires_after(bucket.time_until(kMinLimitedRead - download_credit_, now));
+  read_timer_.expires_after(limits.time_until(kMinLimitedRead - download_credit_, now));
   read_timer_.async_wait([self = shared_from_this(), generation](boost::system::error_code ec) {
     if (!ec && !self->closed_ && generation == self->generation_) self->read();
   });
@@ -340,7 +344,7 @@ void WebSeedConnection::read() {
       [self = shared_from_this(), generation](boost::system::error_code ec, std::size_t n) {
         if (self->closed_ || generation != self->generation_) return;
         self->read_in_flight_ = false;
-        if (!self->torrent_.session().download_bucket().unlimited()) {
+        if (!self->torrent_.download_limits().unlimited()) {
           self->download_credit_ -= static_cast<std::int64_t>(n);
         }
         if (ec) {

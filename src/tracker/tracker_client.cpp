@@ -65,6 +65,16 @@ void TrackerClient::completed() {
   announce_now(last_good_);
 }
 
+void TrackerClient::reannounce() {
+  if (!started_ || stopping_) return;
+  if (in_flight_) {
+    announce_again_ = true;
+    return;
+  }
+  timer_.cancel();
+  announce_now();
+}
+
 AnnounceRequest TrackerClient::make_request(AnnounceEvent event) const {
   const TransferTotals totals = totals_ ? totals_() : TransferTotals{};
   AnnounceRequest request;

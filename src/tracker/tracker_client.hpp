@@ -46,6 +46,9 @@ class TrackerClient {
   bool empty() const { return schedule_.empty(); }
   void start();
   void completed();
+  // Announces now rather than at the next scheduled round (a user asked for more peers): if
+  // an announce is on its way, another follows as soon as it is answered.
+  void reannounce();
   // Sends `stopped` to the tracker that last answered (if any did), then calls `done`, within
   // stop_timeout (twice that when a `completed` announce is still on its way: it goes first);
   // `done` always runs, on the io_context.

@@ -52,16 +52,18 @@ class Daemon:
         self.work = work
         self.proc = None
         self.rpc_port = None
+        self.listen_port = None
         self.runs = 0
 
     def start(self):
         self.rpc_port = free_port()
+        self.listen_port = free_port()
         self.runs += 1
         self.log = open(os.path.join(self.work, "daemon-%d.log" % self.runs), "w")
         # Not under `timeout`: SIGKILL must reach the daemon itself, not a wrapper.
         self.proc = subprocess.Popen(
             self.cmd + ["--rpc", "127.0.0.1:%d" % self.rpc_port,
-                                               "--listen", "127.0.0.1:%d" % free_port(), "-v"],
+                                               "--listen", "127.0.0.1:%d" % self.listen_port, "-v"],
             stdout=self.log, stderr=subprocess.STDOUT)
         return wait_for(self.answers, 10)
 

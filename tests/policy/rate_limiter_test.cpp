@@ -222,6 +222,84 @@ TEST(RateLimiter, GlobalRateChangeTakesEffect) {
 namespace starling::policy {
 namespace {
 
+// ---- TransferLimits: a torrent's bucket and, unless it opts out, the session's ---------------
+
+std::int64_t send_for(TransferLimits limits, TimePoint from, Duration length) {
+  return send_for([&](std::int64_t n, TimePoint t) { return limits.grant(n, t); },
+                  [&](std::int64_t n, TimePoint t) { return limits.time_until(n, t); }, from,
+                  length);
+}
+
+TEST(TransferLimits, TheTighterOfTorrentAndSessionWins) {
+  BucketSettings settings;
+  settings.burst_time = 1000ms;  // the session's setting
+  {
+    TokenBucket session(1 * MiB, at(0s), settings);
+    TokenBucket torrent(200'000, at(0s), settings);
+    const auto total = static_cast<double>(send_for({&session, &torrent}, at(0s), 10s));
+    EXPECT_NEAR(total, 2'200'000.0, 110'000.0);  // 10 s at the rate plus one burst
+  }
+  {
+    TokenBucket session(200'000, at(0s), settings);
+    TokenBucket torrent(1 * MiB, at(0s), settings);
+    const auto total = static_cast<double>(send_for({&session, &torrent}, at(0s), 10s));
+    EXPECT_NEAR(total, 2'200'000.0, 110'000.0);
+  }
+}
+
+TEST(TransferLimits, ATorrentLimitHoldsUnderAnUnlimitedSession) {
+  TokenBucket session(0, at(0s));
+  TokenBucket torrent(300'000, at(0s));
+  const TransferLimits limits{&session, &torrent};
+  EXPECT_FALSE(limits.unlimited());
+  const auto total = static_cast<double>(send_for(limits, at(0s), 10s));
+  EXPECT_NEAR(total, 3'000'000.0, 150'000.0);
+}
+
+TEST(TransferLimits, ATorrentThatIgnoresTheSessionLeavesItsBucketAlone) {
+  TokenBucket session(100'000, at(0s));
+  TokenBucket torrent(0, at(0s));
+  const TransferLimits ignoring{nullptr, &torrent};
+  EXPECT_TRUE(ignoring.unlimited());
+  EXPECT_EQ(TransferLimits{}.grant(5 * MiB, at(0s)), 5 * MiB);
+  const std::int64_t before = session.available(at(0s));
+  TransferLimits copy = ignoring;
+  EXPECT_EQ(copy.grant(5 * MiB, at(0s)), 5 * MiB);
+  EXPECT_EQ(copy.time_until(5 * MiB, at(0s)), Duration::zero());
+  EXPECT_EQ(session.available(at(0s)), before);  // the session's budget is untouched
+
+  // Honouring it again: the session's rate applies and is charged.
+  TransferLimits honouring{&session, &torrent};
+  const std::int64_t granted = honouring.grant(4 * KiB, at(0s));
+  EXPECT_EQ(granted, 4 * KiB);
+  EXPECT_EQ(session.available(at(0s)), before - granted);
+}
+
+TEST(TransferLimits, WaitsForTheSlowerBucket) {
+  TokenBucket session(1 * MiB, at(0s));
+  TokenBucket torrent(100'000, at(0s));
+  TransferLimits limits{&session, &torrent};
+  // Drain both, then ask for one block: the torrent's bucket decides the wait.
+  while (limits.grant(kBlock, at(0s)) > 0) {
+  }
+  const Duration wait = limits.time_until(kBlock, at(0s));
+  EXPECT_EQ(wait, torrent.time_until(kBlock, at(0s)));
+  EXPECT_GT(wait, session.time_until(kBlock, at(0s)));
+  EXPECT_NEAR(seconds(wait), static_cast<double>(kBlock) / 100'000.0, 0.01);
+}
+
+TEST(TransferLimits, RateChangesAtRunTimeTakeEffect) {
+  TokenBucket session(0, at(0s));
+  TokenBucket torrent(0, at(0s));
+  TransferLimits limits{&session, &torrent};
+  EXPECT_EQ(limits.grant(10 * MiB, at(0s)), 10 * MiB);
+  torrent.set_rate(200'000, at(1s));
+  EXPECT_FALSE(limits.unlimited());
+  EXPECT_NEAR(static_cast<double>(send_for(limits, at(1s), 10s)), 2'000'000.0, 100'000.0);
+  torrent.set_rate(0, at(11s));
+  EXPECT_TRUE(limits.unlimited());
+}
+
 TEST(WakeTime, RoundsUpToTheNextTick) {
   EXPECT_EQ(wake_time(at(0ms), 20ms), at(0ms));
   EXPECT_EQ(wake_time(at(1ns), 20ms), at(20ms));

@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "http/server.hpp"
 #include "metainfo/torrent_creator.hpp"
 #include "rpc/base64.hpp"
 #include "rpc/dispatcher.hpp"
@@ -158,6 +159,164 @@ TEST_F(DaemonBackendTest, VerifyHashesOffTheNetworkThreadAndFindsDamage) {
   const Json t = get();
   EXPECT_EQ(t["status"], 4);  // back in the session, downloading the damaged piece
   EXPECT_EQ(t["leftUntilDone"], 32768);
+}
+
+TEST_F(DaemonBackendTest, PerTorrentSpeedLimitsReachTheLiveTorrentAndSurviveAPause) {
+  session::Session session(settings());
+  DaemonBackend backend(session, config());
+  ASSERT_TRUE(backend.restore());
+  Dispatcher d(backend);
+  ASSERT_EQ(rpc(d, R"({"method":"torrent-add","arguments":{"metainfo":")" +
+                       base64_encode(torrent_bytes) + R"("}})")["result"],
+            "success");
+  const Sha1Digest info_hash = *Sha1Digest::from_hex(hash);
+  auto live = [&] { return session.find_torrent(info_hash); };
+  ASSERT_NE(live(), nullptr);
+  EXPECT_TRUE(live()->upload_limits().unlimited());
+  EXPECT_TRUE(live()->download_limits().unlimited());
+
+  // kB/s of 1000 bytes; a limit applies only while its *Limited flag is on.
+  ASSERT_EQ(rpc(d, R"({"method":"torrent-set","arguments":{"ids":[1],"uploadLimit":200,
+      "uploadLimited":true,"downloadLimit":50}})")["result"],
+            "success");
+  EXPECT_EQ(live()->upload_limits().torrent->rate(), 200'000);
+  EXPECT_TRUE(live()->download_limits().unlimited());
+  EXPECT_EQ(live()->upload_limits().session, &session.upload_bucket());
+
+  ASSERT_EQ(rpc(d, R"({"method":"torrent-set","arguments":{"ids":[1],"downloadLimited":true,
+      "honorsSessionLimits":false}})")["result"],
+            "success");
+  EXPECT_EQ(live()->download_limits().torrent->rate(), 50'000);
+  EXPECT_EQ(live()->upload_limits().session, nullptr);  // the session's limits no longer apply
+  Json got = rpc(d, R"({"method":"torrent-get","arguments":{"fields":["uploadLimit",
+      "uploadLimited","downloadLimit","downloadLimited","honorsSessionLimits"]}})");
+  const Json& t = got["arguments"]["torrents"][0];
+  EXPECT_EQ(t["uploadLimit"], 200);
+  EXPECT_EQ(t["uploadLimited"], true);
+  EXPECT_EQ(t["downloadLimit"], 50);
+  EXPECT_EQ(t["downloadLimited"], true);
+  EXPECT_EQ(t["honorsSessionLimits"], false);
+
+  // Paused and started again: a new session::Torrent, the same limits.
+  ASSERT_EQ(rpc(d, R"({"method":"torrent-stop","arguments":{"ids":[1]}})")["result"], "success");
+  ASSERT_EQ(rpc(d, R"({"method":"torrent-start","arguments":{"ids":[1]}})")["result"], "success");
+  ASSERT_NE(live(), nullptr);
+  EXPECT_EQ(live()->upload_limits().torrent->rate(), 200'000);
+  EXPECT_EQ(live()->download_limits().torrent->rate(), 50'000);
+  EXPECT_EQ(live()->download_limits().session, nullptr);
+
+  ASSERT_EQ(rpc(d, R"({"method":"torrent-set","arguments":{"ids":[1],"uploadLimited":false,
+      "downloadLimited":false,"honorsSessionLimits":true}})")["result"],
+            "success");
+  EXPECT_TRUE(live()->upload_limits().unlimited());
+  EXPECT_TRUE(live()->download_limits().unlimited());
+  // A running torrent without trackers takes a reannounce as a no-op, not an error.
+  EXPECT_EQ(rpc(d, R"({"method":"torrent-reannounce","arguments":{"ids":[1]}})")["result"],
+            "success");
+  backend.shutdown();
+}
+
+TEST_F(DaemonBackendTest, AddsATorrentByHttpUrlThroughTheAsyncPath) {
+  session::Session session(settings());
+  DaemonBackend backend(session, config());
+  ASSERT_TRUE(backend.restore());
+  Dispatcher d(backend);
+  http::Server server(session.io(), [&](const http::Request& request, const http::Endpoint&,
+                                        const http::Reply& reply) {
+    if (request.target() == "/a.torrent") {
+      return reply(http::make_response(request, http::Status::ok, torrent_bytes,
+                                       "application/x-bittorrent"));
+    }
+    if (request.target() == "/junk.torrent") {
+      return reply(http::make_response(request, http::Status::ok, "not bencode", "text/plain"));
+    }
+    reply(http::make_response(request, http::Status::not_found, "", "text/plain"));
+  });
+  ASSERT_TRUE(server.listen(http::Endpoint(boost::asio::ip::make_address("127.0.0.1"), 0)));
+  const std::string base = "http://127.0.0.1:" + std::to_string(server.local_endpoint().port());
+  auto add = [&](const std::string& url) {
+    std::optional<Json> reply;
+    d.handle(R"({"method":"torrent-add","tag":7,"arguments":{"filename":")" + url + R"("}})", 0,
+             [&](const std::string& body) { reply = Json::parse(body); });
+    for (int i = 0; i < 500 && !reply; ++i) session.io().run_for(std::chrono::milliseconds(10));
+    return reply.value_or(Json());
+  };
+  Json added = add(base + "/a.torrent");
+  ASSERT_EQ(added["result"], "success") << added;
+  EXPECT_EQ(added["tag"], 7);
+  EXPECT_EQ(added["arguments"]["torrent-added"]["hashString"], hash);
+  EXPECT_NE(session.find_torrent(*Sha1Digest::from_hex(hash)), nullptr);
+
+  Json missing = add(base + "/missing.torrent");
+  EXPECT_EQ(missing["tag"], 7);
+  EXPECT_NE(missing["result"].get<std::string>().find("HTTP 404"), std::string::npos) << missing;
+  Json junk = add(base + "/junk.torrent");
+  EXPECT_NE(junk["result"].get<std::string>().find("invalid or corrupt torrent file"),
+            std::string::npos)
+      << junk;
+  Json https = add("https://127.0.0.1:1/a.torrent");
+  EXPECT_NE(https["result"].get<std::string>().find("https is not supported"), std::string::npos)
+      << https;
+  // Other methods answer at once through the same entry point.
+  std::optional<std::string> now;
+  d.handle(R"({"method":"session-stats","tag":3})", 0,
+           [&](const std::string& body) { now = body; });
+  ASSERT_TRUE(now);
+  EXPECT_EQ(Json::parse(*now)["tag"], 3);
+  server.stop();
+  backend.shutdown();
+}
+
+TEST_F(DaemonBackendTest, SetLocationMovesTheFilesOrPointsElsewhereAndChecksAgain) {
+  session::Session session(settings());
+  DaemonBackend backend(session, config());
+  ASSERT_TRUE(backend.restore());
+  Dispatcher d(backend);
+  ASSERT_EQ(rpc(d, R"({"method":"torrent-add","arguments":{"metainfo":")" +
+                       base64_encode(torrent_bytes) + R"("}})")["result"],
+            "success");
+  auto get = [&] {
+    return rpc(d, R"({"method":"torrent-get","arguments":{"ids":[1],"fields":["status",
+        "leftUntilDone","downloadDir"]}})")["arguments"]["torrents"][0];
+  };
+  auto settle = [&] {
+    for (int i = 0; i < 500 && get()["status"] == 2; ++i) {
+      session.io().run_for(std::chrono::milliseconds(10));
+    }
+  };
+  const fs::path moved = dir.path() / "moved";
+  Json reply = rpc(d, R"({"method":"torrent-set-location","arguments":{"ids":[1],"move":true,
+      "location":")" + moved.string() +
+                          R"("}})");
+  ASSERT_EQ(reply["result"], "success") << reply;
+  EXPECT_TRUE(fs::exists(moved / "payload" / "a.bin"));
+  EXPECT_TRUE(fs::exists(moved / "payload" / "b.bin"));
+  EXPECT_FALSE(fs::exists(data / "payload"));  // emptied and removed
+  settle();
+  Json t = get();
+  EXPECT_EQ(t["status"], 6);  // checked at the new place: complete, seeding
+  EXPECT_EQ(t["leftUntilDone"], 0);
+  EXPECT_EQ(t["downloadDir"], moved.string());
+
+  // move=false: just another directory, which holds nothing.
+  const fs::path empty = dir.path() / "empty";
+  reply = rpc(d, R"({"method":"torrent-set-location","arguments":{"ids":[1],
+      "location":")" +
+                     empty.string() + R"("}})");
+  ASSERT_EQ(reply["result"], "success") << reply;
+  settle();
+  t = get();
+  EXPECT_EQ(t["status"], 4);
+  EXPECT_EQ(t["leftUntilDone"], 400'000);
+  EXPECT_TRUE(fs::exists(moved / "payload" / "a.bin"));  // left where it was
+
+  reply = rpc(d, R"({"method":"torrent-set-location","arguments":{"ids":[1],
+      "location":"relative/dir"}})");
+  EXPECT_NE(reply["result"].get<std::string>().find("absolute"), std::string::npos) << reply;
+  reply = rpc(d, R"({"method":"torrent-rename-path","arguments":{"ids":[1],"path":"payload",
+      "name":"other"}})");
+  EXPECT_NE(reply["result"].get<std::string>().find("not supported"), std::string::npos) << reply;
+  backend.shutdown();
 }
 
 TEST_F(DaemonBackendTest, AddsMagnetsAndRefusesBadInput) {

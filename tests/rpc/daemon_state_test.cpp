@@ -26,6 +26,9 @@ DaemonState sample_state() {
   t.priorities = {1, -1};
   t.added_date = 1700000000;
   t.downloaded = 12345;
+  t.upload_limit = 200;
+  t.upload_limited = true;
+  t.honors_session_limits = false;
   state.torrents.push_back(t);
   SavedTorrent m;
   m.id = 2;

@@ -151,6 +151,27 @@ TEST_F(DispatcherTest, ActionsReachTheBackendForEachSelectedTorrent) {
             "success");
 }
 
+TEST_F(DispatcherTest, SetLocationReachesTheBackendAndRenamePathIsRefusedClearly) {
+  EXPECT_EQ(call(R"({"method":"torrent-set-location","arguments":{"ids":[1,3],
+      "location":"/new","move":true}})")["result"],
+            "success");
+  EXPECT_EQ(
+      call(
+          R"({"method":"torrent-set-location","arguments":{"ids":[2],"location":"/x"}})")["result"],
+      "success");
+  EXPECT_EQ(backend.calls, (std::vector<std::string>{"location 1 /new move", "location 3 /new move",
+                                                     "location 2 /x"}));
+  EXPECT_EQ(call(R"({"method":"torrent-set-location","arguments":{"ids":[1]}})")["result"],
+            "no location specified");
+  EXPECT_NE(call(R"({"method":"torrent-set-location","arguments":{"ids":[1],"location":"/x",
+      "move":"yes"}})")["result"],
+            "success");
+  const Json renamed = call(R"({"method":"torrent-rename-path","tag":4,"arguments":{"ids":[1],
+      "path":"a","name":"b"}})");
+  EXPECT_EQ(renamed["tag"], 4);
+  EXPECT_NE(renamed["result"].get<std::string>().find("not supported"), std::string::npos);
+}
+
 TEST_F(DispatcherTest, TorrentAddFromMetainfoAndFilename) {
   Json added = call(R"({"method":"torrent-add","tag":3,"arguments":{"metainfo":")" +
                     base64_encode("new torrent") +

@@ -61,6 +61,10 @@ class FakeBackend : public Backend {
     calls.push_back("reannounce " + std::to_string(id));
     return ok();
   }
+  Status set_location(int id, const std::string& location, bool move) override {
+    calls.push_back("location " + std::to_string(id) + " " + location + (move ? " move" : ""));
+    return ok();
+  }
   Status set_torrent(int id, const TorrentChanges& changes) override {
     last_changes = changes;
     calls.push_back("set " + std::to_string(id));
