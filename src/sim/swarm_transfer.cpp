@@ -206,7 +206,7 @@ void Swarm::on_have(PeerId p, PieceIndex piece) {
     const PeerId to = half_to_[h];
     std::vector<HaveNotice>& inbox = inboxes_[to];
     if (inbox.empty()) {
-      engine_.after(settings_.have_delay, [this, to] { flush_haves(to); });
+      engine_.post(have_lane_, to);
     }
     inbox.push_back(HaveNotice{h, piece, order});
   }
