@@ -234,7 +234,11 @@ void Swarm::flush_haves(PeerId p) {
     if (!peer.done) peer.picker.add_availability(notice.piece);
     if (peer.got_order[static_cast<std::size_t>(notice.piece.value())] > notice.order) {
       ++in.missing;
-      set_interest(notice.half, in.missing > 0);
+      // set_interest would find no change but read the receiver's done flag (two more misses):
+      // the receiver is `p`, whose flag we have.
+      if (in.interested != (in.missing > 0 && !peer.done)) {
+        set_interest(notice.half, in.missing > 0);
+      }
       if (!in.choked) to_request_.push_back(notice.half);
     } else {
       const HalfId back = reverse(notice.half);
