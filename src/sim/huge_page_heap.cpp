@@ -36,6 +36,7 @@ std::size_t reserve_huge_page_heap(std::size_t bytes) {
   // The chunks are untouched but for their headers, so the kernel can fault most of the range in
   // as huge pages from the start.
   if (!chunks.empty() && end > begin &&
+      // NOLINTNEXTLINE(performance-no-int-to-ptr): page-aligning an address for madvise
       madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE) == 0) {
     advised = end - begin;
   }
