@@ -9,7 +9,9 @@
 namespace starling::sim {
 namespace {
 
-TEST(HugePageHeap, SmallRequestsAdviseNothing) { EXPECT_EQ(reserve_huge_page_heap(4096), 0U); }
+TEST(HugePageHeap, SmallRequestsAdviseNothing) {
+  EXPECT_EQ(reserve_huge_page_heap(4096), 0U);
+}
 
 // The reserved range goes back to malloc: allocations afterwards work and hold what is written.
 TEST(HugePageHeap, HeapStillServesAllocationsAfterwards) {
