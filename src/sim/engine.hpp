@@ -49,7 +49,15 @@ class Engine {
   void run() { run_until(TimePoint::max()); }
   void stop() { stopped_ = true; }
 
-  std::size_t size() const { return heap_.size(); }
+  // A lane: events that all come `delay` after they are posted. Posted in time order, they fall
+  // due in that order, so a FIFO holds them instead of the heap (no sifting, no callback per
+  // event); step() merges the lanes with the heap by (time, sequence), so they run exactly where
+  // at(now() + delay, ...) would have run them. Not cancellable.
+  using LaneHandler = std::function<void(std::uint32_t)>;
+  int add_lane(Duration delay, LaneHandler handler);
+  void post(int lane, std::uint32_t argument);
+
+  std::size_t size() const;
   std::uint64_t events_run() const { return events_run_; }
 
  private:
@@ -67,6 +75,21 @@ class Engine {
   static bool earlier(const Entry& a, const Entry& b) {
     return a.when != b.when ? a.when < b.when : a.sequence < b.sequence;
   }
+  struct LaneEntry {
+    TimePoint when{};
+    std::uint64_t sequence = 0;
+    std::uint32_t argument = 0;
+  };
+  struct Lane {
+    Duration delay{};
+    LaneHandler handler;
+    std::vector<LaneEntry> queue;  // due from `head` on
+    std::size_t head = 0;
+  };
+  // The lane whose front is due before the heap's top, or -1 for the heap (or nothing at all).
+  int next_lane() const;
+  TimePoint next_time() const;
+  bool empty() const;
   void place(std::size_t pos, const Entry& entry);
   void sift_up(std::size_t pos);
   void sift_down(std::size_t pos);
@@ -78,7 +101,8 @@ class Engine {
   bool stopped_ = false;
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_slots_;
-  std::vector<Entry> heap_;  // earliest first
+  std::vector<Entry> heap_;  // a 4-ary heap, earliest first (half the levels of a binary one)
+  std::vector<Lane> lanes_;
 };
 
 }  // namespace starling::sim

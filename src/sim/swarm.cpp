@@ -104,6 +104,7 @@ Swarm::Swarm(const SwarmSettings& settings)
   piece_copies_.assign(static_cast<std::size_t>(settings.pieces), 0);
   tracker_pos_.assign(peers_.size(), UINT32_MAX);
   inboxes_.resize(peers_.size());
+  have_lane_ = engine_.add_lane(settings_.have_delay, [this](std::uint32_t p) { flush_haves(p); });
 
   // Seeds are there first; leechers join in random order, all at once or one by one.
   for (int s = 0; s < settings.seeds; ++s) {

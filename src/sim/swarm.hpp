@@ -136,6 +136,7 @@ class Swarm {
   std::vector<TimelineSample> timeline_;
   std::vector<int> capacity_class_;  // per peer; -1: homogeneous links
   double t_min_s_ = 0;
+  int have_lane_ = -1;  // engine lane: flush_haves(receiver), have_delay after the first HAVE
   std::uint32_t next_got_order_ = 1;
   int completed_ = 0;
   std::uint64_t requests_ = 0;

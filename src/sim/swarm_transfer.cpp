@@ -206,7 +206,7 @@ void Swarm::on_have(PeerId p, PieceIndex piece) {
     const PeerId to = half_to_[h];
     std::vector<HaveNotice>& inbox = inboxes_[to];
     if (inbox.empty()) {
-      engine_.after(settings_.have_delay, [this, to] { flush_haves(to); });
+      engine_.post(have_lane_, to);
     }
     inbox.push_back(HaveNotice{h, piece, order});
   }
@@ -234,7 +234,11 @@ void Swarm::flush_haves(PeerId p) {
     if (!peer.done) peer.picker.add_availability(notice.piece);
     if (peer.got_order[static_cast<std::size_t>(notice.piece.value())] > notice.order) {
       ++in.missing;
-      set_interest(notice.half, in.missing > 0);
+      // set_interest would find no change but read the receiver's done flag (two more misses):
+      // the receiver is `p`, whose flag we have.
+      if (in.interested != (in.missing > 0 && !peer.done)) {
+        set_interest(notice.half, in.missing > 0);
+      }
       if (!in.choked) to_request_.push_back(notice.half);
     } else {
       const HalfId back = reverse(notice.half);

@@ -66,6 +66,56 @@ TEST(Engine, RunUntilStopsBeforeLaterEvents) {
   EXPECT_EQ(engine.size(), 1U);
 }
 
+// A lane event runs exactly where after(delay, ...) posted at the same moment would have run:
+// the same run, event for event, with lanes or with the heap alone.
+TEST(Engine, LaneEventsRunWhereHeapEventsWould) {
+  const auto run = [](bool use_lane) {
+    Engine engine;
+    std::vector<std::pair<double, int>> log;
+    const int lane = engine.add_lane(100ms, [&](std::uint32_t id) {
+      log.emplace_back(to_seconds(engine.now()), static_cast<int>(id));
+    });
+    std::uint64_t x = 12345;
+    for (int i = 0; i < 300; ++i) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      const auto t = TimePoint{} + std::chrono::milliseconds((x >> 33) % 1000);
+      engine.at(t, [&engine, &log, lane, use_lane, i] {
+        log.emplace_back(to_seconds(engine.now()), -i);
+        const auto id = static_cast<std::uint32_t>(i);
+        if (use_lane) {
+          engine.post(lane, id);
+        } else {
+          engine.after(100ms, [&engine, &log, id] {
+            log.emplace_back(to_seconds(engine.now()), static_cast<int>(id));
+          });
+        }
+        // Ties: an event due at the same time as the lane's, scheduled after it.
+        if (i % 3 == 0) engine.after(100ms, [&log, i] { log.emplace_back(-1, i); });
+      });
+    }
+    EXPECT_EQ(engine.size(), 300U);
+    engine.run();
+    EXPECT_EQ(engine.events_run(), 700U);
+    EXPECT_EQ(engine.size(), 0U);
+    return log;
+  };
+  EXPECT_EQ(run(true), run(false));
+}
+
+TEST(Engine, LaneEventsStopAtRunUntil) {
+  Engine engine;
+  int runs = 0;
+  const int lane = engine.add_lane(1s, [&](std::uint32_t) { ++runs; });
+  engine.post(lane, 0);
+  engine.at(TimePoint{} + 2s, [&] { engine.post(lane, 1); });
+  engine.run_until(TimePoint{} + 2500ms);
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(engine.size(), 1U);
+  engine.run();
+  EXPECT_EQ(runs, 2);
+  EXPECT_EQ(engine.now(), TimePoint{} + 3s);
+}
+
 TEST(Engine, SecondsRoundTrip) {
   EXPECT_DOUBLE_EQ(to_seconds(from_seconds(1.5)), 1.5);
   EXPECT_GE(from_seconds(1e-10), TimePoint{} + 1ns - 1ns);
