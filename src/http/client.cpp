@@ -9,6 +9,7 @@
 #include <boost/beast/http/write.hpp>
 #include <memory>
 #include <optional>
+#include <string_view>
 
 #include "net/host_port.hpp"
 
@@ -50,19 +51,36 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
  private:
+  // Piece by piece, holding the body to max_body as it grows: Boost 1.74's eager read() does not
+  // enforce the parser's body_limit (a 5000-byte body came through a limit of 1000).
   void receive() {
     stream_.expires_at(deadline_);
-    bhttp::async_read(stream_, buffer_, parser_,
-                      [self = shared_from_this()](boost::system::error_code e, std::size_t) {
-                        if (e) return self->fail(e, "receive");
-                        boost::system::error_code ignored;
-                        self->stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both,
-                                                        ignored);
-                        self->done_(self->parser_.release());
-                      });
+    bhttp::async_read_some(stream_, buffer_, parser_,
+                           [self = shared_from_this()](boost::system::error_code e, std::size_t) {
+                             self->on_read(e);
+                           });
   }
 
-  void fail(boost::system::error_code error, const char* step) {
+  void on_read(boost::system::error_code error) {
+    if (error && error != bhttp::error::body_limit) return fail(error, "receive");
+    if (error || over_limit()) {
+      return fail(bhttp::error::body_limit,
+                  fmt::format("receive (body larger than {} bytes)", options_.max_body));
+    }
+    if (!parser_.is_done()) return receive();
+    boost::system::error_code ignored;
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+    done_(parser_.release());
+  }
+
+  bool over_limit() const {
+    if (!parser_.is_header_done()) return false;
+    const auto declared = parser_.content_length();
+    return (declared && *declared > options_.max_body) ||
+           parser_.get().body().size() > options_.max_body;
+  }
+
+  void fail(boost::system::error_code error, std::string_view step) {
     stream_.close();
     done_(Error(error,
                 fmt::format("http {} {} {}", std::string(request_.method_string()),

@@ -225,5 +225,38 @@ TEST(HttpFetch, ReportsARefusedConnectionAndATimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
 }
 
+TEST(HttpFetch, RefusesABodyOverItsLimit) {
+  asio::io_context io;
+  Server server(io, [](const Request& request, const Endpoint&, Reply reply) {
+    reply(make_response(request, Status::ok, std::string(5000, 'x'), "text/plain"));
+  });
+  ASSERT_TRUE(server.listen(loopback));
+  FetchOptions small;
+  small.max_body = 1000;
+  auto refused = fetch_and_wait(io, server.local_endpoint(), make_request(Verb::get, "/"), small);
+  ASSERT_FALSE(refused) << "a 5000-byte body came through a 1000-byte limit";
+  EXPECT_NE(refused.error().message().find("receive"), std::string::npos)
+      << refused.error().message();
+  auto fits = fetch_and_wait(io, server.local_endpoint(), make_request(Verb::get, "/"));
+  ASSERT_TRUE(fits) << fits.error().message();
+  EXPECT_EQ(fits->body().size(), 5000U);
+
+  // A body that ends with the connection (no Content-Length) is held to the limit too.
+  tcp::acceptor raw(io, loopback);
+  std::thread serve([&] {
+    tcp::socket peer = raw.accept();
+    char request[1024];
+    boost::system::error_code ignored;
+    peer.read_some(asio::buffer(request), ignored);
+    asio::write(
+        peer, asio::buffer("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + std::string(5000, 'y')),
+        ignored);
+    peer.shutdown(tcp::socket::shutdown_both, ignored);
+  });
+  auto unbounded = fetch_and_wait(io, raw.local_endpoint(), make_request(Verb::get, "/"), small);
+  serve.join();
+  EXPECT_FALSE(unbounded) << "a 5000-byte body until EOF came through a 1000-byte limit";
+}
+
 }  // namespace
 }  // namespace starling::http
