@@ -8,47 +8,16 @@
 #include <set>
 #include <string>
 
+#include "store_test_support.hpp"
+
 namespace starling::tracker {
 namespace {
 
-Sha1Digest torrent(std::uint32_t n) {
-  Sha1Digest d;
-  for (std::size_t i = 0; i < 20; ++i)
-    d.bytes[i] =
-        static_cast<std::uint8_t>((n * 2654435761U) >> (i % 4 * 8)) ^ static_cast<std::uint8_t>(i);
-  return d;
-}
-
-StoreAnnounce from(const Sha1Digest& hash, std::string_view ip, std::uint16_t port,
-                   bool seed = false, AnnounceEvent event = AnnounceEvent::none) {
-  StoreAnnounce a;
-  a.info_hash = hash;
-  a.peer = {*IpAddress::parse(ip), port};
-  a.seed = seed;
-  a.event = event;
-  return a;
-}
-
-struct Result {
-  AnnounceStatus status;
-  SwarmCounts counts;
-  std::string peers4;
-  std::string peers6;
-};
-
-Result announce(PeerStore& store, const StoreAnnounce& a, std::int64_t now = 100) {
-  Result r;
-  r.status = store.announce(a, Seconds(now), r.counts, r.peers4, r.peers6);
-  return r;
-}
-
-std::set<std::string> split(const std::string& compact, std::size_t entry) {
-  std::set<std::string> out;
-  for (std::size_t at = 0; at + entry <= compact.size(); at += entry) {
-    out.insert(compact.substr(at, entry));
-  }
-  return out;
-}
+using test::announce;
+using test::from;
+using test::Result;
+using test::split;
+using test::torrent;
 
 // The behaviour every store shares is in swarm_store_test.cpp; here, what is PeerStore's own.
 
