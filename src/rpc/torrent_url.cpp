@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
-#include <cctype>
 #include <memory>
 
 #include "http/client.hpp"
@@ -14,13 +13,6 @@ namespace starling::rpc {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-bool starts_with_nocase(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
-           return a == std::tolower(static_cast<unsigned char>(b));
-         });
-}
 
 // One fetch, hop by hop through redirects; owns itself through the callbacks it hands out.
 class UrlFetch : public std::enable_shared_from_this<UrlFetch> {
@@ -35,7 +27,7 @@ class UrlFetch : public std::enable_shared_from_this<UrlFetch> {
         deadline_(Clock::now() + settings.timeout) {}
 
   void start() {
-    if (starts_with_nocase(original_, "https://")) {
+    if (webseed::starts_with_nocase(original_, "https://")) {
       return fail(
           "https is not supported for torrent-add by URL (plain http only); download the "
           ".torrent and add the file or its contents");
@@ -90,7 +82,7 @@ class UrlFetch : public std::enable_shared_from_this<UrlFetch> {
         return fail(fmt::format("HTTP {} without a Location", status));
       if (++redirects_ > settings_.max_redirects) return fail("too many redirects");
       const std::string_view target(location->value().data(), location->value().size());
-      if (starts_with_nocase(target, "https://")) {
+      if (webseed::starts_with_nocase(target, "https://")) {
         return fail("redirected to https, which is not supported (plain http only)");
       }
       auto next = webseed::resolve_location(current_, target);
@@ -100,10 +92,7 @@ class UrlFetch : public std::enable_shared_from_this<UrlFetch> {
     if (status != 200) {
       return fail(fmt::format("HTTP {} {}", status, std::string(response->reason())));
     }
-    if (response->body().empty()) return fail("empty reply");
-    if (response->body().size() > settings_.max_bytes) {
-      return fail(fmt::format("larger than {} bytes", settings_.max_bytes));
-    }
+    if (response->body().empty()) return fail("empty reply");  // (max_bytes: http::fetch holds it)
     finish(std::move(response->body()));
   }
 
@@ -131,7 +120,8 @@ class UrlFetch : public std::enable_shared_from_this<UrlFetch> {
 }  // namespace
 
 bool is_torrent_url(std::string_view filename) {
-  return starts_with_nocase(filename, "http://") || starts_with_nocase(filename, "https://");
+  return webseed::starts_with_nocase(filename, "http://") ||
+         webseed::starts_with_nocase(filename, "https://");
 }
 
 void fetch_torrent_url(boost::asio::io_context& io, const std::string& url,

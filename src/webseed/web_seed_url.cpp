@@ -13,15 +13,6 @@ bool unreserved(char c) {
          c == '.' || c == '_' || c == '~';
 }
 
-bool starts_with_nocase(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    const char a = text[i] >= 'A' && text[i] <= 'Z' ? static_cast<char>(text[i] + 32) : text[i];
-    if (a != prefix[i]) return false;
-  }
-  return true;
-}
-
 bool hex_digit(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -166,6 +157,15 @@ std::vector<FileRange> map_run(const FileLayout& layout, PieceIndex piece, std::
     at += span.length;
   }
   return out;
+}
+
+bool starts_with_nocase(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    const char a = text[i] >= 'A' && text[i] <= 'Z' ? static_cast<char>(text[i] + 32) : text[i];
+    if (a != prefix[i]) return false;
+  }
+  return true;
 }
 
 }  // namespace starling::webseed

@@ -30,6 +30,8 @@ struct HttpUrl {
 };
 
 Expected<HttpUrl> parse_http_url(std::string_view text);
+// Whether `text` begins with `prefix` (given in lower case), ignoring ASCII case: URL schemes.
+bool starts_with_nocase(std::string_view text, std::string_view prefix);
 // A Location header: absolute ("http://..."), host-relative ("/path") or relative to `base`'s
 // folder ("name").
 Expected<HttpUrl> resolve_location(const HttpUrl& base, std::string_view location);
