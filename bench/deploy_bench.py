@@ -21,6 +21,7 @@ Needs root, `ip netns`, tbf, nginx, curl. Run with /usr/bin/python3 (matplotlib)
 import argparse
 import json
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -72,7 +73,7 @@ def t_min(size, hosts, rate):
     return max(size / r, size / r, hosts * size / (r + hosts * r))
 
 
-def run_deploy(starling, fleet, work, artifact, hosts, piece):
+def run_deploy(starling, fleet, work, artifact, hosts, piece, extra, agent_extra):
     agents = []
     roots = []
     try:
@@ -85,7 +86,7 @@ def run_deploy(starling, fleet, work, artifact, hosts, piece):
                 a = fleet.address(i)
                 proc, _ = start_agent(fleet.exec(i) + [
                     starling, "agent", "--listen", a + ":7070", "--peer-listen", a + ":6881",
-                    "--root", root, "--secret-file", os.path.join(work, "secret")])
+                    "--root", root, "--secret-file", os.path.join(work, "secret")] + agent_extra)
                 agents.append(proc)
                 f.write("%s:7070 rack%d\n" % (a, (i - 1) // 4))
         origin = fleet.address(0)
@@ -97,6 +98,7 @@ def run_deploy(starling, fleet, work, artifact, hosts, piece):
                                "--host-down", fleet.rate]
         if piece:
             cmd += ["--piece-length", piece]
+        cmd += extra
         started = time.monotonic()
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=400)
         wall = time.monotonic() - started
@@ -123,7 +125,8 @@ def run_deploy(starling, fleet, work, artifact, hosts, piece):
         if not same_file(os.path.join(root, "rel", os.path.basename(artifact)), artifact):
             raise RuntimeError("a copy differs in " + root)
     return {"max": summary["max"], "p50": summary["p50"], "p99": summary["p99"], "wall": wall,
-            "origin_copies": summary["origin_copies"], "t_min": summary["t_min"]}
+            "origin_copies": summary["origin_copies"], "t_min": summary["t_min"],
+            "summary": summary}
 
 
 def run_client_server(fleet, work, artifact, hosts):
@@ -220,6 +223,9 @@ def main():
     parser.add_argument("--rate", default="100mbit")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--piece", default="", help="deploy --piece-length (default: automatic)")
+    parser.add_argument("--deploy-args", default="",
+                        help="more `starling deploy` flags, e.g. \"--no-super-seed\"")
+    parser.add_argument("--agent-args", default="", help="more `starling agent` flags")
     parser.add_argument("--skip-client-server", action="store_true")
     parser.add_argument("--out")
     parser.add_argument("--plot")
@@ -248,7 +254,8 @@ def main():
                 ring = run_ring(fleet, args.hosts, size)
                 result.setdefault("ring", []).append(ring)
                 print("run %d: TCP ring floor %.2f s" % (run + 1, ring), flush=True)
-                d = run_deploy(starling, fleet, work, artifact, args.hosts, args.piece)
+                d = run_deploy(starling, fleet, work, artifact, args.hosts, args.piece,
+                               shlex.split(args.deploy_args), shlex.split(args.agent_args))
                 result["deploy"].append(d)
                 print("run %d: deploy max %.2f s (p50 %.2f, origin copies %.2f)" %
                       (run + 1, d["max"], d["p50"], d["origin_copies"]), flush=True)

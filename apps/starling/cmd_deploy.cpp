@@ -52,6 +52,7 @@ struct DeployArgs {
   std::string peer_listen = "0.0.0.0:0";
   std::string max_up;
   int upload_slots = 8;
+  bool no_super_seed = false;
   std::string piece_length;
   double timeout = 3600;
   double unreachable_after = 15;
@@ -506,7 +507,11 @@ int run_deploy(const DeployArgs& args) {
   info->layout = std::move(layout);
   const std::int64_t size = info->total_size();
   Bitfield all(static_cast<std::size_t>(info->num_pieces()), true);
-  session::Torrent& torrent = origin.add_torrent(*info, directory, {}, all);
+  // The origin's uplink is the fleet's bottleneck: it sends each piece once before any twice
+  // (BEP 16 initial seeding, policy::SuperSeed) and the hosts spread them among themselves.
+  session::TorrentOptions origin_options;
+  origin_options.super_seed = !args.no_super_seed;
+  session::Torrent& torrent = origin.add_torrent(*info, directory, origin_options, all);
 
   deploy::JobSpec job;
   job.id = args.job_id.empty() ? fmt::format("deploy-{}-{}", created->info_hash.substr(0, 12),
@@ -589,6 +594,8 @@ int run_deploy(const DeployArgs& args) {
                  {"rack", h.entry.rack},
                  {"state", deploy::to_string(h.phase)}};
       if (h.phase == HostPhase::delivered) entry["seconds"] = h.seconds;
+      // When the agent started downloading, from the deploy's start (its own clock).
+      if (h.last.started_at > 0) entry["started"] = h.last.started_at - start_unix;
       if (!h.reason.empty()) entry["reason"] = h.reason;
       entry["downloaded"] = h.last.progress.downloaded;
       entry["uploaded"] = h.last.progress.uploaded;
@@ -681,6 +688,9 @@ Runner add_deploy_command(CLI::App& app) {
                   "The origin seed's BitTorrent port, HOST:PORT (port 0 = any)")
       ->default_str("0.0.0.0:0");
   cmd->add_option("--max-up", args->max_up, "The origin uploads at most RATE bytes/s");
+  cmd->add_flag("--no-super-seed", args->no_super_seed,
+                "Let the origin offer every piece to every host at once (by default it hands "
+                "out pieces a few at a time, BEP 16, so it sends each piece once)");
   cmd->add_option("--upload-slots", args->upload_slots, "Peers the origin uploads to at once")
       ->check(CLI::Range(1, 1000))
       ->default_str("8");

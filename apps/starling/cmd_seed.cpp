@@ -14,6 +14,7 @@ struct SeedArgs {
   std::string torrent;
   std::string data;
   bool skip_check = false;
+  bool super_seed = false;
   TransferArgs transfer;
 };
 
@@ -41,7 +42,8 @@ int run_seed(SeedArgs& args) {
   TransferJob job{.command = "seed",
                   .torrent = std::move(*torrent),
                   .directory = directory,
-                  .verified = std::move(verified)};
+                  .verified = std::move(verified),
+                  .super_seed = args.super_seed};
   return run_transfer(args.transfer, job);
 }
 
@@ -55,6 +57,9 @@ Runner add_seed_command(CLI::App& app) {
                   "Directory holding the torrent's file (single-file) or top folder (multi-file)")
       ->required();
   cmd->add_flag("--skip-check", args->skip_check, "Trust the data without hashing it first");
+  cmd->add_flag("--super-seed", args->super_seed,
+                "Initial seeding (BEP 16): offer each peer a few pieces at a time so that every "
+                "piece leaves this seed once before any leaves twice");
   add_transfer_flags(*cmd, args->transfer, false);
   return [cmd, args] { return cmd->parsed() ? run_seed(*args) : -1; };
 }

@@ -457,7 +457,8 @@ int run_transfer(const TransferArgs& args, const TransferJob& job_in) {
   options.sequential = job.sequential;
   options.resume_file = job.resume_file;
   options.remove_resume_when_finished = true;
-  options.web_seeds = args.web_seeds;  // aria2-style: the control file goes when done
+  options.web_seeds = args.web_seeds;
+  options.super_seed = job.super_seed;  // aria2-style: the control file goes when done
   session::Torrent& torrent =
       session.add_torrent(job.torrent, job.directory, std::move(options), job.verified);
   for (const auto& endpoint : peers) torrent.add_peer(endpoint);

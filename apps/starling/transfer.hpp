@@ -62,6 +62,7 @@ struct TransferJob {
   std::optional<Magnet> magnet{};
   std::function<Status(TransferJob&)> after_metadata{};
   std::filesystem::path save_torrent{};  // magnet: write the fetched metadata here
+  bool super_seed = false;               // seed: BEP 16 initial seeding
 };
 
 // Runs the transfer to its end and returns the exit code (CLI.md).

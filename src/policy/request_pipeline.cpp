@@ -42,7 +42,7 @@ void RequestPipeline::on_requests_sent(int count, TimePoint now) {
   window_waited_ = true;
 }
 
-void RequestPipeline::on_block_received(std::int64_t bytes, TimePoint now) {
+void RequestPipeline::on_block_received(std::int64_t bytes, TimePoint now, Duration waited) {
   update(now);
   window_bytes_ += bytes;
   outstanding_ = std::max(0, outstanding_ - 1);
@@ -53,6 +53,13 @@ void RequestPipeline::on_block_received(std::int64_t bytes, TimePoint now) {
     slow_start_ = true;
     slow_start_depth_ = std::max(settings_.initial_outstanding, 1);
     best_sample_ = 0;
+  } else if (slow_start_ && waited > Duration(settings_.target_queue_time)) {
+    slow_start_ = false;
+    // No full window measured yet: the rate so far stands in for it.
+    if (rate_ == 0) {
+      const double seconds = std::chrono::duration<double>(now - window_start_).count();
+      if (seconds > 0) rate_ = static_cast<double>(window_bytes_) / seconds;
+    }
   } else if (slow_start_) {
     slow_start_depth_ = std::min(slow_start_depth_ + 1, ceiling());
   }

@@ -4,7 +4,8 @@
 //   depth = measured download rate x target_queue_time / block size
 // with a floor of min_outstanding, the peer's `reqq` (BEP 10) as the ceiling, a slow start
 // (start at initial_outstanding, one more per received block, until the measured rate stops
-// growing) and depth 1 for a snubbed peer (nothing received for snub_timeout while we wait).
+// growing or a block waited longer than the target) and depth 1 for a snubbed peer (nothing
+// received for snub_timeout while we wait).
 //
 // Time is a parameter: std::chrono::steady_clock::time_point. A simulator builds its own points
 // (TimePoint{} + offset); nothing here reads a clock.
@@ -49,8 +50,12 @@ class RequestPipeline {
   void set_peer_reqq(int reqq) { peer_reqq_ = reqq; }
 
   void on_requests_sent(int count, TimePoint now);
-  // One outstanding request was answered with `bytes` of block data.
-  void on_block_received(std::int64_t bytes, TimePoint now);
+  // One outstanding request was answered with `bytes` of block data, `waited` after it was
+  // sent (zero: not known). A block that waited longer than target_queue_time ends slow start:
+  // the queue at the peer is already deeper than wanted, and a growing depth would only make
+  // every request wait longer (a rate-limited peer that accepts everything looks like a link
+  // whose rate still grows).
+  void on_block_received(std::int64_t bytes, TimePoint now, Duration waited = Duration::zero());
   // Outstanding requests that will not be answered: rejected, cancelled, choked, timed out.
   void on_requests_dropped(int count, TimePoint now);
   // Closes a rate window or declares the peer snubbed when due. Every event calls it; call it

@@ -137,7 +137,13 @@ void PeerConnection::after_handshake() {
     send(wire::Port{torrent_.session().listen_port()});
   }
   const Bitfield& have = torrent_.picker().have_pieces();
-  if (supports_fast_ && have.all()) {
+  if (policy::SuperSeed* super_seed = torrent_.super_seed()) {
+    // BEP 16: we look like a peer with nothing and announce pieces one by one.
+    super_seeding_ = true;
+    super_seed->add_peer(key_);
+    if (supports_fast_) send(wire::HaveNone{});
+    reveal_pieces();
+  } else if (supports_fast_ && have.all()) {
     send(wire::HaveAll{});
   } else if (supports_fast_ && have.none()) {
     send(wire::HaveNone{});
@@ -221,6 +227,10 @@ bool PeerConnection::handle(const wire::Message& message) {
             if (peer_has_[i] || peer_is_seed_) return;
             peer_has_.set(i);
             picker.add_availability(have.piece);
+            if (policy::SuperSeed* super_seed = super_seed_in_effect()) {
+              super_seed->peer_has(key_, have.piece);
+              reveal_pieces();
+            }
             if (picker.piece_priority(have.piece) > 0 && !picker.have(have.piece)) {
               ++wanted_pieces_;
               update_interest();
@@ -272,12 +282,19 @@ void PeerConnection::handle_bitfield(const Bitfield& bits, bool all) {
     picker.remove_availability(peer_has_);
   }
   peer_is_seed_ = all;
+  if (policy::SuperSeed* super_seed = super_seed_in_effect()) {
+    for (std::size_t p = 0; p < bits.size(); ++p) {
+      if (bits[p] && !peer_has_[p])
+        super_seed->peer_has(key_, PieceIndex(static_cast<std::int32_t>(p)));
+    }
+  }
   peer_has_ = bits;
   if (all) {
     picker.add_seed();
   } else {
     picker.add_availability(bits);
   }
+  reveal_pieces();
   // Counted once per bitfield; HAVEs and our own passed pieces adjust it in O(1).
   wanted_pieces_ = 0;
   for (std::int32_t p = 0; p < picker.num_pieces(); ++p) {
@@ -319,10 +336,11 @@ void PeerConnection::handle_block(const wire::Piece& piece) {
       static_cast<std::int64_t>(piece.block.size()) != geometry.block_length(block)) {
     return;  // not something we asked for (e.g. after we cancelled it): ignore
   }
+  const auto waited = Clock::now() - it->sent;
   requests_.erase(it);
   const auto bytes = static_cast<std::int64_t>(piece.block.size());
   last_block_at_ = Clock::now();
-  pipeline_.on_block_received(bytes, last_block_at_);
+  pipeline_.on_block_received(bytes, last_block_at_, waited);
   downloaded_ += bytes;
   if (torrent_.picker().is_block_received(block)) return;  // end game: another peer was first
   torrent_.on_block(*this, block, decoder_.share(piece.block));
@@ -560,9 +578,33 @@ void PeerConnection::send_have(PieceIndex piece) {
   flush();
 }
 
+policy::SuperSeed* PeerConnection::super_seed_in_effect() {
+  return super_seeding_ ? torrent_.super_seed() : nullptr;
+}
+
+void PeerConnection::reveal_pieces() {
+  policy::SuperSeed* super_seed = super_seed_in_effect();
+  if (super_seed == nullptr || closed_) return;
+  if (am_choking_) {
+    // Enough to make it interested, so the choker may pick it; its share waits for the unchoke.
+    if (const auto piece = super_seed->tease(key_, peer_has_)) send(wire::Have{*piece});
+  } else {
+    for (PieceIndex piece : super_seed->top_up(key_, peer_has_)) send(wire::Have{piece});
+  }
+  flush();
+}
+
 void PeerConnection::set_choking(bool choke) {
   if (choke == am_choking_ || closed_) return;
   am_choking_ = choke;
+  if (policy::SuperSeed* super_seed = super_seed_in_effect()) {
+    // A choked peer cannot fetch what it was told of: let another carry those pieces.
+    if (choke) {
+      super_seed->release(key_, peer_has_);
+    } else {
+      reveal_pieces();
+    }
+  }
   if (choke) {
     send(wire::Choke{});
     if (supports_fast_) {
@@ -628,6 +670,9 @@ void PeerConnection::close(const std::string& reason) {
   upload_timer_.cancel();
   download_timer_.cancel();
   drop_requests();
+  if (policy::SuperSeed* super_seed = super_seed_in_effect()) {
+    super_seed->remove_peer(key_, peer_has_);
+  }
   if (availability_counted_) {
     if (peer_is_seed_) {
       torrent_.picker().peer_disconnected(key_, Bitfield(peer_has_.size()));

@@ -18,6 +18,7 @@
 #include "core/piece_geometry.hpp"
 #include "policy/piece_picker.hpp"
 #include "policy/request_pipeline.hpp"
+#include "policy/super_seed.hpp"
 #include "session/peer_stream.hpp"
 #include "session/transfer_rates.hpp"
 #include "wire/handshake.hpp"
@@ -69,6 +70,9 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
 
   // From the torrent.
   void send_have(PieceIndex piece);
+  // Initial seeding: announce the pieces policy::SuperSeed gives this peer now.
+  void reveal_pieces();
+  policy::SuperSeed* super_seed_in_effect();
   void set_choking(bool choke);
   void cancel_block(BlockRef block);       // end game: another peer delivered it
   void on_piece_passed(PieceIndex piece);  // we may no longer be interested
@@ -127,7 +131,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
 
   // Their state as we see it, and ours.
   Bitfield peer_has_;
-  bool peer_is_seed_ = false;  // counted in the picker with add_seed
+  bool super_seeding_ = false;  // this connection started under Torrent::super_seed()
+  bool peer_is_seed_ = false;   // counted in the picker with add_seed
   bool availability_counted_ = false;
   bool peer_choking_ = true;
   bool ever_unchoked_us_ = false;

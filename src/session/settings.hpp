@@ -9,6 +9,7 @@
 #include "policy/piece_picker.hpp"
 #include "policy/rate_limiter.hpp"
 #include "policy/request_pipeline.hpp"
+#include "policy/super_seed.hpp"
 #include "session/disk_io.hpp"
 #include "session/utp_transport.hpp"
 #include "tracker/tracker_client.hpp"
@@ -61,6 +62,7 @@ struct SessionSettings {
   policy::PickerSettings picker;
   policy::ChokerSettings choker;
   policy::PipelineSettings pipeline;
+  policy::SuperSeedSettings super_seed;  // for torrents added with TorrentOptions::super_seed
   tracker::TrackerClientSettings trackers;
   webseed::WebSeedSettings web_seed;
 };

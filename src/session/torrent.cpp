@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
+#include <random>
 
 #include "session/disk_io.hpp"
 #include "session/session.hpp"
@@ -41,6 +42,11 @@ Torrent::Torrent(Session& session, TorrentInfo info, std::filesystem::path save_
   }
   if (auto s = store_->create_empty_files(); !s) log("cannot create files: " + s.error().message());
   complete_at_start_ = picker_.is_finished();
+  if (options_.super_seed) {
+    policy::SuperSeedSettings super_seed = session.settings().super_seed;
+    super_seed.seed = std::random_device{}();
+    super_seed_.emplace(geometry_.num_pieces, geometry_.piece_length, super_seed);
+  }
   schedule_tick();
   start_trackers();
   for (const auto& url : info_.web_seeds) add_web_seed(url);

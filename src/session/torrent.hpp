@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "policy/choker.hpp"
 #include "policy/piece_picker.hpp"
 #include "policy/smart_ban.hpp"
+#include "policy/super_seed.hpp"
 #include "session/disk_io.hpp"
 #include "session/peer_connection.hpp"
 #include "session/settings.hpp"
@@ -38,6 +40,9 @@ struct TorrentOptions {
   bool remove_resume_when_finished = false;
   // BEP 19 web seeds beside the torrent's own url-list (--web-seed).
   std::vector<std::string> web_seeds;
+  // BEP 16 initial seeding (policy::SuperSeed): while complete, tell each peer of a few pieces
+  // at a time, so that this seed sends every piece once before any piece twice.
+  bool super_seed = false;
 };
 
 struct TorrentStatus {
@@ -119,6 +124,10 @@ class Torrent {
   const PieceGeometry& geometry() const { return geometry_; }
   wire::Handshake our_handshake() const;
   bool need_data() const { return !picker_.is_finished(); }
+  // Initial seeding in effect for connections made now (the option, and every piece verified).
+  policy::SuperSeed* super_seed() {
+    return super_seed_ && picker_.have_pieces().all() ? &*super_seed_ : nullptr;
+  }
   // Every wanted piece verified, nothing left to write or hash.
   bool finished() const {
     return picker_.is_finished() && pending_writes_.empty() && hashing_.empty();
@@ -178,6 +187,7 @@ class Torrent {
   PieceGeometry geometry_;
   policy::PiecePicker picker_;
   policy::Choker choker_;
+  std::optional<policy::SuperSeed> super_seed_;
   Clock::time_point next_rechoke_{};
   boost::asio::steady_timer timer_;
   bool stopped_ = false;

@@ -47,8 +47,10 @@ void pick_by_rack(std::string_view candidates, std::size_t entry_size, std::stri
       settings.min_cross,
       static_cast<std::size_t>(
           std::ceil(static_cast<double>(std::min(same.size(), want)) * settings.cross_fraction)));
-  const std::size_t cross = std::min({quota, other.size(), want});
+  std::size_t cross = std::min({quota, other.size(), want});
   const std::size_t local = std::min(same.size(), want - cross);
+  const std::size_t floor = std::min(settings.min_peers, want);
+  if (local + cross < floor) cross = std::min(other.size(), floor - local);
   for (std::size_t i = 0; i < local; ++i) out.append(same[i]);
   for (std::size_t i = 0; i < cross; ++i) out.append(other[i]);
 }

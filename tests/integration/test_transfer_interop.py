@@ -4,6 +4,7 @@
   * libtorrent seed -> starling leecher (multi-file, pieces crossing files);
   * starling seed -> libtorrent leecher;
   * starling seed -> starling leecher, whole torrent and `--select` of one file, with --json events;
+  * starling seed --super-seed (BEP 16) -> libtorrent and starling leechers at once;
   * a leecher restarted on complete data finishes at once without downloading (resume check).
 Every process is bounded by a timeout and killed at the end.
 """
@@ -144,6 +145,43 @@ def main():
                 _, err = seeder.communicate()
             c.equal(seeder.returncode, 0, "the seed exits 0 on SIGTERM (stderr: %s)"
                     % err.decode(errors="replace").strip())
+
+        # 4. starling seed --super-seed (BEP 16) -> libtorrent and starling leechers at once:
+        # the seed shows no pieces and announces a few at a time, and both still complete.
+        port = free_port()
+        seeder = subprocess.Popen([starling, "seed", torrent, seed_dir, "--listen",
+                                   "127.0.0.1:%d" % port, "--seed-time", str(DEADLINE), "-q",
+                                   "--tcp-only", "--super-seed"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            time.sleep(0.5)
+            out5 = os.path.join(work, "super-lt")
+            os.makedirs(out5)
+            ses = lt_session(free_port())
+            h = ses.add_torrent({"ti": lt.torrent_info(torrent), "save_path": out5})
+            h.connect_peer(("127.0.0.1", port))
+            out6 = os.path.join(work, "super-starling")
+            leecher = subprocess.Popen([starling, "download", torrent, "-o", out6, "--peer",
+                                        "127.0.0.1:%d" % port, "--listen", "127.0.0.1:0", "-q",
+                                        "--tcp-only", "--timeout", str(DEADLINE)],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            done = wait_for(lambda: h.status().is_seeding, DEADLINE)
+            c.check(done, "libtorrent completes from a super-seeding starling seed",
+                    "progress %.3f" % h.status().progress)
+            c.check(done and same_tree(seed_dir, out5, files),
+                    "files libtorrent got from the super seed are identical")
+            _, err = leecher.communicate(timeout=DEADLINE + 10)
+            c.equal(leecher.returncode, 0, "a starling leecher beside it completes (stderr: %s)"
+                    % err.decode(errors="replace").strip())
+            c.check(same_tree(seed_dir, out6, files), "and its files are identical")
+            del h, ses
+        finally:
+            seeder.terminate()
+            try:
+                seeder.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                seeder.kill()
+                seeder.communicate()
     return c.summary("test_transfer_interop")
 
 

@@ -37,6 +37,7 @@ struct SimOptions {
   int fixed_depth = 0;         // > 0: keep exactly this many outstanding, no RequestPipeline
   int reqq = 0;                // the peer's reqq, 0 = not given
   Duration stall_at = Duration::max();  // the peer ignores requests arriving from then on
+  bool report_wait = true;              // tell the pipeline how long each block waited
 };
 
 struct SimResult {
@@ -55,6 +56,7 @@ SimResult simulate(const SimOptions& o, const PipelineSettings& settings = {}) {
   struct Event {
     TimePoint when;
     Kind kind;
+    TimePoint sent{};  // of the request (requests and blocks)
     bool operator>(const Event& other) const { return when > other.when; }
   };
   const auto tx = std::chrono::duration_cast<Duration>(
@@ -72,7 +74,7 @@ SimResult simulate(const SimOptions& o, const PipelineSettings& settings = {}) {
 
   auto send = [&](TimePoint now) {
     const int n = o.fixed_depth > 0 ? o.fixed_depth - outstanding : pipe.requests_to_send();
-    for (int i = 0; i < n; ++i) events.push({now + o.link.rtt / 2, Kind::request_arrives});
+    for (int i = 0; i < n; ++i) events.push({now + o.link.rtt / 2, Kind::request_arrives, now});
     if (o.fixed_depth == 0) {
       pipe.on_requests_sent(n, now);
       r.max_desired = std::max(r.max_desired, pipe.desired_outstanding());
@@ -93,13 +95,16 @@ SimResult simulate(const SimOptions& o, const PipelineSettings& settings = {}) {
         const TimePoint from = std::max(start, measure_from);
         const TimePoint to = std::min(peer_free, end);
         if (to > from) busy += to - from;
-        events.push({peer_free + o.link.rtt / 2, Kind::block_arrives});
+        events.push({peer_free + o.link.rtt / 2, Kind::block_arrives, e.sent});
         break;
       }
       case Kind::block_arrives:
         --outstanding;
         ++r.blocks;
-        if (o.fixed_depth == 0) pipe.on_block_received(kBlockSize, e.when);
+        if (o.fixed_depth == 0) {
+          pipe.on_block_received(kBlockSize, e.when,
+                                 o.report_wait ? e.when - e.sent : Duration::zero());
+        }
         send(e.when);
         break;
       case Kind::timer:
@@ -144,6 +149,24 @@ TEST(RequestPipeline, SlowLinkGetsRateTimesQueueTimeNotTheCeiling) {
   EXPECT_GE(r.utilization, 0.95);
   EXPECT_GE(r.final_desired, 17);
   EXPECT_LE(r.final_desired, 20);
+}
+
+TEST(RequestPipeline, SlowStartEndsWhenBlocksWaitLongerThanTheTarget) {
+  // A peer held to 200 kB/s that accepts every request (a rate-limited datacenter host): the
+  // measured rate grows for a while after the link is full, as the queue fills, so slow start
+  // alone overshoots and every request then waits in the queue it built.
+  PipelineSettings settings;
+  settings.target_queue_time = 250ms;
+  const SimOptions link{.link = {0.2 * MBps, 20ms}, .run_for = 10s, .measure_from = 2s};
+  const SimResult by_wait = simulate(link, settings);
+  SimOptions blind = link;
+  blind.report_wait = false;
+  const SimResult by_rate = simulate(blind, settings);
+  EXPECT_TRUE(by_wait.slow_start_over);
+  EXPECT_GE(by_wait.utilization, 0.95);
+  // 250 ms at 200 kB/s is ~3 blocks: slow start stops a few blocks past it, not tens.
+  EXPECT_LE(by_wait.max_outstanding, 8);
+  EXPECT_GT(by_rate.max_outstanding, 2 * by_wait.max_outstanding) << by_rate.max_outstanding;
 }
 
 // ---- Without pipelining --------------------------------------------------------------------

@@ -36,9 +36,12 @@ int in_rack(const Fleet& f, const std::vector<PeerAddress>& peers, std::string_v
   }));
 }
 
+// The ratio rules alone (no floor on the reply's size).
+constexpr LocalitySettings kNoFloor{.min_peers = 0};
+
 TEST(RackLocality, MostlySameRackPlusAFewOthers) {
   Fleet f;
-  const auto peers = f.pick("a", 6);
+  const auto peers = f.pick("a", 6, kNoFloor);
   ASSERT_EQ(peers.size(), 6U);
   EXPECT_EQ(in_rack(f, peers, "a"), 4);  // 6 - max(2, ceil(0.75))
   EXPECT_EQ(static_cast<int>(peers.size()) - in_rack(f, peers, "a"), 2);
@@ -46,7 +49,7 @@ TEST(RackLocality, MostlySameRackPlusAFewOthers) {
 
 TEST(RackLocality, DoesNotFillUpWithOtherRacks) {
   Fleet f;
-  const auto peers = f.pick("b", 9);
+  const auto peers = f.pick("b", 9, kNoFloor);
   EXPECT_EQ(peers.size(), 6U);
   EXPECT_EQ(in_rack(f, peers, "b"), 4);  // all of rack b and two from elsewhere
 }
@@ -59,14 +62,30 @@ TEST(RackLocality, UnknownRackGetsOthersOnly) {
 
 TEST(RackLocality, LargeWant) {
   Fleet f;
-  EXPECT_EQ(f.pick("a", 50).size(), 7U);   // rack a's 5 and 2 others
-  EXPECT_EQ(f.pick("c", 50).size(), 10U);  // alone in its rack: anyone
+  EXPECT_EQ(f.pick("a", 50, kNoFloor).size(), 7U);  // rack a's 5 and 2 others
+  EXPECT_EQ(f.pick("c", 50).size(), 10U);           // alone in its rack: anyone
   EXPECT_TRUE(f.pick("a", 0).empty());
+}
+
+TEST(RackLocality, ASmallRackIsFilledUpToTheFloorFromOthers) {
+  Fleet f;
+  // Rack b has 4 peers: 4 + 2 others by the ratio, then others up to 8.
+  auto peers = f.pick("b", 50, LocalitySettings{.min_peers = 8});
+  EXPECT_EQ(peers.size(), 8U);
+  EXPECT_EQ(in_rack(f, peers, "b"), 4);
+  // The floor is capped by what was asked for and by what the swarm has.
+  EXPECT_EQ(f.pick("b", 7, LocalitySettings{.min_peers = 8}).size(), 7U);
+  EXPECT_EQ(f.pick("b", 50, LocalitySettings{.min_peers = 40}).size(), 10U);
+  // A big rack is above the floor already: the ratio rules alone.
+  peers = f.pick("a", 50, LocalitySettings{.min_peers = 6});
+  EXPECT_EQ(peers.size(), 7U);
+  EXPECT_EQ(in_rack(f, peers, "a"), 5);
 }
 
 TEST(RackLocality, CrossFractionScalesWithWant) {
   Fleet f;
-  const auto peers = f.pick("a", 8, LocalitySettings{.cross_fraction = 0.5, .min_cross = 0});
+  const auto peers =
+      f.pick("a", 8, LocalitySettings{.cross_fraction = 0.5, .min_cross = 0, .min_peers = 0});
   EXPECT_EQ(peers.size(), 8U);
   EXPECT_EQ(in_rack(f, peers, "a"), 5);  // 5 local, ceil(5 / 2) = 3 cross
 }
@@ -81,7 +100,8 @@ TEST(RackLocality, MappedAddressesMatch) {
 TEST(RackLocality, PeerStoreAnswersByRack) {
   Fleet f;
   PeerStore store;
-  store.set_racks(std::make_shared<RackMap>(f.racks), LocalitySettings{.min_cross = 1});
+  store.set_racks(std::make_shared<RackMap>(f.racks),
+                  LocalitySettings{.min_cross = 1, .min_peers = 0});
   const Sha1Digest hash = sha1("deploy");
   SwarmCounts counts;
   std::string peers4;

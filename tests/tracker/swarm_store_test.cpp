@@ -244,7 +244,7 @@ TYPED_TEST(SwarmStoreContract, AnswersByRack) {
     return PeerAddress{IpAddress::v4_from(0x0A000000U | static_cast<std::uint32_t>(last)), 6881};
   };
   for (int i = 1; i <= 9; ++i) racks->assign(peer(i).ip, i <= 5 ? "a" : "b");
-  store->set_racks(racks, LocalitySettings{.min_cross = 1});
+  store->set_racks(racks, LocalitySettings{.min_cross = 1, .min_peers = 0});
   const Sha1Digest hash = sha1("deploy");
   for (int i = 1; i <= 9; ++i) {
     StoreAnnounce a;
