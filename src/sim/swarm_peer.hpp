@@ -34,6 +34,7 @@ struct SimPeer {
   policy::Choker choker;       // whom to upload to
   NodeId node = 0;
   std::vector<HalfId> uploads;      // halves from us to each neighbour (one per connection)
+  std::vector<PeerId> upload_to;    // per upload, its receiver: a HAVE's fan-out reads no half
   std::vector<HalfId> unchoked_by;  // halves towards us whose sender unchokes us
   int unchoked = 0;                 // of `uploads`, how many we unchoke
   TimePoint joined{};
