@@ -262,8 +262,9 @@ void Swarm::connect(PeerId a, PeerId b) {
     } else {
       to.picker.add_availability(from.picker.have_pieces());
     }
-    half_state_[h].missing = count_missing(from.picker.have_pieces(), to.picker.have_pieces());
-    if (half_state_[h].missing > 0) set_interest(h, true);
+    half_state_[h].gained = count_missing(from.picker.have_pieces(), to.picker.have_pieces());
+    half_state_[h].filled = 0;
+    if (half_state_[h].missing() > 0) set_interest(h, true);
   }
 }
 

@@ -83,17 +83,17 @@ void Swarm::flush_haves(PeerId p) {
     if (!peer.done) peer.picker.add_availability(notice.piece);
     if ((!peer.done && !peer.picker.have(notice.piece)) ||
         peer.got_order[static_cast<std::size_t>(notice.piece.value())] > notice.order) {
-      ++in.missing;
+      ++in.gained;
       // set_interest would find no change but read the receiver's done flag (two more misses):
       // the receiver is `p`, whose flag we have.
-      if (in.interested != (in.missing > 0 && !peer.done)) {
-        set_interest(notice.half, in.missing > 0);
+      if (in.interested != (in.missing() > 0 && !peer.done)) {
+        set_interest(notice.half, in.missing() > 0);
       }
       if (!in.choked) to_request_.push_back(notice.half);
     } else {
       const HalfId back = reverse(notice.half);
-      --half_state_[back].missing;
-      set_interest(back, half_state_[back].missing > 0);
+      ++half_state_[back].filled;
+      set_interest(back, half_state_[back].missing() > 0);
     }
   }
   std::sort(to_request_.begin(), to_request_.end());
@@ -118,8 +118,8 @@ void Swarm::schedule_have_tick() {
 
 // Every receiver's HAVEs since the last tick. The per-receiver part (apply_haves) runs on the
 // workers, each over a fixed range of receivers: it touches only the receiver's own picker and
-// got_order, and the interest counts (`missing`) of its connections, which two receivers may
-// both change (atomically: the sums do not depend on the order). Everything that starts
+// got_order, and the interest counts of its connections (HalfState::gained and filled, each
+// written by one thread only; the sums do not depend on the order). Everything that starts
 // something (interest changes, requests) follows here, in an order no thread count changes.
 void Swarm::have_tick() {
   have_tick_pending_ = false;
@@ -146,7 +146,7 @@ void Swarm::have_tick() {
   }
   std::sort(interest.begin(), interest.end());
   interest.erase(std::unique(interest.begin(), interest.end()), interest.end());
-  for (HalfId h : interest) set_interest(h, half_state_[h].missing > 0);
+  for (HalfId h : interest) set_interest(h, half_state_[h].missing() > 0);
   for (const TickOutput& out : tick_out_) {
     for (HalfId h : out.requests) request(h);
   }
@@ -179,14 +179,21 @@ void Swarm::apply_haves(PeerId p, TickOutput& out) {
     if (!peer.done) peer.picker.add_availability(notice.piece);
     if ((!peer.done && !peer.picker.have(notice.piece)) ||
         peer.got_order[static_cast<std::size_t>(notice.piece.value())] > notice.order) {
-      std::atomic_ref<std::int32_t>(in.missing).fetch_add(1, std::memory_order_relaxed);
+      std::atomic_ref<std::int32_t> gained(in.gained);  // only this thread writes it
+      gained.store(gained.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       if (in.interested == peer.done) out.interest.push_back(notice.half);  // wants !done
       if (!in.choked) out.requests.push_back(notice.half);
     } else {
-      // p -> sender: the sender's receiver thread may change it too.
-      const HalfId back = reverse(notice.half);
-      std::atomic_ref<std::int32_t> missing(half_state_[back].missing);
-      if (missing.fetch_sub(1, std::memory_order_relaxed) == 1) out.interest.push_back(back);
+      // p -> sender: its `filled` is ours to write, its `gained` the sender's thread's, which
+      // only grows meanwhile; so if the count ends at zero, the last of our decrements sees it
+      // at zero or below, and names the half.
+      HalfState& back = half_state_[reverse(notice.half)];
+      std::atomic_ref<std::int32_t> filled(back.filled);
+      const std::int32_t now_filled = filled.load(std::memory_order_relaxed) + 1;
+      filled.store(now_filled, std::memory_order_relaxed);
+      const std::int32_t gained =
+          std::atomic_ref<std::int32_t>(back.gained).load(std::memory_order_relaxed);
+      if (gained - now_filled <= 0) out.interest.push_back(reverse(notice.half));
     }
   }
   const auto first = out.requests.begin() + static_cast<std::ptrdiff_t>(first_request);
