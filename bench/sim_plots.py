@@ -30,6 +30,8 @@ def run(args, name, extra, timeline=True):
     csv_path = os.path.join(args.work, name + ".csv")
     tl_path = os.path.join(args.work, name + "_timeline.csv")
     cmd = [args.starling, "sim", "--json", "--seed", str(args.seed), "--csv", csv_path] + extra
+    if "slides" not in extra:
+        cmd += ["--have-batch", args.have_batch]
     if timeline:
         cmd += ["--timeline", tl_path, "--timeline-step", "2"]
     print("$ " + " ".join(cmd[1:]), file=sys.stderr, flush=True)
@@ -210,6 +212,8 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--timeout", type=int, default=1800, help="seconds per run")
     p.add_argument("--dpi", type=int, default=90)
+    p.add_argument("--have-batch", default="receiver",
+                   help="tick or receiver (the model of the plots in docs/simulation.md)")
     args = p.parse_args()
     args.work = args.work or tempfile.mkdtemp(prefix="sim_plots_")
     common = ["--pieces", str(args.pieces), "--piece-size", f"{args.piece_kib}k"]

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <string>
+#include <thread>
 
 #include "cli_common.hpp"
 #include "sim/huge_page_heap.hpp"
@@ -36,6 +37,8 @@ struct SimArgs {
   double arrival_rate = 10;
   int latency_ms = 50;
   int have_delay_ms = 100;
+  std::string have_batch = "tick";
+  int threads = 0;  // 0: two where the machine has two cores
   int neighbours = 50;
   int max_connections = 80;
   int time_limit = 0;
@@ -252,6 +255,14 @@ int run_sim(const SimArgs& args) {
   settings.seeds_leave = args.seeds_leave;
   settings.latency = std::chrono::milliseconds(args.latency_ms);
   settings.have_delay = std::chrono::milliseconds(args.have_delay_ms);
+  if (args.have_batch != "tick" && args.have_batch != "receiver") {
+    return report("sim", args.have_batch, "--have-batch wants tick or receiver", kBadInput);
+  }
+  settings.have_delivery =
+      args.have_batch == "tick" ? sim::HaveDelivery::tick : sim::HaveDelivery::per_receiver;
+  settings.threads =
+      args.threads > 0 ? args.threads
+                       : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1U, 2U));
   settings.neighbours = args.neighbours;
   settings.max_connections = args.max_connections;
   settings.time_limit = std::chrono::seconds(args.time_limit);
@@ -420,6 +431,15 @@ Runner add_sim_command(CLI::App& app) {
                   "HAVEs reach a neighbour this late, ms, handled there in one batch")
       ->check(CLI::Range(0, 10000))
       ->default_str("100");
+  cmd->add_option("--have-batch", args->have_batch,
+                  "tick (every peer handles its HAVEs at one tick every --have-delay, on "
+                  "--threads threads) or receiver (each peer --have-delay after its first HAVE)")
+      ->default_str("tick");
+  cmd->add_option("--threads", args->threads,
+                  "Threads for the HAVE ticks; the result is the same for any number "
+                  "(default: 2 where there are two cores)")
+      ->check(CLI::Range(0, 64))
+      ->default_str("0");
   cmd->add_option("--latency", args->latency_ms, "Request round trip, ms")
       ->check(CLI::Range(0, 10000))
       ->default_str("50");

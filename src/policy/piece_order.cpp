@@ -5,7 +5,7 @@
 
 namespace starling::policy {
 
-PieceOrder::PieceOrder(std::int32_t num_pieces) : pos_(static_cast<std::size_t>(num_pieces), -1) {}
+PieceOrder::PieceOrder(std::int32_t num_pieces) : entries_(static_cast<std::size_t>(num_pieces)) {}
 
 std::size_t PieceOrder::size() const {
   std::size_t n = 0;
@@ -22,12 +22,12 @@ std::span<const PieceIndex> PieceOrder::bucket(int priority, int availability) c
       .subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(level.ends[a] - begin));
 }
 
-void PieceOrder::swap_positions(Level& level, std::int32_t a, std::int32_t b) {
+void PieceOrder::swap_positions(Level& level, int priority, std::int32_t a, std::int32_t b) {
   if (a == b) return;
   auto& pieces = level.pieces;
   std::swap(pieces[static_cast<std::size_t>(a)], pieces[static_cast<std::size_t>(b)]);
-  pos_[index(pieces[static_cast<std::size_t>(a)])] = a;
-  pos_[index(pieces[static_cast<std::size_t>(b)])] = b;
+  place(pieces[static_cast<std::size_t>(a)], a, priority);
+  place(pieces[static_cast<std::size_t>(b)], b, priority);
   ++moves_;
 }
 
@@ -39,68 +39,76 @@ void PieceOrder::trim(Level& level) {
   if (level.pieces.empty()) level.ends.clear();
 }
 
-void PieceOrder::insert(PieceIndex piece, int priority, int availability) {
-  assert(!contains(piece) && priority > 0 && priority <= max_priority && availability >= 0);
+void PieceOrder::insert(PieceIndex piece, int priority) {
+  assert(!contains(piece) && priority > 0 && priority <= max_priority);
   Level& level = levels_[slot(priority)];
-  const auto a = static_cast<std::size_t>(availability);
+  const auto a = static_cast<std::size_t>(availability(piece));
   const auto size = static_cast<std::int32_t>(level.pieces.size());
   if (level.ends.size() <= a) level.ends.resize(a + 1, size);
   // Append, then walk down: at each bucket above `a` the new piece sits just past that bucket's
   // end; swapping it with the bucket's first piece rotates the bucket up by one slot.
   level.pieces.push_back(piece);
   std::int32_t at = size;
-  pos_[index(piece)] = at;
+  place(piece, at, priority);
   for (std::size_t b = level.ends.size() - 1; b > a; --b) {
     const std::int32_t first = level.ends[b - 1];
-    swap_positions(level, at, first);
+    swap_positions(level, priority, at, first);
     at = first;
     ++level.ends[b];
   }
   ++level.ends[a];
 }
 
-void PieceOrder::erase(PieceIndex piece, int priority, int availability) {
+void PieceOrder::erase(PieceIndex piece) {
   assert(contains(piece));
+  const int priority = this->priority(piece);
   Level& level = levels_[slot(priority)];
-  const auto a = static_cast<std::size_t>(availability);
+  const auto a = static_cast<std::size_t>(availability(piece));
   assert(a < level.ends.size());
   // The mirror of insert: bubble the piece up to the end of the array, one swap per bucket.
-  std::int32_t at = pos_[index(piece)];
+  std::int32_t at = position(piece);
   for (std::size_t b = a; b < level.ends.size(); ++b) {
     const std::int32_t last = --level.ends[b];
-    swap_positions(level, at, last);
+    swap_positions(level, priority, at, last);
     at = last;
   }
   assert(at == static_cast<std::int32_t>(level.pieces.size()) - 1);
   level.pieces.pop_back();
-  pos_[index(piece)] = -1;
+  entries_[index(piece)].slot = -1;
   trim(level);
 }
 
-void PieceOrder::increment(PieceIndex piece, int priority, int availability) {
-  assert(contains(piece));
+void PieceOrder::add(PieceIndex piece) {
+  Entry& entry = entries_[index(piece)];
+  const auto a = static_cast<std::size_t>(entry.avail++);
+  if (entry.slot < 0) return;
+  const int priority = entry.slot & kPriorityMask;
   Level& level = levels_[slot(priority)];
-  const auto a = static_cast<std::size_t>(availability);
   if (level.ends.size() <= a + 1) level.ends.resize(a + 2, level.ends.back());
   // Swap with the bucket's last piece, then shrink the bucket: the piece now opens bucket a+1.
   const std::int32_t last = --level.ends[a];
-  swap_positions(level, pos_[index(piece)], last);
+  swap_positions(level, priority, entry.slot >> kPriorityBits, last);
 }
 
-void PieceOrder::decrement(PieceIndex piece, int priority, int availability) {
-  assert(contains(piece) && availability > 0);
+void PieceOrder::remove(PieceIndex piece) {
+  Entry& entry = entries_[index(piece)];
+  assert(entry.avail > 0);
+  const auto a = static_cast<std::size_t>(entry.avail--);
+  if (entry.slot < 0) return;
+  const int priority = entry.slot & kPriorityMask;
   Level& level = levels_[slot(priority)];
-  const auto a = static_cast<std::size_t>(availability);
   // Swap with the bucket's first piece, then grow bucket a-1 over it.
   const std::int32_t first = level.ends[a - 1]++;
-  swap_positions(level, pos_[index(piece)], first);
+  swap_positions(level, priority, entry.slot >> kPriorityBits, first);
   trim(level);
 }
 
-bool PieceOrder::check(const std::vector<std::int32_t>& availability) const {
+bool PieceOrder::check() const {
   std::size_t stored = 0;
-  for (const Level& level : levels_) {
+  for (int priority = 0; priority <= max_priority; ++priority) {
+    const Level& level = levels_[slot(priority)];
     if (level.pieces.empty() != level.ends.empty()) return false;
+    if (priority == 0 && !level.pieces.empty()) return false;
     if (!level.ends.empty() &&
         level.ends.back() != static_cast<std::int32_t>(level.pieces.size())) {
       return false;
@@ -109,13 +117,17 @@ bool PieceOrder::check(const std::vector<std::int32_t>& availability) const {
     for (std::size_t i = 0; i < level.pieces.size(); ++i) {
       while (static_cast<std::int32_t>(i) >= level.ends[a]) ++a;
       const PieceIndex p = level.pieces[i];
-      if (pos_[index(p)] != static_cast<std::int32_t>(i)) return false;
-      if (availability[index(p)] != static_cast<std::int32_t>(a)) return false;
+      if (!contains(p) || this->priority(p) != priority) return false;
+      if (position(p) != static_cast<std::int32_t>(i)) return false;
+      if (availability(p) != static_cast<std::int32_t>(a)) return false;
     }
     stored += level.pieces.size();
   }
   std::size_t positioned = 0;
-  for (std::int32_t p : pos_) positioned += p >= 0 ? 1 : 0;
+  for (const Entry& e : entries_) {
+    if (e.avail < 0) return false;
+    positioned += e.slot >= 0 ? 1 : 0;
+  }
   return positioned == stored;
 }
 

@@ -39,7 +39,6 @@ PiecePicker::PiecePicker(const PieceGeometry& geometry, const PickerSettings& se
     : geometry_(geometry),
       settings_(settings),
       rng_state_(settings.seed),
-      avail_(static_cast<std::size_t>(geometry.num_pieces), 0),
       priority_(static_cast<std::size_t>(geometry.num_pieces),
                 static_cast<std::uint8_t>(clamp_priority(settings.default_priority))),
       have_(static_cast<std::size_t>(geometry.num_pieces)),
@@ -48,7 +47,7 @@ PiecePicker::PiecePicker(const PieceGeometry& geometry, const PickerSettings& se
   const int priority = clamp_priority(settings.default_priority);
   if (priority == 0) return;
   missing_wanted_ = geometry.num_pieces;
-  for (PieceIndex p(0); p.value() < geometry.num_pieces; ++p) order_.insert(p, priority, 0);
+  for (PieceIndex p(0); p.value() < geometry.num_pieces; ++p) order_.insert(p, priority);
 }
 
 PiecePicker::PiecePicker(const FileLayout& layout, const PickerSettings& settings)
@@ -107,9 +106,7 @@ void PiecePicker::add_availability(const Bitfield& peer_has) {
 
 void PiecePicker::add_availability(PieceIndex piece) {
   if (!valid(piece)) return;  // a HAVE past the end: the session drops such peers
-  std::int32_t& a = avail_[index(piece)];
-  if (order_.contains(piece)) order_.increment(piece, piece_priority(piece), a);
-  ++a;
+  order_.add(piece);
 }
 
 void PiecePicker::remove_availability(const Bitfield& peer_has) {
@@ -121,10 +118,9 @@ void PiecePicker::remove_availability(const Bitfield& peer_has) {
     for (std::size_t i = byte * 8; i < end; ++i) {
       if (!peer_has.get(i)) continue;
       const PieceIndex piece(static_cast<std::int32_t>(i));
-      std::int32_t& a = avail_[i];
-      if (a == 0) continue;  // never counted: the caller's bookkeeping is off; stay consistent
-      if (order_.contains(piece)) order_.decrement(piece, piece_priority(piece), a);
-      --a;
+      // Never counted: the caller's bookkeeping is off; stay consistent.
+      if (order_.availability(piece) == 0) continue;
+      order_.remove(piece);
     }
   }
 }
@@ -147,11 +143,10 @@ void PiecePicker::set_piece_priority(PieceIndex piece, int priority) {
   const int old = piece_priority(piece);
   if (old == priority) return;
   const bool was_wanted = wanted(piece);
-  const int a = avail_[index(piece)];
-  if (order_.contains(piece)) order_.erase(piece, old, a);
+  if (order_.contains(piece)) order_.erase(piece);
   priority_[index(piece)] = static_cast<std::uint8_t>(priority);
   // A started piece stays in downloads_ whatever its priority; pick() skips priority 0 there.
-  if (wanted(piece) && download_slot_[index(piece)] < 0) order_.insert(piece, priority, a);
+  if (wanted(piece) && download_slot_[index(piece)] < 0) order_.insert(piece, priority);
   set_wanted_count(piece, was_wanted);
 }
 
@@ -207,7 +202,7 @@ const PiecePicker::Download* PiecePicker::find_download(PieceIndex piece) const 
 
 PiecePicker::Download& PiecePicker::start_download(PieceIndex piece) {
   assert(find_download(piece) == nullptr);
-  if (order_.contains(piece)) order_.erase(piece, piece_priority(piece), avail_[index(piece)]);
+  if (order_.contains(piece)) order_.erase(piece);
   Download d;
   d.piece = piece;
   d.started = next_started_++;
@@ -227,7 +222,7 @@ void PiecePicker::drop_download(PieceIndex piece) {
   }
   downloads_.pop_back();
   download_slot_[index(piece)] = -1;
-  if (wanted(piece)) order_.insert(piece, piece_priority(piece), avail_[index(piece)]);
+  if (wanted(piece)) order_.insert(piece, piece_priority(piece));
 }
 
 // A started piece with nothing requested and nothing received is not "started" any more: it goes
@@ -241,11 +236,19 @@ void PiecePicker::drop_if_untouched(Download& d) {
 
 std::vector<BlockRef> PiecePicker::pick(const Bitfield& peer_has, int want_blocks, PeerKey peer) {
   std::vector<BlockRef> out;
-  if (want_blocks <= 0 || peer_has.size() != have_.size()) return out;
+  pick(peer_has, want_blocks, peer, out);
+  return out;
+}
+
+void PiecePicker::pick(const Bitfield& peer_has, int want_blocks, PeerKey peer,
+                       std::vector<BlockRef>& out) {
+  out.clear();
+  if (want_blocks <= 0 || peer_has.size() != have_.size()) return;
   const auto want = static_cast<std::size_t>(want_blocks);
 
   // (a) Strict priority: finish what is started, higher priority and older pieces first.
-  std::vector<Download*> started;
+  std::vector<Download*>& started = started_;
+  started.clear();
   for (Download& d : downloads_) {
     const bool has_free = d.requested + d.received < static_cast<int>(d.blocks.size());
     if (has_free && piece_priority(d.piece) > 0 && peer_has.get(index(d.piece))) {
@@ -270,7 +273,6 @@ std::vector<BlockRef> PiecePicker::pick(const Bitfield& peer_has, int want_block
 
   // (d) End game: this peer has no free block we want; ask it for blocks others are serving.
   if (settings_.end_game && out.size() < want) pick_end_game(peer_has, want_blocks, peer, out);
-  return out;
 }
 
 void PiecePicker::take_free_blocks(Download& d, int want, PeerKey peer,
@@ -347,8 +349,9 @@ std::optional<PieceIndex> PiecePicker::rarest_from_peer_side(const Bitfield& pee
       if (!peer_has.get(i)) continue;
       ++pieces_scanned_;
       const PieceIndex p(static_cast<std::int32_t>(i));
-      if (!order_.contains(p) || piece_priority(p) != priority) continue;
-      if (lowest < 0 || avail_[i] < lowest) lowest = avail_[i];
+      if (!order_.contains(p) || order_.priority(p) != priority) continue;
+      const int a = order_.availability(p);
+      if (lowest < 0 || a < lowest) lowest = a;
     }
   }
   const int stop = lowest < 0 ? order_.bucket_count(priority) : lowest;
@@ -467,7 +470,7 @@ void PiecePicker::on_piece_failed(PieceIndex piece) {
 void PiecePicker::we_have(PieceIndex piece) {
   if (!valid(piece) || have(piece)) return;
   const bool was_wanted = wanted(piece);
-  if (order_.contains(piece)) order_.erase(piece, piece_priority(piece), avail_[index(piece)]);
+  if (order_.contains(piece)) order_.erase(piece);
   have_.set(index(piece));
   ++num_have_;
   drop_download(piece);  // had now, so it does not go back into the order
@@ -523,7 +526,7 @@ std::vector<PieceIndex> PiecePicker::downloading_pieces() const {
 }
 
 bool PiecePicker::check_invariants() const {
-  if (!order_.check(avail_)) return false;
+  if (!order_.check()) return false;
   std::int32_t missing = 0;
   for (PieceIndex p(0); p.value() < num_pieces(); ++p) {
     const bool started = download_slot_[index(p)] >= 0;

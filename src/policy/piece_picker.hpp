@@ -66,15 +66,12 @@ class PiecePicker {
   // A hint only, for a caller with many HAVEs to apply (a simulator handling a batch): starts
   // loading the state add_availability(piece) reads first, so the misses of a batch overlap.
   // Precondition: piece < num_pieces().
-  void prefetch_availability(PieceIndex piece) const {
-    __builtin_prefetch(&avail_[index(piece)]);
-    order_.prefetch(piece);
-  }
+  void prefetch_availability(PieceIndex piece) const { order_.prefetch(piece); }
   void remove_availability(const Bitfield& peer_has);  // a peer left (what we counted for it)
   // A peer with every piece (HAVE_ALL or a full bitfield) is one counter, not n increments.
   void add_seed() { ++seeds_; }
   void remove_seed();
-  int availability(PieceIndex piece) const { return avail_[index(piece)] + seeds_; }
+  int availability(PieceIndex piece) const { return order_.availability(piece) + seeds_; }
   int seeds() const { return seeds_; }
 
   // --- priorities: 0 = do not download, 1..7 (higher first).
@@ -87,6 +84,9 @@ class PiecePicker {
   // --- picking. The returned blocks count as requested from `peer`. For a peer counted with
   // add_seed, pass a full bitfield (one shared Bitfield(num_pieces(), true) will do).
   std::vector<BlockRef> pick(const Bitfield& peer_has, int want_blocks, PeerKey peer);
+  // The same, into `out` (cleared first): a caller picking millions of times (a simulator)
+  // reuses one buffer instead of allocating a vector per pick.
+  void pick(const Bitfield& peer_has, int want_blocks, PeerKey peer, std::vector<BlockRef>& out);
 
   // --- block lifecycle.
   // The request will not be answered (choke, reject, timeout): pickable again if no one else
@@ -177,19 +177,20 @@ class PiecePicker {
   PieceGeometry geometry_;
   PickerSettings settings_;
   std::uint64_t rng_state_;
-  std::vector<std::int32_t> avail_;  // per piece, not counting seeds_
   int seeds_ = 0;
   std::vector<std::uint8_t> priority_;
   Bitfield have_;
   std::int32_t num_have_ = 0;
   std::int32_t missing_wanted_ = 0;  // pieces with priority > 0 that we do not have
   std::int32_t first_missing_ = 0;   // no piece below this is missing (sequential scan start)
-  // Candidates: wanted, not had, not started. Started pieces live in downloads_ instead.
+  // Candidates: wanted, not had, not started (started pieces live in downloads_ instead); and
+  // every piece's availability, not counting seeds_.
   PieceOrder order_;
   std::vector<Download> downloads_;
   std::vector<std::int32_t> download_slot_;  // per piece: index into downloads_, or -1
   std::uint64_t next_started_ = 0;
   std::uint64_t pieces_scanned_ = 0;
+  std::vector<Download*> started_;  // pick()'s scratch, kept to spare an allocation per pick
 };
 
 }  // namespace starling::policy

@@ -37,6 +37,17 @@ void erase_value(std::vector<T>& values, T value) {
   values.pop_back();
 }
 
+// Drops one upload and its receiver, the last one taking their place (as erase_value).
+void remove_upload(SimPeer& peer, HalfId h) {
+  const auto it = std::find(peer.uploads.begin(), peer.uploads.end(), h);
+  if (it == peer.uploads.end()) return;
+  const auto i = static_cast<std::size_t>(it - peer.uploads.begin());
+  peer.uploads[i] = peer.uploads.back();
+  peer.uploads.pop_back();
+  peer.upload_to[i] = peer.upload_to.back();
+  peer.upload_to.pop_back();
+}
+
 }  // namespace
 
 Swarm::Swarm(const SwarmSettings& settings)
@@ -104,7 +115,13 @@ Swarm::Swarm(const SwarmSettings& settings)
   piece_copies_.assign(static_cast<std::size_t>(settings.pieces), 0);
   tracker_pos_.assign(peers_.size(), UINT32_MAX);
   inboxes_.resize(peers_.size());
-  have_lane_ = engine_.add_lane(settings_.have_delay, [this](std::uint32_t p) { flush_haves(p); });
+  if (settings.have_delivery == HaveDelivery::per_receiver) {
+    have_lane_ =
+        engine_.add_lane(settings_.have_delay, [this](std::uint32_t p) { flush_haves(p); });
+  } else {
+    workers_ = std::make_unique<Workers>(settings.threads);
+    tick_out_.resize(static_cast<std::size_t>(workers_->parts()));
+  }
 
   // Seeds are there first; leechers join in random order, all at once or one by one.
   for (int s = 0; s < settings.seeds; ++s) {
@@ -213,6 +230,7 @@ bool Swarm::connected(PeerId a, PeerId b) const {
 }
 
 void Swarm::connect(PeerId a, PeerId b) {
+  deliver_all_sent();  // HAVEs sent before go to the neighbours of then (the BITFIELD has them)
   const auto first = static_cast<HalfId>(halves_.size());
   halves_.emplace_back(engine_.now(), settings_.pipeline);
   halves_.emplace_back(engine_.now(), settings_.pipeline);
@@ -230,6 +248,7 @@ void Swarm::connect(PeerId a, PeerId b) {
     s.recv_marks = {{{t, 0}, {t, 0}}};
     s.send_marks = s.recv_marks;
     peers_[s.from].uploads.push_back(h);
+    peers_[s.from].upload_to.push_back(s.to);
   }
   // The BITFIELD exchange: availability and interest.
   for (HalfId h : {first, first + 1}) {
@@ -243,13 +262,15 @@ void Swarm::connect(PeerId a, PeerId b) {
     } else {
       to.picker.add_availability(from.picker.have_pieces());
     }
-    half_state_[h].missing = count_missing(from.picker.have_pieces(), to.picker.have_pieces());
-    if (half_state_[h].missing > 0) set_interest(h, true);
+    half_state_[h].gained = count_missing(from.picker.have_pieces(), to.picker.have_pieces());
+    half_state_[h].filled = 0;
+    if (half_state_[h].missing() > 0) set_interest(h, true);
   }
 }
 
 void Swarm::close_connection(std::uint32_t conn) {
   // HAVEs in flight first: the availability removed below must be what was added.
+  deliver_all_sent();
   flush_haves(halves_[std::size_t{2} * conn].from);
   flush_haves(halves_[std::size_t{2} * conn].to);
   for (HalfId h : {2 * conn, 2 * conn + 1}) {
@@ -266,7 +287,7 @@ void Swarm::close_connection(std::uint32_t conn) {
   for (HalfId h : {2 * conn, 2 * conn + 1}) {
     SimHalf& s = halves_[h];
     half_state_[h].open = false;
-    erase_value(peers_[s.from].uploads, h);
+    remove_upload(peers_[s.from], h);
     SimPeer& to = peers_[s.to];
     if (!to.done) {
       if (s.seed_counted) {
@@ -276,6 +297,12 @@ void Swarm::close_connection(std::uint32_t conn) {
       }
     }
     if (peers_[s.from].present) schedule_fill(s.from);
+  }
+  // The blocks aborted above can come from the receivers' other unchoking neighbours: ask them
+  // now (nothing else would while those keep unchoking us, e.g. a seed's only interested peer).
+  for (HalfId h : {2 * conn, 2 * conn + 1}) {
+    const PeerId to = halves_[h].to;
+    if (peers_[to].present && !peers_[to].done) refill(to);
   }
 }
 

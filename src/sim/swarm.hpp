@@ -10,6 +10,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "sim/network.hpp"
 #include "sim/swarm_peer.hpp"
 #include "sim/swarm_settings.hpp"
+#include "sim/workers.hpp"
 
 namespace starling::sim {
 
@@ -98,8 +100,26 @@ class Swarm {
   void drop_requests(HalfId h, bool credit_partial);
   void receive(PeerId to, PeerId from, const SimRequest& request, std::size_t blocks);
   void cancel_duplicates(PeerId to, PieceIndex piece, int block, PeerId except);
+  // HAVEs (swarm_haves.cpp).
   void on_have(PeerId p, PieceIndex piece);
   void flush_haves(PeerId p);
+  // What a tick's per-peer part leaves for the serial part: halves whose interest may change,
+  // and halves to request from (per receiver sorted, receivers in id order). One cache line
+  // each: the parts push to theirs at the same time.
+  struct alignas(64) TickOutput {
+    std::vector<HalfId> interest;
+    std::vector<HalfId> requests;
+  };
+  struct SentHave {
+    PeerId from = 0;
+    PieceIndex piece;
+    std::uint32_t order = 0;
+  };
+  void deliver_sent(std::size_t begin, std::size_t end);
+  void deliver_all_sent();
+  void schedule_have_tick();
+  void have_tick();
+  void apply_haves(PeerId p, TickOutput& out);
   void complete(PeerId p);
   void settle();
   void schedule_finish(HalfId h);
@@ -130,6 +150,7 @@ class Swarm {
   std::vector<policy::ChokeCandidate> candidates_;  // scratch
   std::vector<HaveNotice> notices_;                 // scratch
   std::vector<HalfId> to_request_;                  // scratch
+  std::vector<BlockRef> picked_;                    // scratch: request()'s picks
   // Copies of each piece held by present leechers, and their sum: the timeline's C(t) and entropy.
   std::vector<std::int64_t> piece_copies_;
   std::int64_t leecher_copies_ = 0;
@@ -137,6 +158,11 @@ class Swarm {
   std::vector<int> capacity_class_;  // per peer; -1: homogeneous links
   double t_min_s_ = 0;
   int have_lane_ = -1;  // engine lane: flush_haves(receiver), have_delay after the first HAVE
+  bool have_tick_pending_ = false;     // HaveDelivery::tick: the next tick is scheduled
+  std::unique_ptr<Workers> workers_;   // HaveDelivery::tick: the per-peer part's threads
+  std::vector<TickOutput> tick_out_;   // per part
+  std::vector<HalfId> tick_interest_;  // scratch: every part's interest candidates
+  std::vector<SentHave> sent_;         // HaveDelivery::tick: HAVEs not in inboxes yet
   std::uint32_t next_got_order_ = 1;
   int completed_ = 0;
   std::uint64_t requests_ = 0;

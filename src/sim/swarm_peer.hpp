@@ -34,6 +34,7 @@ struct SimPeer {
   policy::Choker choker;       // whom to upload to
   NodeId node = 0;
   std::vector<HalfId> uploads;      // halves from us to each neighbour (one per connection)
+  std::vector<PeerId> upload_to;    // per upload, its receiver: a HAVE's fan-out reads no half
   std::vector<HalfId> unchoked_by;  // halves towards us whose sender unchokes us
   int unchoked = 0;                 // of `uploads`, how many we unchoke
   TimePoint joined{};
@@ -60,11 +61,16 @@ struct SimRequest {
   double bytes = 0;
 };
 
-// The fields of a half that every HAVE reads, kept apart from SimHalf in one dense array (8 bytes
+// The fields of a half that every HAVE reads, kept apart from SimHalf in one dense array (16 bytes
 // per half, both halves of a connection in one cache line): a HAVE batch at 10,000 peers touches
 // ~80 random halves, and the 270-byte SimHalf made each of those a cache miss of its own.
-struct HalfState {
-  std::int32_t missing = 0;  // pieces `from` has that `to` lacks
+struct alignas(16) HalfState {
+  // Pieces `from` has that `to` lacks: gained - filled, two counters so that the two threads of a
+  // HAVE tick never write the same one (`to` counts the pieces `from` gained that it lacks, `from`
+  // the ones `to` filled that it had): plain stores, no locked add stalling the HAVE's misses.
+  std::int32_t gained = 0;
+  std::int32_t filled = 0;
+  std::int32_t missing() const { return gained - filled; }
   bool open = false;
   bool choked = true;       // `from` chokes `to`
   bool interested = false;  // `to` wants a piece `from` has

@@ -29,6 +29,19 @@ enum class PieceSelection {
   random,        // the same picker kept in its random-first mode for the whole download
 };
 
+enum class HaveDelivery {
+  // Every `have_delay` a global tick: each peer handles the HAVEs sent to it since the previous
+  // tick (each arrives 0 .. have_delay after it was sent). The per-peer part (availability in the
+  // picker, the interest counts) runs on `threads` threads, each a fixed share of the peers; the
+  // rest (interest changes, requests) follows in a fixed order, so any thread count gives the
+  // same run.
+  tick,
+  // Each peer handles the HAVEs that reached it in one batch, have_delay after the first one
+  // (the first arrives exactly have_delay late, later ones less). One thread; the model of the
+  // runs in docs/simulation.md before the tick.
+  per_receiver,
+};
+
 struct SwarmSettings {
   int leechers = 100;
   int seeds = 1;  // initial seeds; they never leave
@@ -45,6 +58,8 @@ struct SwarmSettings {
   // arrived meanwhile in one batch. Besides being a one-way delay, batching keeps each peer's
   // picker in cache while its availability is updated (the bulk of the simulator's work).
   std::chrono::milliseconds have_delay{100};
+  HaveDelivery have_delivery = HaveDelivery::tick;
+  int threads = 1;  // for HaveDelivery::tick; the result is the same for any count
   // Like a tracker reply: a joining peer connects to this many random peers of the swarm (those
   // with a free connection), and no peer holds more than `max_connections`.
   int neighbours = 50;

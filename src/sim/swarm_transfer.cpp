@@ -25,7 +25,8 @@ void Swarm::request(HalfId h) {
     } else if (s.queue.size() >= depth) {
       break;
     }
-    const std::vector<BlockRef> blocks = d.picker.pick(sender_has, want, policy::PeerKey(s.from));
+    std::vector<BlockRef>& blocks = picked_;
+    d.picker.pick(sender_has, want, policy::PeerKey(s.from), blocks);
     if (blocks.empty()) break;
     for (std::size_t i = 0; i < blocks.size(); ++i) {
       if (i == 0 || blocks[i].piece != blocks[i - 1].piece) {
@@ -191,67 +192,6 @@ void Swarm::cancel_duplicates(PeerId to, PieceIndex piece, int block, PeerId sen
     });
     return;
   }
-}
-
-// `p` has a new piece: a HAVE to every neighbour, handled there in the next batch.
-void Swarm::on_have(PeerId p, PieceIndex piece) {
-  SimPeer& peer = peers_[p];
-  const std::uint32_t order = next_got_order_++;
-  peer.got_order[static_cast<std::size_t>(piece.value())] = order;
-  if (is_leecher(p)) {
-    ++piece_copies_[static_cast<std::size_t>(piece.value())];
-    ++leecher_copies_;
-  }
-  for (HalfId h : peer.uploads) {
-    const PeerId to = half_to_[h];
-    std::vector<HaveNotice>& inbox = inboxes_[to];
-    if (inbox.empty()) {
-      engine_.post(have_lane_, to);
-    }
-    inbox.push_back(HaveNotice{h, piece, order});
-  }
-  if (peer.picker.is_finished()) complete(p);
-}
-
-// The HAVEs that reached `p`: availability, and interest both ways. missing(from -> p) grows
-// if we lacked the piece when the sender got it; otherwise the sender no longer lacks one of
-// ours, and missing(p -> from) shrinks. got_order decides "when", so handling late is exact.
-void Swarm::flush_haves(PeerId p) {
-  SimPeer& peer = peers_[p];
-  notices_.clear();
-  notices_.swap(inboxes_[p]);
-  if (!peer.present) return;
-  to_request_.clear();
-  // Memory-bound at 10,000 peers: start every miss of the batch before handling the first HAVE.
-  for (const HaveNotice& notice : notices_) {
-    __builtin_prefetch(&half_state_[notice.half]);
-    __builtin_prefetch(&peer.got_order[static_cast<std::size_t>(notice.piece.value())]);
-    if (!peer.done) peer.picker.prefetch_availability(notice.piece);
-  }
-  for (const HaveNotice& notice : notices_) {
-    HalfState& in = half_state_[notice.half];  // sender -> p
-    if (!in.open) continue;
-    if (!peer.done) peer.picker.add_availability(notice.piece);
-    if (peer.got_order[static_cast<std::size_t>(notice.piece.value())] > notice.order) {
-      ++in.missing;
-      // set_interest would find no change but read the receiver's done flag (two more misses):
-      // the receiver is `p`, whose flag we have.
-      if (in.interested != (in.missing > 0 && !peer.done)) {
-        set_interest(notice.half, in.missing > 0);
-      }
-      if (!in.choked) to_request_.push_back(notice.half);
-    } else {
-      const HalfId back = reverse(notice.half);
-      --half_state_[back].missing;
-      set_interest(back, half_state_[back].missing > 0);
-    }
-  }
-  std::sort(to_request_.begin(), to_request_.end());
-  to_request_.erase(std::unique(to_request_.begin(), to_request_.end()), to_request_.end());
-  for (HalfId h : to_request_) request(h);
-  notices_.clear();
-  // Nothing handled above delivers a piece, so nothing arrived meanwhile; keep the larger buffer.
-  if (inboxes_[p].empty()) notices_.swap(inboxes_[p]);
 }
 
 void Swarm::complete(PeerId p) {

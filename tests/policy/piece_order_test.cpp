@@ -20,54 +20,80 @@ std::string bucket(const PieceOrder& order, int priority, int availability) {
   return out;
 }
 
+// Raises a piece's availability from 0 to `to` (the order counts it, stored or not).
+void raise(PieceOrder& order, int piece, int to) {
+  while (order.availability(PieceIndex(piece)) < to) order.add(PieceIndex(piece));
+}
+
 TEST(PiecePickerOrder, BucketsGroupPiecesByAvailability) {
   PieceOrder order(6);
-  std::vector<std::int32_t> avail = {2, 0, 1, 2, 0, 0};
-  for (int p = 0; p < 5; ++p) order.insert(PieceIndex(p), 4, avail[static_cast<std::size_t>(p)]);
+  const std::vector<std::int32_t> avail = {2, 0, 1, 2, 0, 0};
+  for (int p = 0; p < 6; ++p) raise(order, p, avail[static_cast<std::size_t>(p)]);
+  for (int p = 0; p < 5; ++p) order.insert(PieceIndex(p), 4);
   EXPECT_EQ(order.bucket_count(4), 3);
   EXPECT_EQ(bucket(order, 4, 0), "1 4");
   EXPECT_EQ(bucket(order, 4, 1), "2");
   EXPECT_EQ(bucket(order, 4, 2), "0 3");
   EXPECT_EQ(order.size(), 5u);
   EXPECT_FALSE(order.contains(PieceIndex(5)));
-  EXPECT_TRUE(order.check(avail));
+  EXPECT_EQ(order.priority(PieceIndex(0)), 4);
+  EXPECT_TRUE(order.check());
 }
 
-TEST(PiecePickerOrder, IncrementAndDecrementAreOneSwap) {
+TEST(PiecePickerOrder, AddAndRemoveAreOneSwap) {
   PieceOrder order(4);
-  std::vector<std::int32_t> avail(4, 1);
-  for (int p = 0; p < 4; ++p) order.insert(PieceIndex(p), 4, 1);
+  for (int p = 0; p < 4; ++p) {
+    raise(order, p, 1);
+    order.insert(PieceIndex(p), 4);
+  }
   const std::uint64_t before = order.moves();
-  order.increment(PieceIndex(1), 4, 1);
-  avail[1] = 2;
+  order.add(PieceIndex(1));
+  EXPECT_EQ(order.availability(PieceIndex(1)), 2);
   EXPECT_LE(order.moves() - before, 1u);
   EXPECT_EQ(bucket(order, 4, 2), "1");
-  order.decrement(PieceIndex(2), 4, 1);
-  avail[2] = 0;
+  order.remove(PieceIndex(2));
+  EXPECT_EQ(order.availability(PieceIndex(2)), 0);
   EXPECT_LE(order.moves() - before, 2u);
   EXPECT_EQ(bucket(order, 4, 0), "2");
   EXPECT_EQ(bucket(order, 4, 1), "0 3");
-  EXPECT_TRUE(order.check(avail));
+  EXPECT_TRUE(order.check());
   // The empty top bucket is trimmed when its last piece leaves.
-  order.decrement(PieceIndex(1), 4, 2);
-  avail[1] = 1;
+  order.remove(PieceIndex(1));
   EXPECT_EQ(order.bucket_count(4), 2);
-  EXPECT_TRUE(order.check(avail));
+  EXPECT_TRUE(order.check());
+}
+
+TEST(PiecePickerOrder, AvailabilityIsCountedForPiecesNotStored) {
+  PieceOrder order(3);
+  order.add(PieceIndex(2));
+  order.add(PieceIndex(2));
+  order.remove(PieceIndex(2));
+  EXPECT_FALSE(order.contains(PieceIndex(2)));
+  EXPECT_EQ(order.availability(PieceIndex(2)), 1);
+  EXPECT_EQ(order.moves(), 0u);
+  // Stored later, it goes straight into its bucket; erased, it keeps its count.
+  order.insert(PieceIndex(2), 3);
+  EXPECT_EQ(bucket(order, 3, 1), "2");
+  order.erase(PieceIndex(2));
+  EXPECT_EQ(order.availability(PieceIndex(2)), 1);
+  EXPECT_TRUE(order.check());
 }
 
 TEST(PiecePickerOrder, LevelsAreSeparate) {
   PieceOrder order(3);
-  order.insert(PieceIndex(0), 7, 5);
-  order.insert(PieceIndex(1), 1, 0);
+  raise(order, 0, 5);
+  order.insert(PieceIndex(0), 7);
+  order.insert(PieceIndex(1), 1);
   EXPECT_EQ(order.level(7).size(), 1u);
   EXPECT_EQ(order.level(1).size(), 1u);
   EXPECT_TRUE(order.level(4).empty());
   EXPECT_EQ(bucket(order, 7, 5), "0");
+  EXPECT_EQ(order.priority(PieceIndex(1)), 1);
   EXPECT_TRUE(order.bucket(7, 9).empty());
-  order.erase(PieceIndex(0), 7, 5);
+  order.erase(PieceIndex(0));
   EXPECT_TRUE(order.level(7).empty());
   EXPECT_EQ(order.bucket_count(7), 0);
-  EXPECT_TRUE(order.check({0, 0, 0}));
+  EXPECT_TRUE(order.check());
 }
 
 TEST(PiecePickerOrder, RandomInsertEraseAndMovesKeepTheInvariant) {
@@ -88,24 +114,32 @@ TEST(PiecePickerOrder, RandomInsertEraseAndMovesKeepTheInvariant) {
       case 0:
         if (prio[i] == 0) {
           prio[i] = 1 + next(max_priority);
-          order.insert(piece, prio[i], avail[i]);
+          order.insert(piece, prio[i]);
         } else {
-          order.erase(piece, prio[i], avail[i]);
+          order.erase(piece);
           prio[i] = 0;
         }
         break;
       case 1:
       case 2:
-        if (prio[i] > 0) order.increment(piece, prio[i], avail[i]);
+        order.add(piece);
         ++avail[i];
         break;
       default:
         if (avail[i] == 0) break;
-        if (prio[i] > 0) order.decrement(piece, prio[i], avail[i]);
+        order.remove(piece);
         --avail[i];
         break;
     }
-    ASSERT_TRUE(order.check(avail)) << "step " << step;
+    ASSERT_TRUE(order.check()) << "step " << step;
+    for (int q = 0; q < n; ++q) {
+      const auto j = static_cast<std::size_t>(q);
+      ASSERT_EQ(order.availability(PieceIndex(q)), avail[j]) << "step " << step;
+      ASSERT_EQ(order.contains(PieceIndex(q)), prio[j] > 0) << "step " << step;
+      if (prio[j] > 0) {
+        ASSERT_EQ(order.priority(PieceIndex(q)), prio[j]) << "step " << step;
+      }
+    }
   }
 }
 

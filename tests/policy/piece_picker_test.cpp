@@ -550,6 +550,48 @@ TEST(PiecePicker, RandomOperationsKeepTheInvariants) {
   }
 }
 
+// pick() into a reused buffer (what the simulator does) is pick() by value: same blocks, same
+// state after, whatever the buffer held before.
+TEST(PiecePicker, PickIntoAReusedBufferIsPickByValue) {
+  const int n = 30;
+  const PickerSettings settings{.seed = 5};
+  PiecePicker by_value(PieceGeometry::uniform(n, 4, 2), settings);
+  PiecePicker into(PieceGeometry::uniform(n, 4, 2), settings);
+  std::vector<BlockRef> buffer = {BlockRef{PieceIndex(7), 1}};  // stale content is replaced
+  Bitfield has(n);
+  std::uint64_t x = 77;
+  auto next = [&x](std::uint64_t m) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<int>((x >> 33) % m);
+  };
+  int picked = 0;
+  for (int step = 0; step < 600; ++step) {
+    const PieceIndex piece(next(n));
+    if (!has.get(static_cast<std::size_t>(piece.value()))) {
+      has.set(static_cast<std::size_t>(piece.value()));
+      by_value.add_availability(piece);
+      into.add_availability(piece);
+    }
+    const PeerKey peer(static_cast<std::uint32_t>(next(3)));
+    const int want = next(5);
+    const std::vector<BlockRef> expected = by_value.pick(has, want, peer);
+    into.pick(has, want, peer, buffer);
+    ASSERT_EQ(buffer, expected) << "step " << step;
+    for (BlockRef b : expected) {
+      if (next(2) == 0) continue;
+      by_value.on_block_received(b, peer);
+      into.on_block_received(b, peer);
+      if (by_value.is_piece_complete(b.piece)) {
+        by_value.on_piece_passed(b.piece);
+        into.on_piece_passed(b.piece);
+      }
+    }
+    picked += static_cast<int>(expected.size());
+  }
+  EXPECT_GT(picked, 100);
+  EXPECT_TRUE(into.check_invariants());
+}
+
 // 10,000 pieces, 10,000 HAVEs and picks: the availability order must move O(1) entries per HAVE
 // and O(buckets) per started piece, and picks must not walk the piece list.
 // A peer with few pieces is served from its own side (its pieces, not the rare buckets): the

@@ -64,6 +64,55 @@ TEST(Swarm, SameSeedSameResult) {
   EXPECT_TRUE(differs);
 }
 
+// The HAVE tick's per-peer part runs on threads, each over a fixed share of the peers: one,
+// two or three threads give the very same run (every completion time, every event, every byte).
+TEST(Swarm, HaveTickGivesTheSameRunOnAnyNumberOfThreads) {
+  SwarmSettings settings = small_swarm(5);
+  settings.free_riders = 0.1;  // choked peers, interest that never turns into requests
+  settings.have_delivery = HaveDelivery::tick;
+  settings.threads = 1;
+  const SwarmResult one = Swarm(settings).run();
+  settings.threads = 2;
+  Swarm two_threads(settings);
+  const SwarmResult two = two_threads.run();
+  settings.threads = 3;
+  const SwarmResult three = Swarm(settings).run();
+  ASSERT_FALSE(one.timed_out);
+  ASSERT_EQ(one.leechers.size(), 100U);
+  for (const SwarmResult* other : {&two, &three}) {
+    ASSERT_EQ(other->leechers.size(), one.leechers.size());
+    for (std::size_t i = 0; i < one.leechers.size(); ++i) {
+      ASSERT_GE(one.leechers[i].completion_s, 0);
+      EXPECT_EQ(other->leechers[i].completion_s, one.leechers[i].completion_s) << "peer " << i;
+      EXPECT_EQ(other->leechers[i].uploaded, one.leechers[i].uploaded) << "peer " << i;
+    }
+    EXPECT_EQ(other->events, one.events);
+    EXPECT_EQ(other->requests, one.requests);
+    EXPECT_EQ(other->duplicate_bytes, one.duplicate_bytes);
+  }
+  for (const SimPeer& peer : two_threads.peers()) EXPECT_TRUE(peer.picker.check_invariants());
+}
+
+// Both HAVE deliveries are the same model up to when a HAVE lands (at most have_delay apart):
+// the per-receiver batches of the earlier runs still complete everyone near the bound.
+TEST(Swarm, PerReceiverHaveBatchesStillComplete) {
+  SwarmSettings settings = small_swarm(7);
+  settings.have_delivery = HaveDelivery::per_receiver;
+  const SwarmResult receiver = Swarm(settings).run();
+  settings.have_delivery = HaveDelivery::tick;
+  const SwarmResult tick = Swarm(settings).run();
+  ASSERT_FALSE(receiver.timed_out);
+  double receiver_mean = 0;
+  double tick_mean = 0;
+  for (std::size_t i = 0; i < receiver.leechers.size(); ++i) {
+    ASSERT_GE(receiver.leechers[i].completion_s, 0);
+    receiver_mean += receiver.leechers[i].completion_s / 100;
+    tick_mean += tick.leechers[i].completion_s / 100;
+  }
+  EXPECT_LT(receiver_mean, 1.5 * receiver.t_min_s);
+  EXPECT_NEAR(tick_mean, receiver_mean, 0.1 * receiver_mean);
+}
+
 TEST(Swarm, LeechersThatLeaveAndPoissonArrivalsStillComplete) {
   SwarmSettings settings = small_swarm(11);
   settings.seeds_leave = true;
