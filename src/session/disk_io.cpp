@@ -92,6 +92,7 @@ DiskIo::DiskIo(boost::asio::io_context& io, DiskIoSettings settings)
     worker->thread = std::thread([this, w = worker.get()] { run(*w); });
     workers_.push_back(std::move(worker));
   }
+  held_.resize(workers_.size());
 }
 
 DiskIo::~DiskIo() {
@@ -106,12 +107,30 @@ DiskIo::~DiskIo() {
 }
 
 void DiskIo::submit(PieceIndex piece, Job job) {
-  Worker& w = *workers_[static_cast<std::size_t>(piece.value()) % workers_.size()];
+  const std::size_t index = static_cast<std::size_t>(piece.value()) % workers_.size();
+  if (batch_depth_ > 0) {
+    held_[index].push_back(std::move(job));
+    return;
+  }
+  Worker& w = *workers_[index];
   {
     std::lock_guard lock(w.mutex);
     w.jobs.push_back(std::move(job));
   }
   w.wake.notify_one();
+}
+
+void DiskIo::release_held() {
+  for (std::size_t i = 0; i < held_.size(); ++i) {
+    if (held_[i].empty()) continue;
+    Worker& w = *workers_[i];
+    {
+      std::lock_guard lock(w.mutex);
+      for (Job& job : held_[i]) w.jobs.push_back(std::move(job));
+    }
+    held_[i].clear();
+    w.wake.notify_one();
+  }
 }
 
 void DiskIo::run(Worker& w) {
@@ -176,6 +195,15 @@ void DiskIo::async_write(std::shared_ptr<FileStore> store, std::shared_ptr<Parti
     if (!staged.empty() && offset >= 0 &&
         offset + bytes <= static_cast<std::int64_t>(staged.size())) {
       std::memcpy(staged.data() + offset, data.view().data(), static_cast<std::size_t>(bytes));
+      // Hashed now, while the block is hot in this core's cache, when it continues the piece's
+      // hashed prefix (blocks mostly arrive in order); the rest is hashed when the piece is done.
+      if (offset < entry->next) {  // hashed bytes rewritten (not expected): hash afresh at the end
+        entry->hasher = Sha1Hasher();
+        entry->next = 0;
+      } else if (entry->next == offset) {
+        entry->hasher.update(data.view());
+        entry->next += bytes;
+      }
     } else if (!staged.empty()) {
       s = Error(Errc::invalid_argument, "block outside piece " + std::to_string(piece.value()));
     } else {
@@ -212,7 +240,9 @@ void DiskIo::async_hash(std::shared_ptr<FileStore> store, std::shared_ptr<Partia
       // Written whatever the hash says: after a failure the bad copy is read back block by block
       // to tell which peer sent the bad data.
       const std::span<char> staged = entry->staged->bytes();
-      entry->hasher.update(std::string_view(staged.data(), staged.size()));
+      const auto hashed = static_cast<std::size_t>(
+          std::min<std::int64_t>(entry->next, static_cast<std::int64_t>(staged.size())));
+      entry->hasher.update(std::string_view(staged.data() + hashed, staged.size() - hashed));
       s = store->write_piece(piece, staged);
     } else {
       s = hash_from_disk(*store, piece, entry->next, entry->hasher);

@@ -101,14 +101,15 @@ boost::system::error_code Session::bind_both(const tcp::endpoint& endpoint) {
 
 std::unique_ptr<PeerStream> Session::make_outgoing_stream(bool utp_failed_before) {
   if (utp_ && !(utp_failed_before && settings_.enable_tcp)) return utp_->make_stream();
-  return make_tcp_stream(io_);
+  return make_tcp_stream(io_, TcpOptions{settings_.tcp_receive_buffer});
 }
 
 void Session::accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
     if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
-      read_incoming_handshake(make_tcp_stream(std::move(socket)));
+      read_incoming_handshake(
+          make_tcp_stream(std::move(socket), TcpOptions{settings_.tcp_receive_buffer}));
     }
     accept();
   });
