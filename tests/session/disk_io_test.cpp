@@ -135,7 +135,7 @@ TEST(DiskIo, ABatchHoldsJobsUntilItEnds) {
       f.disk.async_write(
           f.store, f.pieces, PieceIndex(p), 0,
           SharedBytes::copy_of(std::string_view(f.stream).substr(p * kPiece, kBlock)),
-          [&done, p](Status s) {
+          [&done, p](const Status& s) {
             EXPECT_TRUE(s);
             done.push_back(p);
           });
