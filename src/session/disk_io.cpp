@@ -195,15 +195,6 @@ void DiskIo::async_write(std::shared_ptr<FileStore> store, std::shared_ptr<Parti
     if (!staged.empty() && offset >= 0 &&
         offset + bytes <= static_cast<std::int64_t>(staged.size())) {
       std::memcpy(staged.data() + offset, data.view().data(), static_cast<std::size_t>(bytes));
-      // Hashed now, while the block is hot in this core's cache, when it continues the piece's
-      // hashed prefix (blocks mostly arrive in order); the rest is hashed when the piece is done.
-      if (offset < entry->next) {  // hashed bytes rewritten (not expected): hash afresh at the end
-        entry->hasher = Sha1Hasher();
-        entry->next = 0;
-      } else if (entry->next == offset) {
-        entry->hasher.update(data.view());
-        entry->next += bytes;
-      }
     } else if (!staged.empty()) {
       s = Error(Errc::invalid_argument, "block outside piece " + std::to_string(piece.value()));
     } else {
@@ -240,9 +231,7 @@ void DiskIo::async_hash(std::shared_ptr<FileStore> store, std::shared_ptr<Partia
       // Written whatever the hash says: after a failure the bad copy is read back block by block
       // to tell which peer sent the bad data.
       const std::span<char> staged = entry->staged->bytes();
-      const auto hashed = static_cast<std::size_t>(
-          std::min<std::int64_t>(entry->next, static_cast<std::int64_t>(staged.size())));
-      entry->hasher.update(std::string_view(staged.data() + hashed, staged.size() - hashed));
+      entry->hasher.update(std::string_view(staged.data(), staged.size()));
       s = store->write_piece(piece, staged);
     } else {
       s = hash_from_disk(*store, piece, entry->next, entry->hasher);

@@ -110,8 +110,8 @@ TEST(DiskIo, StagedPiecesAreHashedThenWrittenWhole) {
 }
 
 TEST(DiskIo, StagedPiecesHashRightInAnyArrivalOrder) {
-  // In order, blocks are hashed as they arrive; out of order, the hashed prefix stops and the
-  // rest is hashed when the piece is done; a block written again restarts the hash.
+  // Staged or written through (where in-order blocks are hashed as they arrive, the rest read
+  // back), in order, out of order and with a block written twice.
   const std::vector<std::vector<std::int64_t>> orders = {
       {0, 1, 2, 3}, {1, 0, 2, 3}, {0, 2, 1, 3}, {3, 2, 1, 0}, {0, 1, 0, 2, 3}, {0, 1, 2, 3, 3}};
   for (const std::int64_t budget : {std::int64_t{32} << 20, std::int64_t{0}}) {
