@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A/B of starling builds on CPU: one seed -> one leecher over loopback TCP per run, builds
 # interleaved round by round, so a change's CPU cost shows even on a machine too noisy for wall
-# times. Prints per-build means of the leecher's wall time and the CPU (user + system, from
+# times. Prints per-build medians of the leecher's wall time and the CPU (user + system, from
 # /usr/bin/time) of the leecher, of the seed (including its shutdown), and of both.
 #
 #   bash bench/transfer_cpu_ab.sh [RUNS] BINARY...      (RUNS default 4)
@@ -42,8 +42,14 @@ one_run() {  # BINARY -> "wall leech_cpu seed_cpu"
 
 for ((round = 0; round < RUNS; round++)); do
   for bin in "$@"; do echo "$bin $(one_run "$bin")"; done
-done | awk '{ n[$1]++; w[$1] += $2; l[$1] += $3; s[$1] += $4 }
+done | awk '
+  function median(list,   a, n, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  { n[$1]++; w[$1] = w[$1] " " $2; l[$1] = l[$1] " " $3; s[$1] = s[$1] " " $4; b[$1] = b[$1] " " ($3 + $4) }
   END {
-    printf "| build | leecher wall s | leecher CPU s | seed CPU s | both, CPU s |\n|---|---|---|---|---|\n"
-    for (b in n) printf "| %s | %.2f | %.2f | %.2f | %.2f |\n", b, w[b]/n[b], l[b]/n[b], s[b]/n[b], (l[b]+s[b])/n[b]
+    printf "| build | runs | leecher wall s | leecher CPU s | seed CPU s | both, CPU s |\n|---|---|---|---|---|---|\n"
+    for (k in n) printf "| %s | %d | %.2f | %.2f | %.2f | %.2f |\n", k, n[k], median(w[k]), median(l[k]), median(s[k]), median(b[k])
   }'

@@ -92,6 +92,7 @@ DiskIo::DiskIo(boost::asio::io_context& io, DiskIoSettings settings)
     worker->thread = std::thread([this, w = worker.get()] { run(*w); });
     workers_.push_back(std::move(worker));
   }
+  held_.resize(workers_.size());
 }
 
 DiskIo::~DiskIo() {
@@ -106,12 +107,30 @@ DiskIo::~DiskIo() {
 }
 
 void DiskIo::submit(PieceIndex piece, Job job) {
-  Worker& w = *workers_[static_cast<std::size_t>(piece.value()) % workers_.size()];
+  const std::size_t index = static_cast<std::size_t>(piece.value()) % workers_.size();
+  if (batch_depth_ > 0) {
+    held_[index].push_back(std::move(job));
+    return;
+  }
+  Worker& w = *workers_[index];
   {
     std::lock_guard lock(w.mutex);
     w.jobs.push_back(std::move(job));
   }
   w.wake.notify_one();
+}
+
+void DiskIo::release_held() {
+  for (std::size_t i = 0; i < held_.size(); ++i) {
+    if (held_[i].empty()) continue;
+    Worker& w = *workers_[i];
+    {
+      std::lock_guard lock(w.mutex);
+      for (Job& job : held_[i]) w.jobs.push_back(std::move(job));
+    }
+    held_[i].clear();
+    w.wake.notify_one();
+  }
 }
 
 void DiskIo::run(Worker& w) {

@@ -121,6 +121,22 @@ class DiskIo {
                          std::int64_t block_size,
                          std::function<void(Expected<std::vector<Sha1Digest>>)> done);
 
+  // While a Batch lives, jobs submitted (on the network thread) are held and handed to their
+  // workers together when it ends, with one wake-up per worker instead of one per job: a read of
+  // the socket brings several blocks.
+  class Batch {
+   public:
+    explicit Batch(DiskIo& disk) : disk_(disk) { ++disk_.batch_depth_; }
+    ~Batch() {
+      if (--disk_.batch_depth_ == 0) disk_.release_held();
+    }
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+
+   private:
+    DiskIo& disk_;
+  };
+
   // Any other disk work (saving resume data): runs on one thread, in submission order.
   void async_run(std::function<Status()> job, std::function<void(Status)> done);
 
@@ -141,6 +157,7 @@ class DiskIo {
     std::thread thread;
   };
   void submit(PieceIndex piece, Job job);
+  void release_held();
   void run(Worker& worker);
   template <class T>
   static void complete(Completions& completions, std::function<void(T)> done, T result);
@@ -150,6 +167,9 @@ class DiskIo {
   std::shared_ptr<StagingPool> staging_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::int64_t queued_write_bytes_ = 0;  // touched on the network thread only
+  // Open Batch scopes and the jobs they hold, per worker (network thread only).
+  int batch_depth_ = 0;
+  std::vector<std::vector<Job>> held_;
 };
 
 }  // namespace starling::session

@@ -188,6 +188,7 @@ void PeerConnection::read_messages() {
         }
         self->decoder_.commit(n);
         self->last_received_ = Clock::now();
+        const DiskIo::Batch batch(self->torrent_.disk());
         for (;;) {
           auto message = self->decoder_.next();
           if (!message) return self->close(message.error().message());

@@ -7,6 +7,8 @@
 #include <boost/asio/write.hpp>
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
+#include <fstream>
 #include <mutex>
 
 namespace starling::session {
@@ -24,17 +26,41 @@ void ignore_sigpipe() {
   });
 }
 
+// The largest SO_RCVBUF a process may set (net.core.rmem_max); 0 when unknown.
+std::int64_t rmem_max() {
+  static const std::int64_t value = [] {
+    std::ifstream in("/proc/sys/net/core/rmem_max");
+    std::int64_t v = 0;
+    return in >> v ? v : 0;
+  }();
+  return value;
+}
+
+// Options for a connected socket. Errors are ignored: both are tuning, not correctness.
+void configure(tcp::socket& socket, const TcpOptions& options) {
+  boost::system::error_code ignored;
+  // Messages are small and latency matters (requests, HAVEs): no Nagle.
+  socket.set_option(tcp::no_delay(true), ignored);
+  // Above rmem_max the kernel would cap the buffer, and a fixed buffer below what autotuning
+  // reaches (Debian's default cap is 208 KiB) would only shrink the window: keep autotuning.
+  if (options.receive_buffer > 0 && options.receive_buffer <= rmem_max()) {
+    socket.set_option(boost::asio::socket_base::receive_buffer_size(options.receive_buffer),
+                      ignored);
+  }
+}
+
 class TcpStream final : public PeerStream {
  public:
-  explicit TcpStream(tcp::socket socket) : socket_(std::move(socket)) { ignore_sigpipe(); }
+  TcpStream(tcp::socket socket, TcpOptions options)
+      : socket_(std::move(socket)), options_(options) {
+    ignore_sigpipe();
+  }
   ~TcpStream() override { close(); }
 
   void async_connect(const tcp::endpoint& peer, ConnectHandler handler) override {
     socket_.async_connect(
         peer, [this, handler = std::move(handler)](const boost::system::error_code& ec) {
-          boost::system::error_code ignored;
-          // Messages are small and latency matters (requests, HAVEs): no Nagle.
-          if (!ec) socket_.set_option(tcp::no_delay(true), ignored);
+          if (!ec) configure(socket_, options_);
           handler(ec);
         });
   }
@@ -144,6 +170,7 @@ class TcpStream final : public PeerStream {
   }
 
   tcp::socket socket_;
+  TcpOptions options_;
   Sending sending_;
 };
 
@@ -173,14 +200,13 @@ void async_read_exactly(PeerStream& stream, std::span<char> into, PeerStream::Io
   read_rest(stream, into, 0, std::move(handler));
 }
 
-std::unique_ptr<PeerStream> make_tcp_stream(boost::asio::io_context& io) {
-  return std::make_unique<TcpStream>(tcp::socket(io));
+std::unique_ptr<PeerStream> make_tcp_stream(boost::asio::io_context& io, TcpOptions options) {
+  return std::make_unique<TcpStream>(tcp::socket(io), options);
 }
 
-std::unique_ptr<PeerStream> make_tcp_stream(tcp::socket socket) {
-  boost::system::error_code ec;
-  socket.set_option(tcp::no_delay(true), ec);
-  return std::make_unique<TcpStream>(std::move(socket));
+std::unique_ptr<PeerStream> make_tcp_stream(tcp::socket socket, TcpOptions options) {
+  configure(socket, options);
+  return std::make_unique<TcpStream>(std::move(socket), options);
 }
 
 }  // namespace starling::session

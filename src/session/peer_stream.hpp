@@ -52,8 +52,14 @@ class PeerStream {
 // Reads exactly `into.size()` bytes (a handshake) with async_read_some.
 void async_read_exactly(PeerStream& stream, std::span<char> into, PeerStream::IoHandler handler);
 
-std::unique_ptr<PeerStream> make_tcp_stream(boost::asio::io_context& io);
+struct TcpOptions {
+  // SO_RCVBUF of the socket once connected (Linux doubles it). 0, or more than the kernel allows
+  // (net.core.rmem_max), leaves the kernel's autotuning.
+  int receive_buffer = 0;
+};
+
+std::unique_ptr<PeerStream> make_tcp_stream(boost::asio::io_context& io, TcpOptions options = {});
 // A connected socket (from the listener).
-std::unique_ptr<PeerStream> make_tcp_stream(tcp::socket socket);
+std::unique_ptr<PeerStream> make_tcp_stream(tcp::socket socket, TcpOptions options = {});
 
 }  // namespace starling::session

@@ -99,16 +99,22 @@ boost::system::error_code Session::bind_both(const tcp::endpoint& endpoint) {
   return {};
 }
 
+TcpOptions Session::tcp_options() const {
+  // Under a download limit data waits in the socket by design: a fixed buffer would let every
+  // peer park up to twice its size in the kernel, where autotuning keeps a slow reader's small.
+  return TcpOptions{settings_.max_download_rate > 0 ? 0 : settings_.tcp_receive_buffer};
+}
+
 std::unique_ptr<PeerStream> Session::make_outgoing_stream(bool utp_failed_before) {
   if (utp_ && !(utp_failed_before && settings_.enable_tcp)) return utp_->make_stream();
-  return make_tcp_stream(io_);
+  return make_tcp_stream(io_, tcp_options());
 }
 
 void Session::accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
     if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
-      read_incoming_handshake(make_tcp_stream(std::move(socket)));
+      read_incoming_handshake(make_tcp_stream(std::move(socket), tcp_options()));
     }
     accept();
   });

@@ -16,6 +16,7 @@
 #include "policy/rate_limiter.hpp"
 #include "session/dht_service.hpp"
 #include "session/disk_io.hpp"
+#include "session/peer_stream.hpp"
 #include "session/settings.hpp"
 #include "session/torrent.hpp"
 
@@ -37,6 +38,8 @@ class Session {
   // A stream for dialling a peer: uTP when enabled, unless it already failed to connect to this
   // peer and TCP is enabled.
   std::unique_ptr<PeerStream> make_outgoing_stream(bool utp_failed_before);
+  // Options of TCP peer sockets (see SessionSettings::tcp_receive_buffer).
+  TcpOptions tcp_options() const;
   // uTP connections open or closing (for tests and stats); 0 without uTP.
   std::size_t utp_connections() const { return utp_ ? utp_->connections() : 0; }
 

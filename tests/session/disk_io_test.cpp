@@ -8,6 +8,8 @@
 #include <fstream>
 #include <iterator>
 #include <optional>
+#include <thread>
+#include <vector>
 
 #include "core/digest.hpp"
 #include "support/file_size_limit.hpp"
@@ -48,11 +50,20 @@ struct Fixture {
 
   // Writes piece `p` block by block, last block first, then hashes it.
   Expected<Sha1Digest> download(std::int32_t p) {
+    const std::int64_t blocks = (layout.piece_size(PieceIndex(p)) + kBlock - 1) / kBlock;
+    std::vector<std::int64_t> order;
+    for (std::int64_t b = blocks - 1; b >= 0; --b) order.push_back(b);
+    return download(p, order);
+  }
+
+  // Writes the blocks of piece `p` in `order` (block numbers; repeats allowed), then hashes it.
+  Expected<Sha1Digest> download(std::int32_t p, const std::vector<std::int64_t>& order) {
     const PieceIndex piece(p);
     const std::int64_t size = layout.piece_size(piece);
     int writes = 0;
     std::optional<Status> failed;
-    for (std::int64_t at = (size - 1) / kBlock * kBlock; at >= 0; at -= kBlock) {
+    for (const std::int64_t block : order) {
+      const std::int64_t at = block * kBlock;
       const auto bytes =
           std::string_view(stream).substr(static_cast<std::size_t>(p * kPiece + at),
                                           static_cast<std::size_t>(std::min(kBlock, size - at)));
@@ -96,6 +107,50 @@ TEST(DiskIo, StagedPiecesAreHashedThenWrittenWhole) {
     }
     EXPECT_EQ(slurp(f.dir.path() / "f"), f.stream);
   }
+}
+
+TEST(DiskIo, StagedPiecesHashRightInAnyArrivalOrder) {
+  // Staged or written through (where in-order blocks are hashed as they arrive, the rest read
+  // back), in order, out of order and with a block written twice.
+  const std::vector<std::vector<std::int64_t>> orders = {
+      {0, 1, 2, 3}, {1, 0, 2, 3}, {0, 2, 1, 3}, {3, 2, 1, 0}, {0, 1, 0, 2, 3}, {0, 1, 2, 3, 3}};
+  for (const std::int64_t budget : {std::int64_t{32} << 20, std::int64_t{0}}) {
+    for (const auto& order : orders) {
+      Fixture f(DiskIoSettings{.threads = 1, .staging_budget = budget});
+      auto digest = f.download(1, order);
+      ASSERT_TRUE(digest) << digest.error().message();
+      EXPECT_EQ(*digest, f.expected(1))
+          << "budget " << budget << ", order starting " << order[0] << order[1] << order[2];
+      EXPECT_EQ(slurp(f.dir.path() / "f").substr(kPiece, kPiece), f.stream.substr(kPiece, kPiece));
+    }
+  }
+}
+
+TEST(DiskIo, ABatchHoldsJobsUntilItEnds) {
+  Fixture f(DiskIoSettings{.threads = 2, .staging_budget = 0});
+  std::vector<int> done;
+  {
+    const DiskIo::Batch batch(f.disk);
+    for (std::int32_t p = 0; p < 3; ++p) {
+      f.disk.async_write(
+          f.store, f.pieces, PieceIndex(p), 0,
+          SharedBytes::copy_of(std::string_view(f.stream).substr(p * kPiece, kBlock)),
+          [&done, p](const Status& s) {
+            EXPECT_TRUE(s);
+            done.push_back(p);
+          });
+    }
+    const DiskIo::Batch nested(f.disk);  // the outermost batch hands the jobs over
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    f.io.poll();
+    f.io.restart();
+    EXPECT_TRUE(done.empty());
+    EXPECT_FALSE(fs::exists(f.dir.path() / "f") && fs::file_size(f.dir.path() / "f") > 0);
+  }
+  run_until(f.io, [&] { return done.size() == 3; });
+  EXPECT_EQ(slurp(f.dir.path() / "f").substr(2 * kPiece, kBlock),
+            f.stream.substr(2 * kPiece, kBlock));
+  EXPECT_EQ(f.disk.queued_write_bytes(), 0);
 }
 
 TEST(DiskIo, StagingStaysWithinItsBudget) {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/read.hpp>
@@ -74,6 +75,34 @@ TEST(TcpStream, SendsAnOutboxOfBytesAndFileRunsInOrder) {
   EXPECT_EQ(sent_bytes, expected.size());
   ASSERT_TRUE(read_done);
   EXPECT_TRUE(received == expected);
+}
+
+int receive_buffer_of(int fd) {
+  int size = 0;
+  socklen_t length = sizeof size;
+  EXPECT_EQ(::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &length), 0);
+  return size;
+}
+
+TEST(TcpStream, SetsTheReceiveBufferItIsGiven) {
+  boost::asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  // 64 KiB is below every rmem_max (Linux's default is 208 KiB); 1 GiB above any sane one.
+  for (const int asked : {0, 64 << 10, 1 << 30}) {
+    tcp::socket theirs(io);
+    theirs.connect(acceptor.local_endpoint());
+    tcp::socket accepted = acceptor.accept();
+    const int fd = ::dup(accepted.native_handle());  // the same socket, still ours to ask
+    ASSERT_GE(fd, 0);
+    const int before = receive_buffer_of(fd);
+    auto stream = make_tcp_stream(std::move(accepted), TcpOptions{.receive_buffer = asked});
+    if (asked == 64 << 10) {
+      EXPECT_EQ(receive_buffer_of(fd), 2 * asked);  // Linux doubles it
+    } else {
+      EXPECT_EQ(receive_buffer_of(fd), before);  // left to the kernel's autotuning
+    }
+    ::close(fd);
+  }
 }
 
 TEST(TcpStream, ReportsAnErrorWhenThePeerHasGone) {
