@@ -53,8 +53,9 @@ std::vector<PieceIndex> SuperSeed::top_up(PeerKey peer, const Bitfield& peer_has
   if (it == peers_.end()) return out;
   PeerState& state = it->second;
   // A piece it got from someone else (its bitfield, or a HAVE we were not told of) is done too.
-  std::erase_if(state.working,
-                [&](PieceIndex piece) { return peer_has[static_cast<std::size_t>(piece.value())]; });
+  std::erase_if(state.working, [&](PieceIndex piece) {
+    return peer_has[static_cast<std::size_t>(piece.value())];
+  });
   while (static_cast<int>(state.working.size()) < pieces_per_peer_) {
     const PieceIndex piece = choose(state, peer_has);
     if (piece.value() < 0) break;
@@ -98,7 +99,8 @@ PieceIndex SuperSeed::choose(const PeerState& state, const Bitfield& peer_has) {
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t p = (start + k) % n;
     if (peer_has[p] || state.revealed[p]) continue;
-    const std::int64_t key = (std::int64_t{given_[p]} << 32) | static_cast<std::uint32_t>(holders_[p]);
+    const std::int64_t key =
+        (std::int64_t{given_[p]} << 32) | static_cast<std::uint32_t>(holders_[p]);
     if (key < best_key) {
       best_key = key;
       best = p;

@@ -33,13 +33,14 @@ struct SuperSeedSettings {
   int pieces_per_peer = 2;
   // ... and at least this many bytes of them, for small pieces (a 16 MiB artifact has 16 KiB
   // pieces: two would be a 32 KiB window per peer, less than a round trip of a fast link).
-  std::int64_t bytes_per_peer = 512 * 1024;
+  std::int64_t bytes_per_peer = std::int64_t{512} * 1024;
   std::uint64_t seed = 1;  // breaks ties between equally good pieces
 };
 
 class SuperSeed {
  public:
-  SuperSeed(std::int32_t num_pieces, std::int64_t piece_size, const SuperSeedSettings& settings = {});
+  SuperSeed(std::int32_t num_pieces, std::int64_t piece_size,
+            const SuperSeedSettings& settings = {});
 
   std::int32_t num_pieces() const { return static_cast<std::int32_t>(given_.size()); }
 
@@ -77,7 +78,7 @@ class SuperSeed {
   PieceIndex choose(const PeerState& state, const Bitfield& peer_has);
 
   SuperSeedSettings settings_;
-  int pieces_per_peer_;  // the settings' two limits for this piece size
+  int pieces_per_peer_;       // the settings' two limits for this piece size
   std::vector<int> given_;    // per piece
   std::vector<int> holders_;  // per piece: connected peers that have it
   std::unordered_map<std::uint32_t, PeerState> peers_;
