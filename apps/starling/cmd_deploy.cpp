@@ -53,6 +53,7 @@ struct DeployArgs {
   std::string max_up;
   int upload_slots = 8;
   bool no_super_seed = false;
+  int rack_min_peers = static_cast<int>(tracker::LocalitySettings{}.min_peers);
   std::string piece_length;
   double timeout = 3600;
   double unreachable_after = 15;
@@ -110,8 +111,9 @@ class LocalTracker {
   LocalTracker& operator=(const LocalTracker&) = delete;
 
   // Racks from the hosts file (by address): each host is answered mostly with its rack's peers.
-  void set_racks(std::shared_ptr<const tracker::RackMap> racks) {
-    service_.store().set_racks(std::move(racks));
+  void set_racks(std::shared_ptr<const tracker::RackMap> racks,
+                 tracker::LocalitySettings locality) {
+    service_.store().set_racks(std::move(racks), locality);
   }
 
   Expected<std::uint16_t> start(const asio::ip::tcp::endpoint& endpoint) {
@@ -481,7 +483,9 @@ int run_deploy(const DeployArgs& args) {
         racks->assign(*ip, (*hosts)[i].rack);
       }
     }
-    if (!racks->empty()) local_tracker->set_racks(std::move(racks));
+    tracker::LocalitySettings locality;
+    locality.min_peers = static_cast<std::size_t>(args.rack_min_peers);
+    if (!racks->empty()) local_tracker->set_racks(std::move(racks), locality);
     auto port = local_tracker->start(asio::ip::tcp::endpoint(address, listen->second));
     if (!port)
       return report("deploy", "--tracker-listen " + args.tracker_listen, port.error(), kFailed);
@@ -688,6 +692,11 @@ Runner add_deploy_command(CLI::App& app) {
                   "The origin seed's BitTorrent port, HOST:PORT (port 0 = any)")
       ->default_str("0.0.0.0:0");
   cmd->add_option("--max-up", args->max_up, "The origin uploads at most RATE bytes/s");
+  cmd->add_option("--rack-min-peers", args->rack_min_peers,
+                  "Peers per tracker reply at least, other racks filling in for a small rack "
+                  "(0: rack peers and a few others only, least cross-rack traffic, slower)")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
   cmd->add_flag("--no-super-seed", args->no_super_seed,
                 "Let the origin offer every piece to every host at once (by default it hands "
                 "out pieces a few at a time, BEP 16, so it sends each piece once)");
