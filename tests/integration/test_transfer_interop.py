@@ -35,6 +35,33 @@ def lt_session(port):
     return lt.session(settings)
 
 
+def start_seed(starling, torrent, seed_dir, port, extra=()):
+    return subprocess.Popen([starling, "seed", torrent, seed_dir, "--listen",
+                             "127.0.0.1:%d" % port, "--seed-time", str(DEADLINE), "-q",
+                             "--tcp-only"] + list(extra),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def stop(proc):
+    """SIGTERM, then SIGKILL after 10 s; returns stderr as text."""
+    proc.terminate()
+    try:
+        _, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    return err.decode(errors="replace").strip()
+
+
+def lt_leecher(torrent, out, seed_port):
+    """A libtorrent session downloading `torrent` into `out` from the seed at `seed_port`."""
+    os.makedirs(out)
+    ses = lt_session(free_port())
+    h = ses.add_torrent({"ti": lt.torrent_info(torrent), "save_path": out})
+    h.connect_peer(("127.0.0.1", seed_port))
+    return ses, h
+
+
 def same_tree(a, b, rel_paths):
     return all(filecmp.cmp(os.path.join(a, p), os.path.join(b, p), shallow=False)
                for p in rel_paths)
@@ -87,17 +114,11 @@ def main():
 
         # 2. starling seed -> libtorrent leecher.
         port = free_port()
-        seeder = subprocess.Popen([starling, "seed", torrent, seed_dir, "--listen",
-                                   "127.0.0.1:%d" % port, "--seed-time", str(DEADLINE), "-q",
-                                   "--tcp-only"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        seeder = start_seed(starling, torrent, seed_dir, port)
         try:
             time.sleep(0.5)
             out2 = os.path.join(work, "to-libtorrent")
-            os.makedirs(out2)
-            ses = lt_session(free_port())
-            h = ses.add_torrent({"ti": lt.torrent_info(torrent), "save_path": out2})
-            h.connect_peer(("127.0.0.1", port))
+            ses, h = lt_leecher(torrent, out2, port)
             done = wait_for(lambda: h.status().is_seeding, DEADLINE)
             c.check(done, "libtorrent completes from a starling seed",
                     "progress %.3f" % h.status().progress)
@@ -137,29 +158,17 @@ def main():
                                capture_output=True, text=True, timeout=30)
             c.equal(r.returncode, 2, "--select out of range is bad usage")
         finally:
-            seeder.terminate()
-            try:
-                _, err = seeder.communicate(timeout=10)
-            except subprocess.TimeoutExpired:
-                seeder.kill()
-                _, err = seeder.communicate()
-            c.equal(seeder.returncode, 0, "the seed exits 0 on SIGTERM (stderr: %s)"
-                    % err.decode(errors="replace").strip())
+            err = stop(seeder)
+            c.equal(seeder.returncode, 0, "the seed exits 0 on SIGTERM (stderr: %s)" % err)
 
         # 4. starling seed --super-seed (BEP 16) -> libtorrent and starling leechers at once:
         # the seed shows no pieces and announces a few at a time, and both still complete.
         port = free_port()
-        seeder = subprocess.Popen([starling, "seed", torrent, seed_dir, "--listen",
-                                   "127.0.0.1:%d" % port, "--seed-time", str(DEADLINE), "-q",
-                                   "--tcp-only", "--super-seed"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        seeder = start_seed(starling, torrent, seed_dir, port, ["--super-seed"])
         try:
             time.sleep(0.5)
             out5 = os.path.join(work, "super-lt")
-            os.makedirs(out5)
-            ses = lt_session(free_port())
-            h = ses.add_torrent({"ti": lt.torrent_info(torrent), "save_path": out5})
-            h.connect_peer(("127.0.0.1", port))
+            ses, h = lt_leecher(torrent, out5, port)
             out6 = os.path.join(work, "super-starling")
             leecher = subprocess.Popen([starling, "download", torrent, "-o", out6, "--peer",
                                         "127.0.0.1:%d" % port, "--listen", "127.0.0.1:0", "-q",
@@ -176,12 +185,7 @@ def main():
             c.check(same_tree(seed_dir, out6, files), "and its files are identical")
             del h, ses
         finally:
-            seeder.terminate()
-            try:
-                seeder.communicate(timeout=10)
-            except subprocess.TimeoutExpired:
-                seeder.kill()
-                seeder.communicate()
+            stop(seeder)
     return c.summary("test_transfer_interop")
 
 
