@@ -8,6 +8,35 @@ namespace starling::sim {
 
 // `p` has a new piece: a HAVE to every neighbour, handled there in the next batch (the next tick,
 // or the receiver's own batch with HaveDelivery::per_receiver).
+namespace {
+
+// Memory-bound at 10,000 peers: start every miss of a batch before handling its first HAVE.
+// got_order is needed only for a piece the receiver has: lacking it now, it lacked it when the
+// sender got it (the have bitfield is small and stays cached; got_order is one more miss).
+void prefetch_haves(const SimPeer& peer, const std::vector<HaveNotice>& notices,
+                    const std::vector<HalfState>& half_state) {
+  for (const HaveNotice& notice : notices) {
+    __builtin_prefetch(&half_state[notice.half]);
+    if (peer.done) {
+      __builtin_prefetch(&peer.got_order[static_cast<std::size_t>(notice.piece.value())]);
+    } else {
+      peer.picker.prefetch_availability(notice.piece);
+      if (peer.picker.have(notice.piece)) {
+        __builtin_prefetch(&peer.got_order[static_cast<std::size_t>(notice.piece.value())]);
+      }
+    }
+  }
+}
+
+// Whether the receiver lacked the piece when the sender got it (got_order decides "when", so
+// handling the HAVE late is exact): then the sender gained a piece the receiver wants.
+bool lacked_when_sent(const SimPeer& peer, const HaveNotice& notice) {
+  return (!peer.done && !peer.picker.have(notice.piece)) ||
+         peer.got_order[static_cast<std::size_t>(notice.piece.value())] > notice.order;
+}
+
+}  // namespace
+
 void Swarm::on_have(PeerId p, PieceIndex piece) {
   SimPeer& peer = peers_[p];
   const std::uint32_t order = next_got_order_++;
@@ -63,26 +92,12 @@ void Swarm::flush_haves(PeerId p) {
   notices_.swap(inboxes_[p]);
   if (!peer.present) return;
   to_request_.clear();
-  // Memory-bound at 10,000 peers: start every miss of the batch before handling the first HAVE.
-  // got_order is needed only for a piece we have: lacking it now, we lacked it when the sender
-  // got it (the have bitfield is small and stays cached; got_order is one more miss).
-  for (const HaveNotice& notice : notices_) {
-    __builtin_prefetch(&half_state_[notice.half]);
-    if (peer.done) {
-      __builtin_prefetch(&peer.got_order[static_cast<std::size_t>(notice.piece.value())]);
-    } else {
-      peer.picker.prefetch_availability(notice.piece);
-      if (peer.picker.have(notice.piece)) {
-        __builtin_prefetch(&peer.got_order[static_cast<std::size_t>(notice.piece.value())]);
-      }
-    }
-  }
+  prefetch_haves(peer, notices_, half_state_);
   for (const HaveNotice& notice : notices_) {
     HalfState& in = half_state_[notice.half];  // sender -> p
     if (!in.open) continue;
     if (!peer.done) peer.picker.add_availability(notice.piece);
-    if ((!peer.done && !peer.picker.have(notice.piece)) ||
-        peer.got_order[static_cast<std::size_t>(notice.piece.value())] > notice.order) {
+    if (lacked_when_sent(peer, notice)) {
       ++in.gained;
       // set_interest would find no change but read the receiver's done flag (two more misses):
       // the receiver is `p`, whose flag we have.
@@ -161,24 +176,13 @@ void Swarm::apply_haves(PeerId p, TickOutput& out) {
     inbox.clear();
     return;
   }
-  for (const HaveNotice& notice : inbox) {
-    __builtin_prefetch(&half_state_[notice.half]);
-    if (peer.done) {
-      __builtin_prefetch(&peer.got_order[static_cast<std::size_t>(notice.piece.value())]);
-    } else {
-      peer.picker.prefetch_availability(notice.piece);
-      if (peer.picker.have(notice.piece)) {
-        __builtin_prefetch(&peer.got_order[static_cast<std::size_t>(notice.piece.value())]);
-      }
-    }
-  }
+  prefetch_haves(peer, inbox, half_state_);
   const std::size_t first_request = out.requests.size();
   for (const HaveNotice& notice : inbox) {
     HalfState& in = half_state_[notice.half];  // sender -> p
     if (!in.open) continue;
     if (!peer.done) peer.picker.add_availability(notice.piece);
-    if ((!peer.done && !peer.picker.have(notice.piece)) ||
-        peer.got_order[static_cast<std::size_t>(notice.piece.value())] > notice.order) {
+    if (lacked_when_sent(peer, notice)) {
       std::atomic_ref<std::int32_t> gained(in.gained);  // only this thread writes it
       gained.store(gained.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       if (in.interested == peer.done) out.interest.push_back(notice.half);  // wants !done
