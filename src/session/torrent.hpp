@@ -126,7 +126,8 @@ class Torrent {
   bool need_data() const { return !picker_.is_finished(); }
   // Initial seeding in effect for connections made now (the option, and every piece verified).
   policy::SuperSeed* super_seed() {
-    return super_seed_ && picker_.have_pieces().all() ? &*super_seed_ : nullptr;
+    // Asked on every HAVE of a super-seeded peer: a counter compare, not a bitfield count.
+    return super_seed_ && picker_.num_have() == picker_.num_pieces() ? &*super_seed_ : nullptr;
   }
   // Every wanted piece verified, nothing left to write or hash.
   bool finished() const {
