@@ -160,7 +160,7 @@ if command -v transmission-remote >/dev/null; then
   fi
 fi
 
-step "A datacenter deploy in miniature: two agents on loopback, one signed job, verified copies"
+step "A datacenter deploy in miniature: two agents on loopback, one signed job, verified copies (the origin super-seeds, BEP 16: it sends each piece once, the hosts trade the rest)"
 head -c 32 /dev/urandom | base64 > "$work/secret"
 : > "$work/fleet.txt"
 agent_pids=()
