@@ -28,6 +28,9 @@
 #   PAIRS      pairs to run, in this order in each round (default "starling libtorrent")
 #   SIZE_MIB   file size in MiB (default 1024)
 #   TIMEOUT    bound in seconds on every process started here (default 120)
+#   CHRT       1: run every seed and leecher (both pairs alike) under `chrt -r 1` (SCHED_RR), so
+#              other jobs on a shared machine cannot preempt them: the times are then those of an
+#              idle machine. Needs root (or CAP_SYS_NICE). Default 0.
 # Needs /usr/bin/python3 with python3-libtorrent, /usr/bin/time and timeout; installs nothing.
 set -euo pipefail
 
@@ -37,12 +40,19 @@ RUNS=${RUNS:-3}
 TIMEOUT=${TIMEOUT:-120}
 PAIRS=${PAIRS:-starling libtorrent}
 SIZE_MIB=${SIZE_MIB:-1024}
+CHRT=${CHRT:-0}
 PY=/usr/bin/python3
 
 die() { echo "transfer_bench: $*" >&2; exit 1; }
 
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer, got '$RUNS'"
 [[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "TIMEOUT must be a positive integer, got '$TIMEOUT'"
+[[ "$CHRT" == 0 || "$CHRT" == 1 ]] || die "CHRT must be 0 or 1, got '$CHRT'"
+PRIO=()
+if [[ "$CHRT" == 1 ]]; then
+  PRIO=(chrt -r 1)
+  chrt -r 1 true 2>/dev/null || die "CHRT=1 needs permission for SCHED_RR (run as root)"
+fi
 [[ "$SIZE_MIB" =~ ^[1-9][0-9]*$ ]] || die "SIZE_MIB must be a positive integer, got '$SIZE_MIB'"
 for pair in $PAIRS; do
   case $pair in starling | starling-utp | libtorrent | libtorrent-utp) ;;
@@ -153,7 +163,7 @@ with open(out, "w") as f:
     f.write("%.6f\t%s\t%.3f\n" % (seconds, m.group(1) if m else "0", cpu))
 sys.exit(rc)
 EOF
-export TIMEOUT
+export TIMEOUT CHRT
 
 free_port() {  # free for both TCP and UDP
   "$PY" -c '
@@ -219,21 +229,21 @@ run_pair() {
   port=$(free_port)
   rm -rf "$dl" "$WORK/ready" && mkdir "$dl"
   if [[ $pair == starling* ]]; then
-    timeout -k 5 "$TIMEOUT" "$STARLING" seed "$TORRENT" "$BENCH_DIR" --skip-check \
+    timeout -k 5 "$TIMEOUT" "${PRIO[@]}" "$STARLING" seed "$TORRENT" "$BENCH_DIR" --skip-check \
       --listen "127.0.0.1:$port" --seed-time "$TIMEOUT" "--$transport-only" -q \
       >/dev/null 2>"$WORK/seed.err" &
     seed=$!; PIDS+=("$seed")
     wait_ready "$seed" "$port" "$transport" ||
       { cat "$WORK/seed.err" >&2; die "starling seed did not start"; }
-    leech=("$STARLING" download "$TORRENT" -o "$dl" --peer "127.0.0.1:$port"
+    leech=("${PRIO[@]}" "$STARLING" download "$TORRENT" -o "$dl" --peer "127.0.0.1:$port"
            --listen 127.0.0.1:0 --json "--$transport-only")
   else
-    timeout -k 5 "$TIMEOUT" "$PY" "$WORK/lt_seed.py" "$TORRENT" "$BENCH_DIR" "$port" \
+    timeout -k 5 "$TIMEOUT" "${PRIO[@]}" "$PY" "$WORK/lt_seed.py" "$TORRENT" "$BENCH_DIR" "$port" \
       "$WORK/ready" "$transport" >/dev/null 2>"$WORK/seed.err" &
     seed=$!; PIDS+=("$seed")
     wait_ready "$seed" "$port" "$transport" "$WORK/ready" ||
       { cat "$WORK/seed.err" >&2; die "libtorrent seed did not start"; }
-    leech=("$PY" "$WORK/lt_leech.py" "$TORRENT" "$dl" "$port" "$transport")
+    leech=("${PRIO[@]}" "$PY" "$WORK/lt_leech.py" "$TORRENT" "$dl" "$port" "$transport")
   fi
   "$PY" "$WORK/timed.py" "$WORK/timing" "$WORK/rss" "$WORK/leech.out" "${leech[@]}" &
   local timer=$!; PIDS+=("$timer")
@@ -301,6 +311,8 @@ model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
 print("Machine: %d cores (nproc), %s" % (os.cpu_count(), model))
 print("starling: %s; python3-libtorrent %s" % (binary, lt.__version__))
 print("Load average (1/5/15 min): %s at start, %s at end" % (load_start, load_end))
+if os.environ.get("CHRT") == "1":
+    print("Every seed and leecher ran under chrt -r 1 (SCHED_RR): other load could not preempt them")
 print("Transfer: %d MiB random file, 1 MiB pieces, one seed -> one leecher over loopback, "
       "source page-cache warm; %s interleaved rounds; leecher process wall time"
       % (size >> 20, runs))

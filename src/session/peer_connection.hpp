@@ -97,6 +97,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   bool handle(const wire::Message& message);
   void handle_bitfield(const Bitfield& bits, bool all);
   void handle_block(const wire::Piece& piece);
+  void receive_block(BlockRef block, std::string_view data);
   void handle_request(const wire::Request& request);
   void handle_extended(const wire::Extended& extended);
   // BEP 9: a peer asks for a piece of the info dictionary.
@@ -155,8 +156,12 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   struct Outstanding {
     BlockRef block;
     Clock::time_point sent;
+    bool in_run = false;  // asked for in one request with its neighbours (see request_more)
   };
   std::vector<Outstanding> requests_;
+  // The peer is another starling: it takes one request for a run of consecutive blocks of a
+  // piece (up to WireLimits::max_block_length) and answers it with one PIECE message.
+  bool peer_takes_block_runs_ = false;
 
   // The peer's requests to us, oldest first, and how many are being read from disk.
   std::deque<wire::Request> upload_queue_;
