@@ -4,10 +4,15 @@
 # times. Prints per-build medians of the leecher's wall time and the CPU (user + system, from
 # /usr/bin/time) of the leecher, of the seed (including its shutdown), and of both.
 #
-#   bash bench/transfer_cpu_ab.sh [RUNS] BINARY...      (RUNS default 4)
+#   bash bench/transfer_cpu_ab.sh [RUNS] VARIANT...      (RUNS default 4)
+#
+# A VARIANT is a binary, optionally followed by options for its leecher in the same word:
+# 'build/bin/starling --disk-threads 2' (so one binary can be compared with itself under other
+# settings).
 #
 # Environment: BENCH_DIR (default /tmp/starling-bench: the 1 GiB random file, made if missing),
-# TIMEOUT (per process, default 120 s). Needs /usr/bin/time.
+# TIMEOUT (per process, default 120 s), CHRT=1 to run seed and leecher under `chrt -r 1` (other
+# jobs on a shared machine then cannot preempt them; needs root). Needs /usr/bin/time.
 set -euo pipefail
 
 RUNS=4
@@ -20,17 +25,25 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/starling-cpu-ab.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$BENCH_DIR"
 if [[ ! -f $FILE ]]; then head -c $((1 << 30)) /dev/urandom >"$FILE"; fi
-"$1" create "$FILE" -o "$WORK/t.torrent" --piece-size 1m -q
+PRIO=()
+if [[ ${CHRT:-0} == 1 ]]; then PRIO=(chrt -r 1); fi
+read -r -a first <<<"$1"
+"${first[0]}" create "$FILE" -o "$WORK/t.torrent" --piece-size 1m -q
 
-one_run() {  # BINARY -> "wall leech_cpu seed_cpu"
-  local bin=$1 port=$((20000 + RANDOM % 20000)) seed
+one_run() {  # VARIANT -> "wall leech_cpu seed_cpu"
+  local variant bin port=$((20000 + RANDOM % 20000)) seed
+  read -r -a variant <<<"$1"
+  bin=${variant[0]}
+  local extra=("${variant[@]:1}")
   rm -rf "$WORK/dl" && mkdir "$WORK/dl"
-  /usr/bin/time -f "%U %S" -o "$WORK/seed.time" timeout "$TIMEOUT" "$bin" seed "$WORK/t.torrent" \
-    "$BENCH_DIR" --skip-check --listen "127.0.0.1:$port" --seed-time "$TIMEOUT" --tcp-only -q &
+  /usr/bin/time -f "%U %S" -o "$WORK/seed.time" timeout "$TIMEOUT" "${PRIO[@]}" "$bin" seed \
+    "$WORK/t.torrent" "$BENCH_DIR" --skip-check --listen "127.0.0.1:$port" --seed-time "$TIMEOUT" \
+    --tcp-only -q &
   seed=$!
   for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
-  /usr/bin/time -f "%e %U %S" -o "$WORK/leech.time" timeout "$TIMEOUT" "$bin" download \
-    "$WORK/t.torrent" -o "$WORK/dl" --peer "127.0.0.1:$port" --listen 127.0.0.1:0 --tcp-only -q
+  /usr/bin/time -f "%e %U %S" -o "$WORK/leech.time" timeout "$TIMEOUT" "${PRIO[@]}" "$bin" \
+    download "$WORK/t.torrent" -o "$WORK/dl" --peer "127.0.0.1:$port" --listen 127.0.0.1:0 \
+    --tcp-only -q "${extra[@]}"
   cmp -s "$FILE" "$WORK/dl/$(basename "$FILE")" || { echo "$bin: download differs" >&2; exit 1; }
   pkill -INT -P "$seed" || true
   wait "$seed" || true
@@ -41,7 +54,7 @@ one_run() {  # BINARY -> "wall leech_cpu seed_cpu"
 }
 
 for ((round = 0; round < RUNS; round++)); do
-  for bin in "$@"; do echo "$bin $(one_run "$bin")"; done
+  for variant in "$@"; do echo "${variant// /_} $(one_run "$variant")"; done
 done | awk '
   function median(list,   a, n, i, j, t) {
     n = split(list, a, " ")

@@ -344,13 +344,21 @@ void add_transfer_flags(CLI::App& cmd, TransferArgs& args, bool downloading) {
                  "(all N in turn when seeding); 0 = never upload")
       ->check(CLI::Range(0, 1000))
       ->default_val(4);
+  cmd.add_option("--disk-threads", args.disk_threads,
+                 "Threads for disk reads, writes and piece hashes (default 2, or 4 with "
+                 "--direct-io: a direct write waits for the device, and more threads keep the "
+                 "hashing going meanwhile)")
+      ->check(CLI::Range(1, 64));
   if (downloading) {
     cmd.add_option("--seed-ratio", args.seed_ratio,
                    "After completing, keep seeding until uploaded/size reaches R");
     cmd.add_option("--timeout", args.timeout, "Give up (exit 1) if not complete after SECONDS");
-    cmd.add_flag("--no-direct-io", args.no_direct_io,
-                 "Write downloaded pieces through the page cache (default: whole pieces with "
-                 "direct I/O where the filesystem allows, leaving the cache to other programs)");
+    cmd.add_flag("--direct-io", args.direct_io,
+                 "Write verified pieces whole with direct I/O (O_DIRECT) where the filesystem "
+                 "allows: less CPU and the page cache left to other programs, but each write "
+                 "waits for the device (default: through the page cache)");
+    cmd.add_flag("--no-direct-io", args.no_direct_io, "The default (kept for older scripts)")
+        ->group("");
   }
   if (downloading) {
     cmd.add_option("--web-seed", args.web_seeds,
@@ -358,6 +366,9 @@ void add_transfer_flags(CLI::App& cmd, TransferArgs& args, bool downloading) {
                    "torrent's url-list");
     cmd.add_flag("--no-pipelining", args.no_pipelining,
                  "One request at a time per web seed (for measurements)");
+    cmd.add_flag("--no-block-runs", args.no_block_runs,
+                 "Ask other starling peers for single 16 KiB blocks too, not runs of up to 128 KiB "
+                 "in one request (for measurements)");
     cmd.add_flag("--no-end-game", args.no_end_game,
                  "Never ask a second source for a block already requested (for measurements)");
   }
@@ -388,7 +399,10 @@ int run_transfer(const TransferArgs& args, const TransferJob& job_in) {
   session::SessionSettings settings;
   settings.enable_tcp = !args.utp_only;
   settings.enable_utp = !args.tcp_only;
-  settings.storage.direct_io = !args.no_direct_io;
+  settings.storage.direct_io = args.direct_io && !args.no_direct_io;
+  settings.disk.threads =
+      args.disk_threads > 0 ? args.disk_threads : (settings.storage.direct_io ? 4 : 2);
+  settings.request_block_runs = !args.no_block_runs;
   // --tcp-only means no UDP at all: a peer's uTP SYN must meet a closed port (ICMP), so that
   // it falls back to TCP at once, so there is no DHT socket either.
   const bool use_dht = !args.no_dht && !args.tcp_only;

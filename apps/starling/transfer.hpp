@@ -27,8 +27,11 @@ struct TransferArgs {
   double timeout = 0;    // seconds; 0 = none
   std::string max_down;  // RATE ("2m" = 2 MiB/s); empty or 0 = unlimited
   std::string max_up;
-  bool no_direct_io = false;  // write through the page cache
-  int upload_slots = 4;       // peers unchoked at once; 0 = never upload
+  bool direct_io = false;      // write whole pieces with O_DIRECT
+  bool no_direct_io = false;   // the default; kept so that older scripts still run
+  int disk_threads = 0;        // reads, writes and piece hashes; 0 = 2, or 4 with direct I/O
+  bool no_block_runs = false;  // single 16 KiB requests to other starlings too (benchmarks)
+  int upload_slots = 4;        // peers unchoked at once; 0 = never upload
   bool json = false;
   bool quiet = false;
   bool verbose = false;

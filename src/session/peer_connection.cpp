@@ -477,7 +477,8 @@ void PeerConnection::request_more() {
   // Another starling gets consecutive blocks of a piece as one request, answered by one PIECE
   // message: over loopback, 128 KiB messages instead of 16 KiB ones halve the kernel's CPU per
   // GiB at both ends (fewer sends, fewer and larger segments).
-  const std::int64_t max_run = peer_takes_block_runs_ ? wire::WireLimits{}.max_block_length : 0;
+  const bool runs = peer_takes_block_runs_ && torrent_.settings().request_block_runs;
+  const std::int64_t max_run = runs ? wire::WireLimits{}.max_block_length : 0;
   for (std::size_t i = 0; i < blocks.size();) {
     std::size_t n = 1;
     std::int64_t length = geometry.block_length(blocks[i]);

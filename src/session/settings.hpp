@@ -53,6 +53,9 @@ struct SessionSettings {
   // Ask for no new blocks while this many received bytes wait for the disk: memory stays bounded
   // by this plus what is already requested.
   std::int64_t disk_write_high_water = 16 << 20;
+  // Ask another starling for consecutive blocks of a piece in one request (up to 128 KiB),
+  // answered by one PIECE message: fewer, larger messages (see PeerConnection::request_more).
+  bool request_block_runs = true;
   // A request unanswered this long is given up and picked again from another peer.
   std::chrono::seconds request_timeout{30};
   // Send a keep-alive after this long without sending anything; drop a peer silent this long.

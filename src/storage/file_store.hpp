@@ -39,10 +39,12 @@ struct FileStoreSettings {
   // about a tenth of a leecher's CPU here), and a full disk fails early with the file's name.
   bool preallocate = true;
   // write_piece() sends the page-aligned part of a piece to the disk with O_DIRECT: the bytes go
-  // from our buffer to the device, skipping the copy into the page cache and its bookkeeping
-  // (about a quarter of a downloader's CPU at 1 GB/s here). Files whose filesystem refuses
-  // O_DIRECT get ordinary writes.
-  bool direct_io = true;
+  // from our buffer to the device, skipping the copy into the page cache and its bookkeeping,
+  // but each write then waits for the device. Off by default: on this project's test machine a
+  // 1 GiB download over loopback took 1.44 s with it and 0.81 s through the page cache (whose
+  // copy cost ~5 % more CPU; docs/BENCHMARKS.md). Files whose filesystem refuses O_DIRECT get
+  // ordinary writes.
+  bool direct_io = false;
 };
 
 class FileStore {

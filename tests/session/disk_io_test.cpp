@@ -42,7 +42,8 @@ void run_until(boost::asio::io_context& io, Pred done) {
 }
 
 struct Fixture {
-  explicit Fixture(DiskIoSettings settings, FileStoreSettings storage = {})
+  // Direct I/O on, so that pieces are staged (unless the budget says otherwise).
+  explicit Fixture(DiskIoSettings settings, FileStoreSettings storage = {.direct_io = true})
       : layout({entry({"f"}, 3 * kPiece + 1000)}, kPiece),
         stream(content(3, 3 * kPiece + 1000)),
         store(std::make_shared<FileStore>(layout, dir.path(), OpenMode::read_write, storage)),

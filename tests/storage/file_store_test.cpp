@@ -398,7 +398,7 @@ TEST(FileStore, DirectWritesOfWholePagesBypassThePageCache) {
   TempDir dir;
   constexpr std::int64_t kPiece = 256 * 1024;
   const FileLayout layout({entry({"f"}, 4 * kPiece)}, kPiece);
-  FileStore store(layout, dir.path(), OpenMode::read_write);
+  FileStore store(layout, dir.path(), OpenMode::read_write, FileStoreSettings{.direct_io = true});
   const std::string stream = content(9, 4 * kPiece);
   for (std::int32_t p = 0; p < 4; ++p) {
     const AlignedCopy piece(
