@@ -93,7 +93,8 @@ int main(int argc, char** argv) {
     if (n <= 0) break;
     received += n;
   }
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   int status = 0;
   ::waitpid(sender, &status, 0);
   rusage self{}, child{};

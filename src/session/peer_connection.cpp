@@ -335,33 +335,50 @@ void PeerConnection::on_piece_passed(PieceIndex piece) {
 }
 
 void PeerConnection::handle_block(const wire::Piece& piece) {
-  // One block, or a run of whole blocks answering one request for the run: taken block by block.
+  // One block, or a run of whole blocks answering one request for the run: taken block by block,
+  // and the blocks still needed go to the disk in one write per consecutive stretch.
   const auto& geometry = torrent_.geometry();
   if (piece.offset % kBlockSize != 0) return;  // not something we asked for: ignore
   BlockRef block{piece.piece, static_cast<int>(piece.offset / kBlockSize)};
+  std::optional<BlockRef> stretch;  // first block of the stretch being collected
+  std::size_t stretch_at = 0;
+  const auto write_stretch = [&](std::size_t end) {
+    if (!stretch) return;
+    torrent_.write_blocks(*stretch,
+                          decoder_.share(piece.block.substr(stretch_at, end - stretch_at)));
+    stretch.reset();
+  };
   std::size_t at = 0;
   while (at < piece.block.size() && block.block < geometry.blocks_in_piece(piece.piece) &&
          !closed_) {
     const auto length = static_cast<std::size_t>(geometry.block_length(block));
-    if (at + length > piece.block.size()) return;  // not whole blocks: ignore the rest
-    receive_block(block, piece.block.substr(at, length));
+    if (at + length > piece.block.size()) break;  // not whole blocks: ignore the rest
+    if (receive_block(block, static_cast<std::int64_t>(length))) {
+      if (!stretch) {
+        stretch = block;
+        stretch_at = at;
+      }
+    } else {
+      write_stretch(at);
+    }
     at += length;
     ++block.block;
   }
+  write_stretch(at);  // booked blocks are written even if the connection closed meanwhile
 }
 
-void PeerConnection::receive_block(BlockRef block, std::string_view data) {
+bool PeerConnection::receive_block(BlockRef block, std::int64_t bytes) {
   auto it = std::find_if(requests_.begin(), requests_.end(),
                          [&](const Outstanding& o) { return o.block == block; });
-  if (it == requests_.end()) return;  // not asked for (e.g. after we cancelled it): ignore
+  if (it == requests_.end()) return false;  // not asked for (e.g. after we cancelled it)
   const auto waited = Clock::now() - it->sent;
   requests_.erase(it);
-  const auto bytes = static_cast<std::int64_t>(data.size());
   last_block_at_ = Clock::now();
   pipeline_.on_block_received(bytes, last_block_at_, waited);
   downloaded_ += bytes;
-  if (torrent_.picker().is_block_received(block)) return;  // end game: another peer was first
-  torrent_.on_block(*this, block, decoder_.share(data));
+  if (torrent_.picker().is_block_received(block)) return false;  // end game: another was first
+  torrent_.book_block(*this, block, bytes);
+  return true;
 }
 
 void PeerConnection::handle_request(const wire::Request& request) {
@@ -471,14 +488,14 @@ void PeerConnection::request_more() {
   if (!torrent_.accepting_blocks()) return;
   const int want = pipeline_.requests_to_send();
   if (want <= 0) return;
-  const auto blocks = torrent_.picker().pick(peer_has_, want, key_);
-  const auto now = Clock::now();
-  const auto& geometry = torrent_.geometry();
   // Another starling gets consecutive blocks of a piece as one request, answered by one PIECE
   // message: over loopback, 128 KiB messages instead of 16 KiB ones halve the kernel's CPU per
   // GiB at both ends (fewer sends, fewer and larger segments).
   const bool runs = peer_takes_block_runs_ && torrent_.settings().request_block_runs;
   const std::int64_t max_run = runs ? wire::WireLimits{}.max_block_length : 0;
+  const auto blocks = torrent_.picker().pick(peer_has_, want, key_);
+  const auto now = Clock::now();
+  const auto& geometry = torrent_.geometry();
   for (std::size_t i = 0; i < blocks.size();) {
     std::size_t n = 1;
     std::int64_t length = geometry.block_length(blocks[i]);

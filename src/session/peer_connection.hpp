@@ -97,7 +97,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   bool handle(const wire::Message& message);
   void handle_bitfield(const Bitfield& bits, bool all);
   void handle_block(const wire::Piece& piece);
-  void receive_block(BlockRef block, std::string_view data);
+  bool receive_block(BlockRef block, std::int64_t bytes);
   void handle_request(const wire::Request& request);
   void handle_extended(const wire::Extended& extended);
   // BEP 9: a peer asks for a piece of the info dictionary.

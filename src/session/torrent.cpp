@@ -279,13 +279,18 @@ bool Torrent::accepting_blocks() const {
   return disk().queued_write_bytes() < settings().disk_write_high_water;
 }
 
-void Torrent::on_block(PeerConnection& from, BlockRef block, SharedBytes data) {
-  on_block(from.key(), from.address(), block, std::move(data));
+void Torrent::book_block(PeerConnection& from, BlockRef block, std::int64_t bytes) {
+  book_block(from.key(), from.address(), block, bytes);
 }
 
 void Torrent::on_block(policy::PeerKey from, const std::string& sender, BlockRef block,
                        SharedBytes data) {
-  const std::int64_t bytes = static_cast<std::int64_t>(data.size());
+  book_block(from, sender, block, static_cast<std::int64_t>(data.size()));
+  write_blocks(block, std::move(data));
+}
+
+void Torrent::book_block(policy::PeerKey from, const std::string& sender, BlockRef block,
+                         std::int64_t bytes) {
   downloaded_ += bytes;
   for (policy::PeerKey other : picker_.on_block_received(block, from)) {
     if (auto it = peers_.find(other); it != peers_.end()) it->second->cancel_block(block);
@@ -295,9 +300,12 @@ void Torrent::on_block(policy::PeerKey from, const std::string& sender, BlockRef
     }
   }
   smart_ban_.on_block(block.piece, block.block, sender, geometry_.blocks_in_piece(block.piece));
-  ++pending_writes_[block.piece];
-  const PieceIndex piece = block.piece;
-  disk().async_write(store_, partial_pieces_, piece, geometry_.block_offset(block), std::move(data),
+}
+
+void Torrent::write_blocks(BlockRef first, SharedBytes data) {
+  const PieceIndex piece = first.piece;
+  ++pending_writes_[piece];
+  disk().async_write(store_, partial_pieces_, piece, geometry_.block_offset(first), std::move(data),
                      [this, piece, alive = std::weak_ptr<FileStore>(store_)](const Status& s) {
                        if (alive.expired() || stopped_) return;
                        if (!s) return fail("disk write failed: " + s.error().message());

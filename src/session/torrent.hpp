@@ -134,7 +134,11 @@ class Torrent {
     return picker_.is_finished() && pending_writes_.empty() && hashing_.empty();
   }
   bool accepting_blocks() const;  // false while the disk is behind
-  void on_block(PeerConnection& from, BlockRef block, SharedBytes data);
+  // A block from a peer, in two steps so that consecutive blocks of one message go to the disk
+  // in one write: book_block for each (bytes, picker, duplicates cancelled elsewhere, SmartBan),
+  // then write_blocks once for a run of booked blocks, `first` and those after it in its piece.
+  void book_block(PeerConnection& from, BlockRef block, std::int64_t bytes);
+  void write_blocks(BlockRef first, SharedBytes data);
   // A handshake completed: false when `fresh` duplicates a connection we already have to the
   // same peer (each side dialled the other) and is the one to drop.
   bool admit(PeerConnection& fresh);
@@ -145,6 +149,8 @@ class Torrent {
   void count_upload(std::int64_t bytes) { uploaded_ += bytes; }
   // A block from any source (a peer, a web seed): `sender` names it for SmartBan.
   void on_block(policy::PeerKey from, const std::string& sender, BlockRef block, SharedBytes data);
+  void book_block(policy::PeerKey from, const std::string& sender, BlockRef block,
+                  std::int64_t bytes);
 
   // --- web seeds: sources that have every piece and share the picker with the peers.
   void add_web_seed(const std::string& url);
