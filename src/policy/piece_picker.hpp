@@ -194,7 +194,7 @@ class PiecePicker {
   std::vector<Download*> started_;
   // Block arrays of dropped downloads, cleared, for the next start_download: a simulator starts
   // and finishes millions of pieces.
-  static constexpr std::size_t kSpareBlockArrays = 8;
+  static constexpr std::size_t kSpareBlockArrays = 4;
   std::vector<std::vector<Block>> spare_blocks_;
 };
 
