@@ -144,7 +144,7 @@ class Swarm {
   // Per peer, bytes sent: dense (80 KB at 10,000 peers, cached), since every finished request
   // adds to its sender's, and a SimPeer is 3.4 KB of mostly cold state.
   std::vector<double> uploaded_;
-  std::vector<HalfId> flow_owner_;     // per FlowId: the half it carries
+  std::vector<HalfId> flow_owner_;  // per FlowId: the half it carries
   // Per peer, HAVEs from neighbours not handled yet (one batch, `have_delay` after the first),
   // and per half, its receiver: dense copies, since a HAVE touches one of each per neighbour.
   std::vector<std::vector<HaveNotice>> inboxes_;

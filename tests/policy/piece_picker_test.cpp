@@ -523,7 +523,8 @@ TEST(PiecePicker, UnrequestedBlockIsAcceptedAndStartsThePiece) {
 // ---- Geometry ------------------------------------------------------------------------------
 
 TEST(PiecePicker, LastPieceHasFewerAndShorterBlocks) {
-  const PieceGeometry g{3, 4 * kBlockSize, 8 * kBlockSize + kBlockSize + 100};
+  const PieceGeometry g{3, std::int64_t{4} * kBlockSize,
+                        std::int64_t{8} * kBlockSize + kBlockSize + 100};
   EXPECT_EQ(g.blocks_in_piece(PieceIndex(0)), 4);
   EXPECT_EQ(g.blocks_in_piece(PieceIndex(2)), 2);
   EXPECT_EQ(g.block_length(blk(2, 0)), kBlockSize);
@@ -538,7 +539,7 @@ TEST(PiecePicker, LastPieceHasFewerAndShorterBlocks) {
 }
 
 TEST(PiecePicker, OnePieceTorrent) {
-  PiecePicker p(PieceGeometry{1, 2 * kBlockSize, kBlockSize + 1});
+  PiecePicker p(PieceGeometry{1, std::int64_t{2} * kBlockSize, kBlockSize + 1});
   EXPECT_EQ(p.geometry().block_length(blk(0, 1)), 1);
   p.add_seed();
   EXPECT_EQ(picks(p, "peer 1", 5), "0.0 0.1");
