@@ -339,7 +339,7 @@ TEST(PiecePicker, EndGameOnlyOnceThisPeersFreeBlocksAreGone) {
 // goes free again and every pick is end game) move blocks between requester counts, and the
 // receipts and swaps inside the picker leave its pieces out of start order.
 TEST(PiecePicker, EndGameOrderIsFewestRequestersThenOldestPieceThenBlock) {
-  const int pieces = 6;
+  const int pieces = 10;
   const int blocks = 4;
   PiecePicker p(PieceGeometry::uniform(pieces, blocks, blocks),
                 PickerSettings{.random_first_pieces = 0, .seed = 3, .end_game_max_requesters = 4});
@@ -352,15 +352,22 @@ TEST(PiecePicker, EndGameOrderIsFewestRequestersThenOldestPieceThenBlock) {
     x = x * 6364136223846793005ULL + 1442695040888963407ULL;
     return static_cast<std::uint32_t>((x >> 33) % m);
   };
+  // Piece 0 passes: the picker moves its last started piece into its place, out of start order.
+  for (int b = 0; b < blocks; ++b) p.on_block_received({PieceIndex(0), b}, PeerKey(0));
+  ASSERT_TRUE(p.is_piece_complete(PieceIndex(0)));
+  p.on_piece_passed(PieceIndex(0));
   int taken = 0;
   for (int step = 0; step < 3000; ++step) {
     const std::vector<PieceIndex> started = p.downloading_pieces();
+    ASSERT_FALSE(started.empty()) << "step " << step;
     const PieceIndex piece = started[next(started.size())];
     const BlockRef block{piece, static_cast<int>(next(blocks))};
     const std::vector<PeerKey> asked = p.requesters(block);
     const std::uint32_t action = next(40);  // receipts rare: the blocks run out otherwise
     if (action == 0 && !asked.empty()) {
       p.on_block_received(block, asked[next(asked.size())]);
+      // A passed piece leaves the picker: another moves into its place (more reordering).
+      if (p.is_piece_complete(piece) && started.size() > 2) p.on_piece_passed(piece);
     } else if (action < 10 && asked.size() >= 2) {
       p.abort_request(block, asked[next(asked.size())]);
     } else {
