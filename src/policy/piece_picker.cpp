@@ -206,6 +206,10 @@ PiecePicker::Download& PiecePicker::start_download(PieceIndex piece) {
   Download d;
   d.piece = piece;
   d.started = next_started_++;
+  if (!spare_blocks_.empty()) {  // a finished piece's block array: no allocation per piece
+    d.blocks = std::move(spare_blocks_.back());
+    spare_blocks_.pop_back();
+  }
   d.blocks.resize(static_cast<std::size_t>(geometry_.blocks_in_piece(piece)));
   download_slot_[index(piece)] = static_cast<std::int32_t>(downloads_.size());
   downloads_.push_back(std::move(d));
@@ -216,6 +220,10 @@ void PiecePicker::drop_download(PieceIndex piece) {
   const std::int32_t slot = download_slot_[index(piece)];
   if (slot < 0) return;
   const auto s = static_cast<std::size_t>(slot);
+  if (spare_blocks_.size() < kSpareBlockArrays) {
+    std::vector<Block>& spare = spare_blocks_.emplace_back(std::move(downloads_[s].blocks));
+    spare.clear();
+  }
   if (s + 1 != downloads_.size()) {
     downloads_[s] = std::move(downloads_.back());
     download_slot_[index(downloads_[s].piece)] = slot;
@@ -377,34 +385,47 @@ std::optional<PieceIndex> PiecePicker::scan_from_random(std::span<const PieceInd
   return std::nullopt;
 }
 
+// Blocks in the order (requesters, start order, block) without sorting them: the pieces the peer
+// has are put in start order (a few dozen at most), then walked once per requester count present,
+// fewest first. A block taken at one count now names this peer, so a later pass skips it, as
+// the candidates collected before any push would. Stops as soon as `want` blocks are out.
 void PiecePicker::pick_end_game(const Bitfield& peer_has, int want, PeerKey peer,
                                 std::vector<BlockRef>& out) {
-  struct Candidate {
-    std::size_t requesters;
-    std::uint64_t started;
-    int block;
-    Download* download;
-  };
-  std::vector<Candidate> candidates;
+  std::vector<Download*>& pieces = started_;  // pick()'s (a) is done with it
+  pieces.clear();
   for (Download& d : downloads_) {
-    if (piece_priority(d.piece) == 0 || !peer_has.get(index(d.piece))) continue;
-    for (std::size_t i = 0; i < d.blocks.size(); ++i) {
-      const Block& b = d.blocks[i];
-      if (b.state != BlockState::requested) continue;
-      if (static_cast<int>(b.requesters.size()) >= settings_.end_game_max_requesters) continue;
-      if (std::find(b.requesters.begin(), b.requesters.end(), peer) != b.requesters.end()) {
-        continue;
-      }
-      candidates.push_back({b.requesters.size(), d.started, static_cast<int>(i), &d});
+    if (d.requested == 0 || piece_priority(d.piece) == 0 || !peer_has.get(index(d.piece))) {
+      continue;
     }
+    pieces.push_back(&d);
   }
-  std::sort(candidates.begin(), candidates.end(), [](const Candidate& x, const Candidate& y) {
-    return std::tie(x.requesters, x.started, x.block) < std::tie(y.requesters, y.started, y.block);
-  });
-  for (const Candidate& c : candidates) {
-    if (out.size() >= static_cast<std::size_t>(want)) break;
-    c.download->blocks[static_cast<std::size_t>(c.block)].requesters.push_back(peer);
-    out.push_back(BlockRef{c.download->piece, c.block});
+  std::sort(pieces.begin(), pieces.end(),
+            [](const Download* x, const Download* y) { return x->started < y->started; });
+  const auto limit = static_cast<std::size_t>(std::max(settings_.end_game_max_requesters, 0));
+  const auto wanted_blocks = static_cast<std::size_t>(want);
+  const auto eligible = [&](const Block& b) {
+    return b.state == BlockState::requested && b.requesters.size() < limit &&
+           std::find(b.requesters.begin(), b.requesters.end(), peer) == b.requesters.end();
+  };
+  std::size_t count = 1;  // a requested block has at least one requester
+  while (out.size() < wanted_blocks && count < limit) {
+    std::size_t next = limit;  // the next requester count present, for the next pass
+    for (Download* d : pieces) {
+      if (out.size() >= wanted_blocks) break;
+      for (std::size_t i = 0; i < d->blocks.size(); ++i) {
+        Block& b = d->blocks[i];
+        if (!eligible(b)) continue;
+        const std::size_t n = b.requesters.size();
+        if (n != count) {
+          if (n > count) next = std::min(next, n);
+          continue;
+        }
+        if (out.size() >= wanted_blocks) break;
+        b.requesters.push_back(peer);
+        out.push_back(BlockRef{d->piece, static_cast<int>(i)});
+      }
+    }
+    count = next;
   }
 }
 

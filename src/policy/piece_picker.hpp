@@ -190,7 +190,12 @@ class PiecePicker {
   std::vector<std::int32_t> download_slot_;  // per piece: index into downloads_, or -1
   std::uint64_t next_started_ = 0;
   std::uint64_t pieces_scanned_ = 0;
-  std::vector<Download*> started_;  // pick()'s scratch, kept to spare an allocation per pick
+  // pick()'s scratch (and pick_end_game's), kept to spare an allocation per pick.
+  std::vector<Download*> started_;
+  // Block arrays of dropped downloads, cleared, for the next start_download: a simulator starts
+  // and finishes millions of pieces.
+  static constexpr std::size_t kSpareBlockArrays = 4;
+  std::vector<std::vector<Block>> spare_blocks_;
 };
 
 }  // namespace starling::policy

@@ -110,7 +110,8 @@ const std::vector<FlowId>& Network::settle(TimePoint now) {
   changed_.clear();
   const double t = to_seconds(now);
   for (int round = 0; !dirty_.empty() && round <= settings_.spread_rounds; ++round) {
-    std::vector<NodeId> centre;
+    std::vector<NodeId>& centre = centre_;
+    centre.clear();
     centre.swap(dirty_);
     for (NodeId n : centre) nodes_[n].dirty = false;
     fill(centre, t);
@@ -175,8 +176,8 @@ void Network::fill(const std::vector<NodeId>& centre, double now) {
 
   // Raise all unfixed rates together: the link with the smallest fair share fills first and its
   // flows take that share; the others go on.
-  std::vector<double> old_rate;
-  old_rate.reserve(selected_.size());
+  std::vector<double>& old_rate = old_rate_;
+  old_rate.clear();
   for (FlowId id : selected_) old_rate.push_back(flows_[id].rate);
   for (;;) {
     std::size_t best = links_.size();

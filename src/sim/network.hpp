@@ -110,6 +110,8 @@ class Network {
   std::vector<FlowId> selected_;
   std::vector<Link> links_;
   std::vector<NodeId> next_round_;
+  std::vector<NodeId> centre_;    // settle()'s nodes of one round
+  std::vector<double> old_rate_;  // fill()'s rates before it
 };
 
 }  // namespace starling::sim

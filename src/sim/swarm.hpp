@@ -75,6 +75,7 @@ class Swarm {
   const std::vector<SimPeer>& peers() const { return peers_; }
   const std::vector<SimHalf>& halves() const { return halves_; }
   const std::vector<HalfState>& half_states() const { return half_state_; }
+  double uploaded(PeerId p) const { return uploaded_[p]; }  // bytes sent so far
 
  private:
   // Membership and connections (swarm.cpp).
@@ -140,7 +141,10 @@ class Swarm {
   std::vector<SimHalf> halves_;
   std::vector<HalfState> half_state_;  // per half: its hot flags (see HalfState)
   std::vector<std::uint8_t> done_;     // per peer: SimPeer::done, dense for the HAVE path
-  std::vector<HalfId> flow_owner_;     // per FlowId: the half it carries
+  // Per peer, bytes sent: dense (80 KB at 10,000 peers, cached), since every finished request
+  // adds to its sender's, and a SimPeer is 3.4 KB of mostly cold state.
+  std::vector<double> uploaded_;
+  std::vector<HalfId> flow_owner_;  // per FlowId: the half it carries
   // Per peer, HAVEs from neighbours not handled yet (one batch, `have_delay` after the first),
   // and per half, its receiver: dense copies, since a HAVE touches one of each per neighbour.
   std::vector<std::vector<HaveNotice>> inboxes_;

@@ -49,9 +49,7 @@ struct SimPeer {
   bool done = false;
   bool free_rider = false;
   bool initial_seed = false;
-  double uploaded = 0;
-  double downloaded = 0;
-  double from_seeds = 0;  // of `downloaded`, from the initial seeds
+  double from_seeds = 0;  // bytes received from the initial seeds (bytes sent: Swarm::uploaded)
 };
 
 // A request: one pick's worth of blocks of one piece, transferred as one flow.

@@ -88,9 +88,8 @@ void Swarm::finish_front(HalfId h) {
   for (int block : done.blocks) {
     s.pipeline.on_block_received(geometry_.block_length({done.piece, block}), engine_.now());
   }
-  peers_[s.from].uploaded += done.bytes;
-  peers_[s.to].downloaded += done.bytes;
-  if (peers_[s.from].initial_seed) peers_[s.to].from_seeds += done.bytes;
+  uploaded_[s.from] += done.bytes;
+  if (!is_leecher(s.from)) peers_[s.to].from_seeds += done.bytes;
   const PeerId to = s.to;
   const PeerId from = s.from;
 
@@ -125,9 +124,8 @@ void Swarm::drop_requests(HalfId h, bool credit_partial) {
         if (moved < length) break;
         moved -= length;
         s.delivered += length;
-        peers_[s.from].uploaded += length;
-        peers_[s.to].downloaded += length;
-        if (peers_[s.from].initial_seed) peers_[s.to].from_seeds += length;
+        uploaded_[s.from] += length;
+        if (!is_leecher(s.from)) peers_[s.to].from_seeds += length;
       }
     }
   }

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "metainfo/file_layout.hpp"
@@ -332,6 +333,105 @@ TEST(PiecePicker, EndGameOnlyOnceThisPeersFreeBlocksAreGone) {
   EXPECT_EQ(picks(p, "peer all", 3, 2), "1.0 1.1 0.0");
 }
 
+// End game against its definition: every requested block the peer has not asked for, below the
+// requester cap, ordered by (requesters, start order, block), read through the public API before
+// each pick. Random picks, receipts and aborts (never of a block's last requester, so no block
+// goes free again and every pick is end game) move blocks between requester counts, and the
+// receipts and swaps inside the picker leave its pieces out of start order.
+TEST(PiecePicker, EndGameOrderIsFewestRequestersThenOldestPieceThenBlock) {
+  const int pieces = 10;
+  const int blocks = 4;
+  PiecePicker p(PieceGeometry::uniform(pieces, blocks, blocks),
+                PickerSettings{.random_first_pieces = 0, .seed = 3, .end_game_max_requesters = 4});
+  const Bitfield all(pieces, true);
+  p.add_availability(all);
+  ASSERT_EQ(p.pick(all, pieces * blocks, PeerKey(0)).size(),
+            static_cast<std::size_t>(pieces * blocks));
+  std::uint64_t x = 11;
+  auto next = [&x](std::uint64_t m) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<std::uint32_t>((x >> 33) % m);
+  };
+  // Piece 0 passes: the picker moves its last started piece into its place, out of start order.
+  for (int b = 0; b < blocks; ++b) p.on_block_received({PieceIndex(0), b}, PeerKey(0));
+  ASSERT_TRUE(p.is_piece_complete(PieceIndex(0)));
+  p.on_piece_passed(PieceIndex(0));
+  int taken = 0;
+  for (int step = 0; step < 3000; ++step) {
+    const std::vector<PieceIndex> started = p.downloading_pieces();
+    ASSERT_FALSE(started.empty()) << "step " << step;
+    const PieceIndex piece = started[next(started.size())];
+    const BlockRef block{piece, static_cast<int>(next(blocks))};
+    const std::vector<PeerKey> asked = p.requesters(block);
+    const std::uint32_t action = next(40);  // receipts rare: the blocks run out otherwise
+    if (action == 0 && !asked.empty()) {
+      p.on_block_received(block, asked[next(asked.size())]);
+      // A passed piece leaves the picker: another moves into its place (more reordering).
+      if (p.is_piece_complete(piece) && started.size() > 2) p.on_piece_passed(piece);
+    } else if (action < 10 && asked.size() >= 2) {
+      p.abort_request(block, asked[next(asked.size())]);
+    } else {
+      const PeerKey peer(next(7));
+      const int want = 1 + static_cast<int>(next(6));
+      struct Candidate {
+        std::size_t requesters;
+        std::size_t started;
+        int block;
+        PieceIndex piece;
+      };
+      std::vector<Candidate> candidates;
+      for (std::size_t s = 0; s < started.size(); ++s) {
+        for (int b = 0; b < blocks; ++b) {
+          const std::vector<PeerKey> r = p.requesters({started[s], b});
+          if (r.empty() || r.size() >= 4 || std::find(r.begin(), r.end(), peer) != r.end()) {
+            continue;
+          }
+          candidates.push_back({r.size(), s, b, started[s]});
+        }
+      }
+      std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+        return std::tie(a.requesters, a.started, a.block) <
+               std::tie(b.requesters, b.started, b.block);
+      });
+      std::vector<BlockRef> expected;
+      for (const Candidate& c : candidates) {
+        if (expected.size() >= static_cast<std::size_t>(want)) break;
+        expected.push_back({c.piece, c.block});
+      }
+      ASSERT_EQ(p.pick(all, want, peer), expected) << "step " << step;
+      taken += static_cast<int>(expected.size());
+    }
+    ASSERT_TRUE(p.check_invariants()) << "step " << step;
+  }
+  EXPECT_GT(taken, 100);  // the walk did pick, at several requester counts
+}
+
+// Pieces that complete hand their block arrays to the next pieces started: the new pieces start
+// with every block free, whatever the old ones held (requesters beyond the inline three too).
+TEST(PiecePicker, PiecesStartedAfterOthersFinishStartClean) {
+  PiecePicker p(PieceGeometry::uniform(40, 3, 3),
+                PickerSettings{.random_first_pieces = 0, .end_game_max_requesters = 5});
+  const Bitfield all(40, true);
+  p.add_availability(all);
+  for (int round = 0; round < 20; ++round) {
+    const std::vector<BlockRef> got = p.pick(all, 6, PeerKey(1));  // two new pieces
+    ASSERT_EQ(got.size(), 6U) << "round " << round;
+    Bitfield only(40);  // peers that have just these two: end game for them
+    for (BlockRef b : got) only.set(static_cast<std::size_t>(b.piece.value()));
+    for (std::uint32_t peer = 2; peer <= 5; ++peer) p.pick(only, 6, PeerKey(peer));
+    for (BlockRef b : got) {
+      EXPECT_EQ(p.requesters(b).size(), 5U);
+      p.on_block_received(b, PeerKey(1));
+      EXPECT_TRUE(p.requesters(b).empty());
+    }
+    for (BlockRef b : got) {
+      if (p.is_piece_complete(b.piece) && !p.have(b.piece)) p.on_piece_passed(b.piece);
+    }
+    ASSERT_TRUE(p.check_invariants()) << "round " << round;
+  }
+  EXPECT_EQ(p.num_have(), 40);
+}
+
 // ---- Block lifecycle -----------------------------------------------------------------------
 
 // Requesters live in the block up to three; a fourth and fifth move them all to the heap and
@@ -430,7 +530,8 @@ TEST(PiecePicker, UnrequestedBlockIsAcceptedAndStartsThePiece) {
 // ---- Geometry ------------------------------------------------------------------------------
 
 TEST(PiecePicker, LastPieceHasFewerAndShorterBlocks) {
-  const PieceGeometry g{3, 4 * kBlockSize, 8 * kBlockSize + kBlockSize + 100};
+  const PieceGeometry g{3, std::int64_t{4} * kBlockSize,
+                        std::int64_t{8} * kBlockSize + kBlockSize + 100};
   EXPECT_EQ(g.blocks_in_piece(PieceIndex(0)), 4);
   EXPECT_EQ(g.blocks_in_piece(PieceIndex(2)), 2);
   EXPECT_EQ(g.block_length(blk(2, 0)), kBlockSize);
@@ -445,7 +546,7 @@ TEST(PiecePicker, LastPieceHasFewerAndShorterBlocks) {
 }
 
 TEST(PiecePicker, OnePieceTorrent) {
-  PiecePicker p(PieceGeometry{1, 2 * kBlockSize, kBlockSize + 1});
+  PiecePicker p(PieceGeometry{1, std::int64_t{2} * kBlockSize, kBlockSize + 1});
   EXPECT_EQ(p.geometry().block_length(blk(0, 1)), 1);
   p.add_seed();
   EXPECT_EQ(picks(p, "peer 1", 5), "0.0 0.1");

@@ -169,7 +169,7 @@ TEST(Swarm, SeedBytesAreAccountedPerLeecher) {
     EXPECT_LE(peer.from_seeds, static_cast<double>(settings.file_size()));
     from_seed += peer.from_seeds;
   }
-  EXPECT_DOUBLE_EQ(from_seed, swarm.peers()[0].uploaded);
+  EXPECT_DOUBLE_EQ(from_seed, swarm.uploaded(0));
   EXPECT_GE(from_seed, static_cast<double>(settings.file_size()));  // every piece left it once
 }
 
