@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -62,10 +63,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   const char* path = argv[1];
-  const long block = argc > 2 ? std::atol(argv[2]) : 16384;
-  const bool headers = argc > 3 ? std::atoi(argv[3]) != 0 : true;
+  char* end = nullptr;
+  const long block = argc > 2 ? std::strtol(argv[2], &end, 10) : 16384;
+  if (argc > 2 && (*end != '\0' || block <= 0)) {
+    std::fprintf(stderr, "BLOCK_BYTES must be a positive number, got '%s'\n", argv[2]);
+    return 2;
+  }
+  const bool headers = argc <= 3 || std::string_view(argv[3]) != "0";
   struct stat st {};
-  if (::stat(path, &st) != 0 || block <= 0) {
+  if (::stat(path, &st) != 0) {
     std::perror(path);
     return 2;
   }
