@@ -47,8 +47,9 @@ one_run() {  # VARIANT -> "wall leech_cpu seed_cpu"
   cmp -s "$FILE" "$WORK/dl/$(basename "$FILE")" || { echo "$bin: download differs" >&2; exit 1; }
   pkill -INT -P "$seed" || true
   wait "$seed" || true
-  read -r wall lu ls <"$WORK/leech.time"
-  read -r su ss <"$WORK/seed.time"
+  read -r wall lu ls < <(tail -n 1 "$WORK/leech.time")
+  # The last line: `time` puts "Command terminated by signal N" first when that is how it ended.
+  read -r su ss < <(tail -n 1 "$WORK/seed.time")
   awk -v w="$wall" -v lu="$lu" -v ls="$ls" -v su="$su" -v ss="$ss" \
     'BEGIN { printf "%s %.2f %.2f\n", w, lu + ls, su + ss }'
 }

@@ -237,3 +237,14 @@ def wait_for(predicate, seconds):
             return True
         time.sleep(0.1)
     return False
+
+
+def read_exact(conn, n):
+    """Exactly `n` bytes from socket `conn` (a scripted peer's reads); ConnectionError at EOF."""
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    return data

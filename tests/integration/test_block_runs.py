@@ -20,23 +20,13 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop_common import (Checker, bencode, starling_path, stop_process,  # noqa: E402
+from interop_common import (Checker, bencode, read_exact, starling_path,  # noqa: E402
                             temp_dir, write_random)
 
 DEADLINE = 60
 PIECE = 256 * 1024
 SIZE = 3 * 1024 * 1024 + 5000  # a short last piece and a short last block
 BLOCK = 16 * 1024
-
-
-def read_exact(conn, n):
-    data = b""
-    while len(data) < n:
-        chunk = conn.recv(n - len(data))
-        if not chunk:
-            raise ConnectionError("closed")
-        data += chunk
-    return data
 
 
 class ScriptedSeed:

@@ -22,24 +22,13 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop_common import (Checker, free_port, json_events, starling_path,  # noqa: E402
-                             stop_process, temp_dir, write_half, write_random)
+from interop_common import (Checker, free_port, json_events, read_exact,  # noqa: E402
+                             starling_path, stop_process, temp_dir, write_half,
+                             write_random)
 
 DEADLINE = 60
 PIECE = 64 * 1024
 SIZE = 4 * 1024 * 1024 + 777
-
-
-
-
-def read_exact(conn, n):
-    data = b""
-    while len(data) < n:
-        chunk = conn.recv(n - len(data))
-        if not chunk:
-            raise ConnectionError("closed")
-        data += chunk
-    return data
 
 
 def hostile_peer(listener, num_pieces, stop):
