@@ -400,8 +400,7 @@ int run_transfer(const TransferArgs& args, const TransferJob& job_in) {
   settings.enable_tcp = !args.utp_only;
   settings.enable_utp = !args.tcp_only;
   settings.storage.direct_io = args.direct_io && !args.no_direct_io;
-  settings.disk.threads =
-      args.disk_threads > 0 ? args.disk_threads : (settings.storage.direct_io ? 4 : 2);
+  settings.disk.threads = args.disk_threads;  // 0: the session's choice
   settings.request_block_runs = !args.no_block_runs;
   // --tcp-only means no UDP at all: a peer's uTP SYN must meet a closed port (ICMP), so that
   // it falls back to TCP at once, so there is no DHT socket either.

@@ -89,11 +89,12 @@ class PartialPieces {
 };
 
 struct DiskIoSettings {
-  // Enough for writes through the page cache and hashing on a 2-core machine. With direct I/O
-  // use 4: a staged piece's direct write keeps its thread waiting for the device (~0.7 ms per
+  // 2 are enough for writes through the page cache and hashing on a 2-core machine. With direct
+  // I/O 4: a staged piece's direct write keeps its thread waiting for the device (~0.7 ms per
   // MiB here) while its hash needs a core for about half that, and with 2 threads the jobs
   // queued behind the writes held a 1 GB/s download back (1.28 s against 1.00 s per GiB).
-  int threads = 2;
+  // 0: SessionSettings::disk_io() picks 2 or 4 from the storage settings.
+  int threads = 0;
   // Memory for pieces staged for direct I/O (when the FileStore does direct I/O). A piece that
   // starts while this is used up is written block by block through the page cache instead.
   std::int64_t staging_budget = 32 << 20;

@@ -15,7 +15,7 @@ constexpr std::chrono::seconds kHandshakeTimeout{10};
 
 Session::Session(SessionSettings settings)
     : settings_(std::move(settings)),
-      disk_(std::make_unique<DiskIo>(io_, settings_.disk)),
+      disk_(std::make_unique<DiskIo>(io_, settings_.disk_io())),
       acceptor_(io_),
       upload_bucket_(settings_.max_upload_rate, std::chrono::steady_clock::now(),
                      settings_.rate_limit_bucket),

@@ -42,6 +42,12 @@ struct SessionSettings {
   int tcp_receive_buffer = 4 << 20;
   // Disk threads (reads, writes, piece hashes) and the memory that stages pieces for direct I/O.
   DiskIoSettings disk;
+  // `disk` with its thread count settled: 0 there means 2, or 4 when files get direct I/O.
+  DiskIoSettings disk_io() const {
+    DiskIoSettings resolved = disk;
+    if (resolved.threads <= 0) resolved.threads = storage.direct_io ? 4 : 2;
+    return resolved;
+  }
   // How torrents' files are opened and written (descriptor cache, preallocation, direct I/O).
   FileStoreSettings storage;
   // Housekeeping period: rates, timeouts, unchoking, progress reports.
