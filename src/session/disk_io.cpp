@@ -14,81 +14,26 @@ constexpr std::int64_t kHashChunk = 256 << 10;
 constexpr std::size_t kJobsPerBatch = 16;
 
 // Feeds bytes [from, size) of the piece, read from disk, to `hasher`.
-Status hash_from_disk(FileStore& store, PieceIndex piece, std::int64_t from, Sha1Hasher& hasher) {
+Status hash_from_disk(FileStore& store, PieceIndex piece, std::int64_t from, Sha1Stream& hasher) {
   const std::int64_t size = store.layout().piece_size(piece);
   if (from >= size) return ok();
   std::string buffer(static_cast<std::size_t>(std::min(size - from, kHashChunk)), '\0');
   for (std::int64_t at = from; at < size; at += kHashChunk) {
     const auto n = static_cast<std::size_t>(std::min(kHashChunk, size - at));
     if (Status s = store.read(piece, at, std::span<char>(buffer.data(), n)); !s) return s;
-    hasher.update(buffer.data(), n);
+    hasher.update(std::string_view(buffer.data(), n));
   }
   return ok();
 }
 
 }  // namespace
 
-StagingPool::~StagingPool() {
-  for (auto& [capacity, data] : free_) std::free(data);
-}
-
-std::unique_ptr<StagingPool::Piece> StagingPool::acquire(std::int64_t size) {
-  constexpr auto kAlign = static_cast<std::int64_t>(kDirectIoAlignment);
-  const std::int64_t capacity = (size + kAlign - 1) / kAlign * kAlign;
-  std::lock_guard lock(mutex_);
-  for (auto it = free_.begin(); it != free_.end(); ++it) {
-    if (it->first == capacity) {
-      char* data = it->second;
-      free_.erase(it);
-      return std::unique_ptr<Piece>(new Piece(shared_from_this(), data, capacity, size));
-    }
-  }
-  // Kept buffers of other sizes make room first.
-  while (held_ + capacity > budget_ && !free_.empty()) {
-    held_ -= free_.back().first;
-    std::free(free_.back().second);
-    free_.pop_back();
-  }
-  if (held_ + capacity > budget_) return nullptr;
-  char* data = static_cast<char*>(
-      std::aligned_alloc(kDirectIoAlignment, static_cast<std::size_t>(capacity)));
-  if (data == nullptr) return nullptr;
-  held_ += capacity;
-  return std::unique_ptr<Piece>(new Piece(shared_from_this(), data, capacity, size));
-}
-
-void StagingPool::release(char* data, std::int64_t capacity) {
-  std::lock_guard lock(mutex_);
-  free_.emplace_back(capacity, data);
-}
-
-StagingPool::Piece::~Piece() {
-  pool_->release(data_, capacity_);
-}
-
-PartialPieces::Entry& PartialPieces::at(PieceIndex piece, bool* created) {
-  std::lock_guard lock(mutex_);
-  auto& entry = entries_[piece.value()];
-  if (created) *created = !entry;
-  if (!entry) entry = std::make_unique<Entry>();
-  return *entry;
-}
-
-std::unique_ptr<PartialPieces::Entry> PartialPieces::take(PieceIndex piece) {
-  std::lock_guard lock(mutex_);
-  auto it = entries_.find(piece.value());
-  if (it == entries_.end()) return nullptr;
-  auto entry = std::move(it->second);
-  entries_.erase(it);
-  return entry;
-}
-
 DiskIo::DiskIo(boost::asio::io_context& io, DiskIoSettings settings)
     : io_(io),
       settings_(settings),
       staging_(std::make_shared<StagingPool>(settings.staging_budget)) {
   for (int i = 0; i < std::max(settings_.threads, 1); ++i) {
-    auto worker = std::make_unique<Worker>();
+    auto worker = std::make_unique<Worker>(settings_.pairing);
     worker->thread = std::thread([this, w = worker.get()] { run(*w); });
     workers_.push_back(std::move(worker));
   }
@@ -136,10 +81,17 @@ void DiskIo::release_held() {
 void DiskIo::run(Worker& w) {
   std::vector<Job> batch;
   for (;;) {
+    bool stop = false;
     {
       std::unique_lock lock(w.mutex);
-      w.wake.wait(lock, [&] { return w.stopping || !w.jobs.empty(); });
-      if (w.jobs.empty()) return;  // stopping, and everything queued is done
+      const auto ready = [&] { return w.stopping || !w.jobs.empty(); };
+      // Held blocks are hashed alone when no partner has come by their deadline.
+      if (const auto deadline = w.pairing.deadline()) {
+        w.wake.wait_until(lock, *deadline, ready);
+      } else {
+        w.wake.wait(lock, ready);
+      }
+      stop = w.stopping && w.jobs.empty();  // and everything queued is done
       const std::size_t n = std::min(w.jobs.size(), kJobsPerBatch);
       for (std::size_t i = 0; i < n; ++i) {
         batch.push_back(std::move(w.jobs.front()));
@@ -147,12 +99,22 @@ void DiskIo::run(Worker& w) {
       }
     }
     Completions completions;
-    for (Job& job : batch) job(completions);
+    std::vector<SharedBytes> release;
+    JobContext context{completions, w.pairing, release};
+    for (Job& job : batch) job(context);
     batch.clear();
+    w.pairing.step(std::chrono::steady_clock::now(), completions, release, stop);
+    if (!release.empty()) {
+      // The buffers go back to the network thread, which allocated them, to be freed there.
+      completions.push_back([blocks = std::move(release)]() mutable { blocks.clear(); });
+    }
     // One hand-off to the network thread per batch, not per job.
-    boost::asio::post(io_, [handlers = std::move(completions)]() mutable {
-      for (auto& handler : handlers) handler();
-    });
+    if (!completions.empty()) {
+      boost::asio::post(io_, [handlers = std::move(completions)]() mutable {
+        for (auto& handler : handlers) handler();
+      });
+    }
+    if (stop) return;
   }
 }
 
@@ -165,11 +127,11 @@ void DiskIo::complete(Completions& completions, std::function<void(T)> done, T r
 void DiskIo::async_read(std::shared_ptr<FileStore> store, PieceIndex piece, std::int64_t offset,
                         std::int64_t length, std::function<void(Expected<std::string>)> done) {
   submit(piece, [store = std::move(store), piece, offset, length,
-                 done = std::move(done)](Completions& completions) mutable {
+                 done = std::move(done)](JobContext& context) mutable {
     std::string data(static_cast<std::size_t>(length), '\0');
     Status s = store->read(piece, offset, std::span<char>(data.data(), data.size()));
     complete<Expected<std::string>>(
-        completions, std::move(done),
+        context.completions, std::move(done),
         s ? Expected<std::string>(std::move(data)) : Expected<std::string>(s.error()));
   });
 }
@@ -180,7 +142,7 @@ void DiskIo::async_write(std::shared_ptr<FileStore> store, std::shared_ptr<Parti
   const auto bytes = static_cast<std::int64_t>(data.size());
   queued_write_bytes_ += bytes;
   submit(piece, [this, store = std::move(store), pieces = std::move(pieces), piece, offset, bytes,
-                 data = std::move(data), done = std::move(done)](Completions& completions) mutable {
+                 data = std::move(data), done = std::move(done)](JobContext& context) mutable {
     Status s = ok();
     PartialPieces::Entry* entry = nullptr;
     if (pieces) {
@@ -199,13 +161,13 @@ void DiskIo::async_write(std::shared_ptr<FileStore> store, std::shared_ptr<Parti
       s = Error(Errc::invalid_argument, "block outside piece " + std::to_string(piece.value()));
     } else {
       s = store->write(piece, offset, data.view());
-      if (s && entry && entry->next == offset) {
-        entry->hasher.update(data.view());
-        entry->next += bytes;
+      if (s && entry) {
+        context.pairing.on_written(pieces, *entry, offset, data, std::chrono::steady_clock::now(),
+                                   context.release);
       }
     }
     // The buffer goes back to the network thread, which allocated it, to be freed there.
-    completions.push_back(
+    context.completions.push_back(
         [this, bytes, data = std::move(data), done = std::move(done), s = std::move(s)]() mutable {
           queued_write_bytes_ -= bytes;
           data.reset();
@@ -223,29 +185,37 @@ void DiskIo::async_hash(std::shared_ptr<FileStore> store, std::shared_ptr<Partia
     done(std::move(digest));
   };
   submit(piece, [store = std::move(store), pieces = std::move(pieces), piece,
-                 done = std::move(done)](Completions& completions) mutable {
+                 done = std::move(done)](JobContext& context) mutable {
     auto entry = pieces ? pieces->take(piece) : nullptr;
     if (!entry) entry = std::make_unique<PartialPieces::Entry>();
-    Status s = ok();
     if (entry->staged) {
       // Written whatever the hash says: after a failure the bad copy is read back block by block
       // to tell which peer sent the bad data.
       const std::span<char> staged = entry->staged->bytes();
       entry->hasher.update(std::string_view(staged.data(), staged.size()));
-      s = store->write_piece(piece, staged);
-    } else {
-      s = hash_from_disk(*store, piece, entry->next, entry->hasher);
+      const Status s = store->write_piece(piece, staged);
+      complete<Expected<Sha1Digest>>(
+          context.completions, std::move(done),
+          s ? Expected<Sha1Digest>(entry->hasher.finish()) : Expected<Sha1Digest>(s.error()));
+      return;
     }
-    complete<Expected<Sha1Digest>>(
-        completions, std::move(done),
-        s ? Expected<Sha1Digest>(entry->hasher.finish()) : Expected<Sha1Digest>(s.error()));
+    // The part not hashed yet as it was written is read back.
+    auto finish = [store, piece, done = std::move(done)](PartialPieces::Entry& e,
+                                                         Completions& completions) mutable {
+      const Status s = hash_from_disk(*store, piece, e.next, e.hasher);
+      complete<Expected<Sha1Digest>>(
+          completions, std::move(done),
+          s ? Expected<Sha1Digest>(e.hasher.finish()) : Expected<Sha1Digest>(s.error()));
+    };
+    entry = context.pairing.finish_when_hashed(std::move(entry), finish);
+    if (entry) finish(*entry, context.completions);
   });
 }
 
 void DiskIo::async_run(std::function<Status()> job, std::function<void(Status)> done) {
   submit(PieceIndex(0),
-         [job = std::move(job), done = std::move(done)](Completions& completions) mutable {
-           complete<Status>(completions, std::move(done), job());
+         [job = std::move(job), done = std::move(done)](JobContext& context) mutable {
+           complete<Status>(context.completions, std::move(done), job());
          });
 }
 
@@ -253,7 +223,7 @@ void DiskIo::async_hash_blocks(std::shared_ptr<FileStore> store, PieceIndex piec
                                std::int64_t block_size,
                                std::function<void(Expected<std::vector<Sha1Digest>>)> done) {
   submit(piece, [store = std::move(store), piece, block_size,
-                 done = std::move(done)](Completions& completions) mutable {
+                 done = std::move(done)](JobContext& context) mutable {
     const std::int64_t size = store->layout().piece_size(piece);
     std::string buffer(static_cast<std::size_t>(std::min(size, block_size)), '\0');
     std::vector<Sha1Digest> digests;
@@ -264,7 +234,7 @@ void DiskIo::async_hash_blocks(std::shared_ptr<FileStore> store, PieceIndex piec
       if (s) digests.push_back(sha1(std::string_view(buffer.data(), n)));
     }
     complete<Expected<std::vector<Sha1Digest>>>(
-        completions, std::move(done),
+        context.completions, std::move(done),
         s ? Expected<std::vector<Sha1Digest>>(std::move(digests))
           : Expected<std::vector<Sha1Digest>>(s.error()));
   });

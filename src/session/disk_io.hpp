@@ -4,11 +4,13 @@
 // Every job names a piece, and all jobs of one piece run on the same thread in the order they
 // were submitted. A piece being downloaded is staged in memory and written whole with direct
 // I/O once complete (when the store does direct I/O and memory allows), or else written block
-// by block, each block hashed on the spot when it continues the piece's in-order prefix
-// (blocks mostly arrive in order), so hashing a finished piece reads back little or nothing.
+// by block. A written block that continues the piece's in-order prefix (blocks mostly arrive in
+// order) is kept for a few milliseconds so that it can be hashed in lockstep with another
+// piece's (HashPairing), so hashing a finished piece reads back little or nothing.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -24,69 +26,11 @@
 #include "core/digest.hpp"
 #include "core/expected.hpp"
 #include "core/shared_bytes.hpp"
+#include "session/hash_pairing.hpp"
+#include "session/partial_pieces.hpp"
 #include "storage/file_store.hpp"
 
 namespace starling::session {
-
-// Buffers for pieces staged for direct I/O, aligned for it and reused (so staging does not
-// fragment the heap or fault in fresh pages for every piece). All buffers, in use or kept for
-// reuse, stay within the budget. Thread-safe.
-class StagingPool : public std::enable_shared_from_this<StagingPool> {
- public:
-  explicit StagingPool(std::int64_t budget) : budget_(budget) {}
-  ~StagingPool();
-  StagingPool(const StagingPool&) = delete;
-  StagingPool& operator=(const StagingPool&) = delete;
-
-  // A piece's bytes held in memory until the piece is complete, then hashed and written with
-  // one FileStore::write_piece. Its buffer goes back to the pool when it is destroyed.
-  class Piece {
-   public:
-    ~Piece();
-    Piece(const Piece&) = delete;
-    Piece& operator=(const Piece&) = delete;
-    std::span<char> bytes() const { return {data_, static_cast<std::size_t>(size_)}; }
-
-   private:
-    friend class StagingPool;
-    Piece(std::shared_ptr<StagingPool> pool, char* data, std::int64_t capacity, std::int64_t size)
-        : pool_(std::move(pool)), data_(data), capacity_(capacity), size_(size) {}
-    std::shared_ptr<StagingPool> pool_;
-    char* data_;
-    std::int64_t capacity_;
-    std::int64_t size_;
-  };
-
-  // A buffer for `size` bytes, or nullptr when the budget is used up (or memory is short).
-  std::unique_ptr<Piece> acquire(std::int64_t size);
-
- private:
-  void release(char* data, std::int64_t capacity);
-
-  const std::int64_t budget_;
-  std::mutex mutex_;
-  std::int64_t held_ = 0;
-  std::vector<std::pair<std::int64_t, char*>> free_;  // (capacity, buffer)
-};
-
-// Per piece being downloaded: either staged in memory (see StagedPiece), or written block by
-// block as it arrives, with the SHA-1 state of its bytes [0, next) as written so far.
-class PartialPieces {
- public:
-  struct Entry {
-    std::unique_ptr<StagingPool::Piece> staged;  // null: written through
-    std::int64_t next = 0;
-    Sha1Hasher hasher;
-  };
-  // Only the piece's own disk thread uses an entry; the lock guards the map. `created` tells
-  // whether the entry is new.
-  Entry& at(PieceIndex piece, bool* created = nullptr);
-  std::unique_ptr<Entry> take(PieceIndex piece);  // nullptr when there is none
-
- private:
-  std::mutex mutex_;
-  std::unordered_map<std::int32_t, std::unique_ptr<Entry>> entries_;
-};
 
 struct DiskIoSettings {
   // 2 are enough for writes through the page cache and hashing on a 2-core machine. With direct
@@ -98,6 +42,9 @@ struct DiskIoSettings {
   // Memory for pieces staged for direct I/O (when the FileStore does direct I/O). A piece that
   // starts while this is used up is written block by block through the page cache instead.
   std::int64_t staging_budget = 32 << 20;
+  // Pieces written through the page cache are hashed in pairs (see HashPairing), per thread;
+  // a budget of 0 hashes every block alone as it is written.
+  HashPairingSettings pairing;
 };
 
 class DiskIo {
@@ -152,13 +99,20 @@ class DiskIo {
 
  private:
   // A job runs on a disk thread and adds its completion handler, which the network thread runs.
-  using Completions = std::vector<std::function<void()>>;
-  using Job = std::function<void(Completions&)>;
+  using Completions = HashPairing::Completions;
+  struct JobContext {
+    Completions& completions;
+    HashPairing& pairing;
+    std::vector<SharedBytes>& release;  // blocks to let go of on the network thread
+  };
+  using Job = std::function<void(JobContext&)>;
   struct Worker {
+    explicit Worker(HashPairingSettings settings) : pairing(settings) {}
     std::mutex mutex;
     std::condition_variable wake;
     std::deque<Job> jobs;
     bool stopping = false;
+    HashPairing pairing;  // this thread's only
     std::thread thread;
   };
   void submit(PieceIndex piece, Job job);

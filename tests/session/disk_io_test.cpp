@@ -7,6 +7,7 @@
 #include <csignal>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -100,7 +101,7 @@ struct Fixture {
 
 TEST(DiskIo, StagedPiecesAreHashedThenWrittenWhole) {
   for (const std::int64_t budget : {std::int64_t{32} << 20, std::int64_t{0}}) {  // staged, then not
-    Fixture f(DiskIoSettings{.threads = 2, .staging_budget = budget});
+    Fixture f(DiskIoSettings{.threads = 2, .staging_budget = budget, .pairing = {}});
     for (std::int32_t p = 0; p < 4; ++p) {
       auto digest = f.download(p);
       ASSERT_TRUE(digest) << digest.error().message();
@@ -117,7 +118,7 @@ TEST(DiskIo, StagedPiecesHashRightInAnyArrivalOrder) {
       {0, 1, 2, 3}, {1, 0, 2, 3}, {0, 2, 1, 3}, {3, 2, 1, 0}, {0, 1, 0, 2, 3}, {0, 1, 2, 3, 3}};
   for (const std::int64_t budget : {std::int64_t{32} << 20, std::int64_t{0}}) {
     for (const auto& order : orders) {
-      Fixture f(DiskIoSettings{.threads = 1, .staging_budget = budget});
+      Fixture f(DiskIoSettings{.threads = 1, .staging_budget = budget, .pairing = {}});
       auto digest = f.download(1, order);
       ASSERT_TRUE(digest) << digest.error().message();
       EXPECT_EQ(*digest, f.expected(1))
@@ -127,8 +128,42 @@ TEST(DiskIo, StagedPiecesHashRightInAnyArrivalOrder) {
   }
 }
 
+TEST(DiskIo, PiecesWrittenInOrderAreHashedInPairsFromMemory) {
+  // Page-cache writes, one thread: blocks are held and hashed two pieces at a time; the last
+  // piece, with no partner, is hashed when its hold ends (the thread wakes for it).
+  for (const int threads : {1, 2}) {
+    Fixture f(DiskIoSettings{.threads = threads, .staging_budget = 0, .pairing = {}},
+              FileStoreSettings{.direct_io = false});
+    std::map<std::int32_t, Expected<Sha1Digest>> digests;
+    int writes = 0;
+    for (std::int32_t p = 0; p < 4; ++p) {
+      const std::int64_t size = f.layout.piece_size(PieceIndex(p));
+      for (std::int64_t at = 0; at < size; at += kBlock) {
+        ++writes;
+        f.disk.async_write(f.store, f.pieces, PieceIndex(p), at,
+                           SharedBytes::copy_of(std::string_view(f.stream).substr(
+                               static_cast<std::size_t>(p * kPiece + at),
+                               static_cast<std::size_t>(std::min(kBlock, size - at)))),
+                           [&](const Status& s) {
+                             EXPECT_TRUE(s);
+                             --writes;
+                           });
+      }
+      f.disk.async_hash(f.store, f.pieces, PieceIndex(p),
+                        [&digests, p](Expected<Sha1Digest> d) { digests.emplace(p, d); });
+    }
+    run_until(f.io, [&] { return writes == 0 && digests.size() == 4; });
+    for (std::int32_t p = 0; p < 4; ++p) {
+      ASSERT_TRUE(digests.at(p)) << digests.at(p).error().message();
+      EXPECT_EQ(*digests.at(p), f.expected(p)) << "piece " << p << ", " << threads << " threads";
+    }
+    EXPECT_EQ(f.disk.queued_write_bytes(), 0);
+    EXPECT_EQ(slurp(f.dir.path() / "f"), f.stream);
+  }
+}
+
 TEST(DiskIo, ABatchHoldsJobsUntilItEnds) {
-  Fixture f(DiskIoSettings{.threads = 2, .staging_budget = 0});
+  Fixture f(DiskIoSettings{.threads = 2, .staging_budget = 0, .pairing = {}});
   std::vector<int> done;
   {
     const DiskIo::Batch batch(f.disk);
@@ -156,7 +191,7 @@ TEST(DiskIo, ABatchHoldsJobsUntilItEnds) {
 
 TEST(DiskIo, StagingStaysWithinItsBudget) {
   // Room for one piece: the second piece in progress at the same time is written through.
-  Fixture f(DiskIoSettings{.threads = 1, .staging_budget = kPiece});
+  Fixture f(DiskIoSettings{.threads = 1, .staging_budget = kPiece, .pairing = {}});
   int writes = 0;
   for (std::int32_t p = 0; p < 2; ++p) {
     ++writes;
@@ -179,7 +214,7 @@ TEST(DiskIo, StagingStaysWithinItsBudget) {
 }
 
 TEST(DiskIo, AFailedWriteOfAStagedPieceIsTheHashResult) {
-  Fixture f(DiskIoSettings{.threads = 1, .staging_budget = 32 << 20});
+  Fixture f(DiskIoSettings{.threads = 1, .staging_budget = 32 << 20, .pairing = {}});
   // A file size limit stands in for a full disk (EFBIG instead of ENOSPC).
   const auto digest = [&] {
     const testing::FileSizeLimit limit(4096);

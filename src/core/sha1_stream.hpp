@@ -1,0 +1,49 @@
+// SHA-1 with its state in the open, so that two independent streams can be hashed in lockstep.
+//
+// With the CPU's SHA extensions one SHA-1 stream is bound by the latency of its round
+// instructions (each group of four rounds waits for the previous one), not by their throughput:
+// two streams interleaved get ~1.7× the bytes per second of one (3.2 against 1.9 GB/s on this
+// machine's AMD EPYC). A downloader verifies many pieces, so it can pair them: update_both().
+// Without SHA extensions a portable implementation is used (slower than OpenSSL's).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "core/digest.hpp"
+
+namespace starling {
+
+class Sha1Stream {
+ public:
+  Sha1Stream() { reset(); }
+
+  void update(std::string_view data);
+  Sha1Digest finish();  // the stream is reset and may be reused
+  std::uint64_t size() const { return length_; }
+
+  // a.update(for_a) and b.update(for_b), with the 64-byte blocks of both hashed in lockstep as
+  // far as they go side by side (the rest one stream at a time). Same results as two updates.
+  static void update_both(Sha1Stream& a, std::string_view for_a, Sha1Stream& b,
+                          std::string_view for_b);
+
+  // Whether the SHA extensions are used (tests force the portable code with false).
+  static bool accelerated();
+  static void set_accelerated_for_testing(bool on);
+
+ private:
+  void reset();
+  // Bytes up to a block boundary into the buffer (hashing it when full); returns what is left.
+  std::string_view fill_buffer(std::string_view data);
+  // Hashes whole blocks at the start of `data` (the buffer must be empty); returns the rest.
+  std::string_view hash_blocks(std::string_view data);
+
+  std::array<std::uint32_t, 5> state_{};
+  std::array<unsigned char, 64> buffer_{};
+  std::size_t buffered_ = 0;
+  std::uint64_t length_ = 0;
+};
+
+}  // namespace starling
