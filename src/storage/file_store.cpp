@@ -38,6 +38,11 @@ struct FileStore::Handle {
   int direct_fd = -1;
   // Cleared when a direct write is refused at run time (EINVAL): ordinary writes from then on.
   std::atomic<bool> direct_usable{false};
+  // Held around each write through the page cache. The kernel lets one such write into a file at
+  // a time anyway (the inode lock), and a second writer spins on that lock for as long as the
+  // first one copies (~40 µs for 128 KiB): with 2 disk threads that was 5 % of a download's
+  // CPU, and at times the download ran at half speed. Waiting here sleeps instead.
+  std::mutex write_lock;
   Handle(FileIndex f, int descriptor, int direct_descriptor)
       : file(f), fd(descriptor), direct_fd(direct_descriptor), direct_usable(direct_fd >= 0) {}
   ~Handle() {
@@ -251,6 +256,7 @@ Status FileStore::write(PieceIndex piece, std::int64_t offset, std::string_view 
     if (!layout_.file(span.file).pad) {
       auto handle = open(span.file);
       if (!handle) return handle.error();
+      const std::lock_guard lock((*handle)->write_lock);
       if (int err = write_all((*handle)->fd, src, length, span.file_offset); err != 0) {
         return errno_error(err, describe(span.file));
       }
