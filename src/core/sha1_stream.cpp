@@ -15,53 +15,6 @@ namespace {
 
 constexpr std::size_t kBlock = 64;
 
-std::uint32_t rotl(std::uint32_t x, int n) {
-  return (x << n) | (x >> (32 - n));
-}
-
-std::uint32_t load_be32(const unsigned char* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-         std::uint32_t{p[3]};
-}
-
-// FIPS 180-4, one block at a time.
-void compress_portable(std::uint32_t* state, const unsigned char* data, std::size_t blocks) {
-  for (std::size_t b = 0; b < blocks; ++b, data += kBlock) {
-    std::uint32_t w[80];
-    for (int i = 0; i < 16; ++i) w[i] = load_be32(data + 4 * i);
-    for (int i = 16; i < 80; ++i) w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-    std::uint32_t a = state[0], b2 = state[1], c = state[2], d = state[3], e = state[4];
-    for (int i = 0; i < 80; ++i) {
-      std::uint32_t f;
-      std::uint32_t k;
-      if (i < 20) {
-        f = (b2 & c) | (~b2 & d);
-        k = 0x5A827999;
-      } else if (i < 40) {
-        f = b2 ^ c ^ d;
-        k = 0x6ED9EBA1;
-      } else if (i < 60) {
-        f = (b2 & c) | (b2 & d) | (c & d);
-        k = 0x8F1BBCDC;
-      } else {
-        f = b2 ^ c ^ d;
-        k = 0xCA62C1D6;
-      }
-      const std::uint32_t t = rotl(a, 5) + f + e + k + w[i];
-      e = d;
-      d = c;
-      c = rotl(b2, 30);
-      b2 = a;
-      a = t;
-    }
-    state[0] += a;
-    state[1] += b2;
-    state[2] += c;
-    state[3] += d;
-    state[4] += e;
-  }
-}
-
 #ifdef STARLING_SHA_NI
 
 bool cpu_has_sha_ni() {
@@ -110,7 +63,7 @@ STARLING_TARGET_SHA void compress_sha_ni(std::uint32_t* const* states,
     __m128i previous[N];
     for (int k = 0; k < N; ++k) {
       const unsigned char* p = data[k] + b * kBlock;
-      for (int i = 0; i < 4; ++i) {
+      for (std::size_t i = 0; i < 4; ++i) {
         w[k][i] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i)),
                                    byte_swap);
       }
@@ -147,35 +100,25 @@ STARLING_TARGET_SHA void compress_sha_ni(std::uint32_t* const* states,
 
 std::atomic<bool> g_accelerated{cpu_has_sha_ni()};
 
-#else
-
-std::atomic<bool> g_accelerated{false};
-
-#endif
-
 void compress_one(std::uint32_t* state, const unsigned char* data, std::size_t blocks) {
-#ifdef STARLING_SHA_NI
-  if (g_accelerated.load(std::memory_order_relaxed)) {
-    compress_sha_ni<1>(&state, &data, blocks);
-    return;
-  }
-#endif
-  compress_portable(state, data, blocks);
+  compress_sha_ni<1>(&state, &data, blocks);
 }
 
 void compress_two(std::uint32_t* a, const unsigned char* for_a, std::uint32_t* b,
                   const unsigned char* for_b, std::size_t blocks) {
-#ifdef STARLING_SHA_NI
-  if (g_accelerated.load(std::memory_order_relaxed)) {
-    std::uint32_t* const states[2] = {a, b};
-    const unsigned char* const data[2] = {for_a, for_b};
-    compress_sha_ni<2>(states, data, blocks);
-    return;
-  }
-#endif
-  compress_portable(a, for_a, blocks);
-  compress_portable(b, for_b, blocks);
+  std::uint32_t* const states[2] = {a, b};
+  const unsigned char* const data[2] = {for_a, for_b};
+  compress_sha_ni<2>(states, data, blocks);
 }
+#else
+
+std::atomic<bool> g_accelerated{false};
+
+// Never called: without SHA extensions every Sha1Stream hashes through OpenSSL.
+void compress_one(std::uint32_t*, const unsigned char*, std::size_t) {}
+void compress_two(std::uint32_t*, const unsigned char*, std::uint32_t*, const unsigned char*,
+                  std::size_t) {}
+#endif
 
 const unsigned char* bytes_of(std::string_view data) {
   return reinterpret_cast<const unsigned char*>(data.data());
@@ -193,6 +136,10 @@ void Sha1Stream::set_accelerated_for_testing(bool on) {
 #else
   (void)on;
 #endif
+}
+
+Sha1Stream::Sha1Stream() : openssl_(accelerated() ? nullptr : std::make_unique<Sha1Hasher>()) {
+  reset();
 }
 
 void Sha1Stream::reset() {
@@ -222,6 +169,11 @@ std::string_view Sha1Stream::hash_blocks(std::string_view data) {
 }
 
 void Sha1Stream::update(std::string_view data) {
+  if (openssl_) {
+    openssl_->update(data);
+    length_ += data.size();
+    return;
+  }
   data = hash_blocks(fill_buffer(data));
   if (!data.empty()) {
     std::memcpy(buffer_.data(), data.data(), data.size());
@@ -232,6 +184,11 @@ void Sha1Stream::update(std::string_view data) {
 
 void Sha1Stream::update_both(Sha1Stream& a, std::string_view for_a, Sha1Stream& b,
                              std::string_view for_b) {
+  if (a.openssl_ || b.openssl_) {
+    a.update(for_a);
+    b.update(for_b);
+    return;
+  }
   for_a = a.fill_buffer(for_a);
   for_b = b.fill_buffer(for_b);
   if (a.buffered_ == 0 && b.buffered_ == 0) {
@@ -249,6 +206,10 @@ void Sha1Stream::update_both(Sha1Stream& a, std::string_view for_a, Sha1Stream& 
 }
 
 Sha1Digest Sha1Stream::finish() {
+  if (openssl_) {
+    length_ = 0;
+    return openssl_->finish();
+  }
   const std::uint64_t bits = length_ * 8;
   const unsigned char pad = 0x80;
   update(std::string_view(reinterpret_cast<const char*>(&pad), 1));

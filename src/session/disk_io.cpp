@@ -32,6 +32,8 @@ DiskIo::DiskIo(boost::asio::io_context& io, DiskIoSettings settings)
     : io_(io),
       settings_(settings),
       staging_(std::make_shared<StagingPool>(settings.staging_budget)) {
+  // Without the SHA extensions two streams go no faster than one: hash as written.
+  if (!Sha1Stream::accelerated()) settings_.pairing.budget = 0;
   for (int i = 0; i < std::max(settings_.threads, 1); ++i) {
     auto worker = std::make_unique<Worker>(settings_.pairing);
     worker->thread = std::thread([this, w = worker.get()] { run(*w); });

@@ -14,7 +14,7 @@ std::string random_bytes(std::mt19937& rng, std::size_t n) {
   return s;
 }
 
-// Runs each test with the SHA extensions (where the CPU has them) and with the portable code.
+// Runs each test with the SHA extensions (where the CPU has them) and with the OpenSSL fallback.
 class Sha1StreamTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override { Sha1Stream::set_accelerated_for_testing(GetParam()); }
@@ -93,7 +93,7 @@ TEST_P(Sha1StreamTest, UpdateBothOfWholePiecesInLockstep) {
 
 INSTANTIATE_TEST_SUITE_P(Implementations, Sha1StreamTest, ::testing::Values(true, false),
                          [](const auto& param_info) {
-                           return param_info.param ? "ShaExtensions" : "Portable";
+                           return param_info.param ? "ShaExtensions" : "OpenSsl";
                          });
 
 }  // namespace
