@@ -55,6 +55,16 @@ void Network::add_bytes(FlowId flow, double bytes, TimePoint now) {
   f.remaining += bytes;
 }
 
+void Network::continue_flow(FlowId flow, double bytes, TimePoint now) {
+  Flow& f = flows_[flow];
+  const double t = to_seconds(now);
+  const double overrun = std::max(0.0, f.rate * (t - f.updated) - f.remaining);
+  advance(f, t);
+  const double carried = std::min(overrun, bytes);
+  f.transferred += carried;
+  f.remaining += bytes - carried;
+}
+
 double Network::remaining(FlowId flow, TimePoint now) const {
   const Flow& f = flows_[flow];
   return std::max(0.0, f.remaining - f.rate * (to_seconds(now) - f.updated));

@@ -4,9 +4,11 @@
 //
 // The transfer unit is a request: one pick of up to a piece's worth of blocks from one peer,
 // grouped by piece (normally a whole piece; after a choke, the blocks of a piece still missing),
-// carried as one flow. HAVEs arrive `have_delay` late, in batches; other messages (INTERESTED,
-// CHOKE, ...) take no time; a request to an idle connection waits one `latency` before its data
-// flows. Pieces always pass their hash check. Deterministic for a given `random_seed`.
+// carried as one flow. HAVEs arrive `have_delay` late, in batches; a request to an idle
+// connection waits one `latency` before its data flows. On a time grid (SwarmSettings::grid, the
+// default) every event falls on a grid point and other control messages take one step; in the
+// exact model (grid 0) they take no time. Pieces always pass their hash check. Deterministic
+// for a given `random_seed`.
 #pragma once
 
 #include <functional>
@@ -124,6 +126,17 @@ class Swarm {
   void complete(PeerId p);
   void settle();
   void schedule_finish(HalfId h);
+  // The time grid (swarm_grid.cpp; SwarmSettings::grid): rounding, and control messages that
+  // take one step.
+  bool gridded() const { return grid_ > Duration::zero(); }
+  TimePoint on_grid(TimePoint t) const;  // the first grid point at or after t (t without a grid)
+  TimePoint next_step() const;           // the first grid point after now (now without a grid)
+  enum class MessageEffect : std::uint8_t {
+    request,  // an UNCHOKE arrived at the half's receiver: it requests
+    refill,   // a CHOKE arrived at the peer: it asks its other unchoking neighbours
+  };
+  void deliver_next_step(MessageEffect effect, std::uint32_t target);
+  void deliver_messages();
   // Timeline (swarm.cpp).
   TimelineSample sample() const;
   void record_sample();
@@ -167,6 +180,13 @@ class Swarm {
   std::vector<TickOutput> tick_out_;   // per part
   std::vector<HalfId> tick_interest_;  // scratch: every part's interest candidates
   std::vector<SentHave> sent_;         // HaveDelivery::tick: HAVEs not in inboxes yet
+  Duration grid_{};                    // SwarmSettings::grid; zero: the exact model
+  struct Message {
+    MessageEffect effect;
+    std::uint32_t target;  // a half or a peer
+  };
+  std::vector<Message> messages_;  // to deliver at the next step, in sending order
+  std::vector<Message> delivering_;
   std::uint32_t next_got_order_ = 1;
   int completed_ = 0;
   std::uint64_t requests_ = 0;

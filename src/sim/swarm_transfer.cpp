@@ -39,7 +39,7 @@ void Swarm::request(HalfId h) {
     s.pipeline.on_requests_sent(static_cast<int>(blocks.size()), now);
   }
   if (s.flow == kNoFlow && !s.queue.empty() && !engine_.pending(s.event)) {
-    s.event = engine_.after(settings_.latency, [this, h] { start_flow(h); });
+    s.event = engine_.at(on_grid(now + settings_.latency), [this, h] { start_flow(h); });
   }
 }
 
@@ -68,9 +68,11 @@ void Swarm::settle() {
 
 void Swarm::schedule_finish(HalfId h) {
   SimHalf& s = halves_[h];
-  const TimePoint when = network_.finish_time(s.flow);
+  const TimePoint when = on_grid(network_.finish_time(s.flow));
   if (when == TimePoint::max()) {
     engine_.cancel(s.event);
+  } else if (gridded() && engine_.due(s.event) == std::max(when, engine_.now())) {
+    return;  // the same step: nothing to move
   } else if (!engine_.reschedule(s.event, when)) {
     s.event = engine_.at(when, [this, h] { finish_front(h); });
   }
@@ -98,7 +100,11 @@ void Swarm::finish_front(HalfId h) {
     network_.remove_flow(s.flow, engine_.now());
     s.flow = kNoFlow;  // a request picked later pays the latency again
   } else {
-    network_.add_bytes(s.flow, s.queue.front().bytes, engine_.now());
+    if (gridded()) {
+      network_.continue_flow(s.flow, s.queue.front().bytes, engine_.now());
+    } else {
+      network_.add_bytes(s.flow, s.queue.front().bytes, engine_.now());
+    }
     schedule_finish(h);
   }
   receive(to, from, done, done.blocks.size());
@@ -204,10 +210,10 @@ void Swarm::complete(PeerId p) {
   for (HalfId h : unchoked_by) drop_requests(h, false);
   engine_.cancel(peer.rechoke_event);
   if (settings_.seeds_leave) {
-    peer.rechoke_event = engine_.after(Duration::zero(), [this, p] { depart(p); });
+    peer.rechoke_event = engine_.at(next_step(), [this, p] { depart(p); });
   } else {
     // A new seed rechokes at once: its choker now serves round robin.
-    peer.rechoke_event = engine_.after(Duration::zero(), [this, p] { rechoke(p, true); });
+    peer.rechoke_event = engine_.at(next_step(), [this, p] { rechoke(p, true); });
   }
 }
 

@@ -113,6 +113,46 @@ TEST(Swarm, PerReceiverHaveBatchesStillComplete) {
   EXPECT_NEAR(tick_mean, receiver_mean, 0.1 * receiver_mean);
 }
 
+// The time grid (the default): every event on a multiple of the grid, so every completion of a
+// flash crowd is one; the run stays close to the exact model's, which grid 0 still runs.
+TEST(Swarm, TimeGridPutsEveryEventOnTheGridAndStaysCloseToTheExactModel) {
+  SwarmSettings settings = small_swarm(7);
+  ASSERT_EQ(settings.grid, std::chrono::milliseconds(10));
+  const SwarmResult grid = Swarm(settings).run();
+  settings.grid = std::chrono::milliseconds(0);
+  const SwarmResult exact = Swarm(settings).run();
+  ASSERT_FALSE(grid.timed_out);
+  ASSERT_FALSE(exact.timed_out);
+  double grid_mean = 0;
+  double exact_mean = 0;
+  int exact_on_grid = 0;
+  for (std::size_t i = 0; i < grid.leechers.size(); ++i) {
+    const double g = grid.leechers[i].completion_s;
+    const double e = exact.leechers[i].completion_s;
+    ASSERT_GE(g, 0);
+    ASSERT_GE(e, 0);
+    EXPECT_NEAR(g * 100, std::round(g * 100), 1e-6) << "peer " << i << " at " << g << " s";
+    exact_on_grid += std::abs(e * 100 - std::round(e * 100)) < 1e-6 ? 1 : 0;
+    grid_mean += g / 100;
+    exact_mean += e / 100;
+  }
+  EXPECT_LT(exact_on_grid, 10);  // the exact model's flows end at their own times
+  EXPECT_GE(grid.end_s, grid.t_min_s * (1 - 1e-9));
+  EXPECT_NEAR(grid_mean, exact_mean, 0.05 * exact_mean);
+}
+
+// Coarser grids delay control messages and the flows' last requests more, and still complete.
+TEST(Swarm, CoarseTimeGridsStillComplete) {
+  for (int grid_ms : {1, 50, 100}) {
+    SwarmSettings settings = small_swarm(3);
+    settings.grid = std::chrono::milliseconds(grid_ms);
+    const SwarmResult result = Swarm(settings).run();
+    ASSERT_FALSE(result.timed_out) << grid_ms << " ms";
+    for (const PeerOutcome& peer : result.leechers) EXPECT_GE(peer.completion_s, 0);
+    EXPECT_LT(result.end_s, 2 * result.t_min_s) << grid_ms << " ms";
+  }
+}
+
 TEST(Swarm, LeechersThatLeaveAndPoissonArrivalsStillComplete) {
   SwarmSettings settings = small_swarm(11);
   settings.seeds_leave = true;
