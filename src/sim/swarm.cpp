@@ -122,9 +122,12 @@ Swarm::Swarm(const SwarmSettings& settings)
   if (settings.have_delivery == HaveDelivery::per_receiver) {
     have_lane_ =
         engine_.add_lane(settings_.have_delay, [this](std::uint32_t p) { flush_haves(p); });
-  } else {
+  }
+  if (settings.have_delivery == HaveDelivery::tick || gridded()) {
     workers_ = std::make_unique<Workers>(settings.threads);
     tick_out_.resize(static_cast<std::size_t>(workers_->parts()));
+    parts_.resize(static_cast<std::size_t>(workers_->parts()));
+    for (StepPart& part : parts_) part.deferred = true;
   }
 
   // Seeds are there first; leechers join in random order, all at once or one by one.
@@ -175,9 +178,9 @@ SwarmResult Swarm::run(const std::function<void(const SwarmProgress&)>& on_progr
   }
 
   result.end_s = to_seconds(engine_.now());
-  result.events = engine_.events_run();
-  result.requests = requests_;
-  result.duplicate_bytes = duplicate_bytes_;
+  result.events = engine_.events_run() + grid_finishes_;
+  result.requests = requests_ + direct_.requests;
+  result.duplicate_bytes = duplicate_bytes_ + direct_.duplicate_bytes;
   for (PeerId p = static_cast<PeerId>(settings_.seeds); p < peers_.size(); ++p) {
     const SimPeer& peer = peers_[p];
     PeerOutcome outcome;

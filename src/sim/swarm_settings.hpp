@@ -68,7 +68,11 @@ struct SwarmSettings {
   // (and a completion, a departure) with the sender's choker, all at the next step; a request's
   // round trip (`latency`) and the rechoke phases are rounded up to the grid.
   std::chrono::milliseconds grid{10};
-  int threads = 1;  // for HaveDelivery::tick; the result is the same for any count
+  // On the grid, the requests finishing in one step are handled on `threads` threads when there
+  // are at least this many (fewer are not worth waking the threads for). The run is the same
+  // for any value and any thread count.
+  int parallel_finishes = 64;
+  int threads = 1;  // for HaveDelivery::tick and the grid's steps; the same result for any count
   // Like a tracker reply: a joining peer connects to this many random peers of the swarm (those
   // with a free connection), and no peer holds more than `max_connections`.
   int neighbours = 50;

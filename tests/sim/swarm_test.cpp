@@ -66,10 +66,12 @@ TEST(Swarm, SameSeedSameResult) {
 
 // The HAVE tick's per-peer part runs on threads, each over a fixed share of the peers: one,
 // two or three threads give the very same run (every completion time, every event, every byte).
+// Here in the exact model (grid 0), where only the tick uses the threads.
 TEST(Swarm, HaveTickGivesTheSameRunOnAnyNumberOfThreads) {
   SwarmSettings settings = small_swarm(5);
   settings.free_riders = 0.1;  // choked peers, interest that never turns into requests
   settings.have_delivery = HaveDelivery::tick;
+  settings.grid = std::chrono::milliseconds(0);
   settings.threads = 1;
   const SwarmResult one = Swarm(settings).run();
   settings.threads = 2;
@@ -85,6 +87,41 @@ TEST(Swarm, HaveTickGivesTheSameRunOnAnyNumberOfThreads) {
       ASSERT_GE(one.leechers[i].completion_s, 0);
       EXPECT_EQ(other->leechers[i].completion_s, one.leechers[i].completion_s) << "peer " << i;
       EXPECT_EQ(other->leechers[i].uploaded, one.leechers[i].uploaded) << "peer " << i;
+    }
+    EXPECT_EQ(other->events, one.events);
+    EXPECT_EQ(other->requests, one.requests);
+    EXPECT_EQ(other->duplicate_bytes, one.duplicate_bytes);
+  }
+  for (const SimPeer& peer : two_threads.peers()) EXPECT_TRUE(peer.picker.check_invariants());
+}
+
+// On the time grid (the default) a step's finishes also run on the threads, each over a range of
+// receivers, their effects on other peers merged in a fixed order: 1, 2 or 3 threads, and any
+// threshold for waking them (here every step on 2 and 3 threads), give the very same run.
+TEST(Swarm, GridStepsGiveTheSameRunOnAnyNumberOfThreads) {
+  SwarmSettings settings = small_swarm(5);
+  settings.free_riders = 0.1;
+  settings.seeds_leave = true;  // departures: connections close between steps
+  settings.arrival = Arrival::poisson;
+  settings.arrival_rate = 50;
+  ASSERT_GT(settings.grid.count(), 0);
+  settings.threads = 1;
+  const SwarmResult one = Swarm(settings).run();
+  settings.parallel_finishes = 1;
+  settings.threads = 2;
+  Swarm two_threads(settings);
+  const SwarmResult two = two_threads.run();
+  settings.threads = 3;
+  const SwarmResult three = Swarm(settings).run();
+  ASSERT_FALSE(one.timed_out);
+  ASSERT_EQ(one.leechers.size(), 100U);
+  for (const SwarmResult* other : {&two, &three}) {
+    ASSERT_EQ(other->leechers.size(), one.leechers.size());
+    for (std::size_t i = 0; i < one.leechers.size(); ++i) {
+      ASSERT_GE(one.leechers[i].completion_s, 0);
+      EXPECT_EQ(other->leechers[i].completion_s, one.leechers[i].completion_s) << "peer " << i;
+      EXPECT_EQ(other->leechers[i].uploaded, one.leechers[i].uploaded) << "peer " << i;
+      EXPECT_EQ(other->leechers[i].from_seeds, one.leechers[i].from_seeds) << "peer " << i;
     }
     EXPECT_EQ(other->events, one.events);
     EXPECT_EQ(other->requests, one.requests);
