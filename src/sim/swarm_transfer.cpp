@@ -201,11 +201,11 @@ void Swarm::receive(PeerId to, PeerId from, const SimRequest& request, std::size
   policy::PiecePicker& picker = peers_[to].picker;
   for (std::size_t i = 0; i < blocks; ++i) {
     const BlockRef block{request.piece, request.blocks[i]};
-    if (picker.is_block_received(block)) {
+    if (!picker.on_block_received(block, policy::PeerKey(from), part.cancels)) {
       part.duplicate_bytes += geometry_.block_length(block);
       continue;
     }
-    for (policy::PeerKey other : picker.on_block_received(block, policy::PeerKey(from))) {
+    for (policy::PeerKey other : part.cancels) {
       cancel_duplicates(to, request.piece, block.block, static_cast<PeerId>(other.value()));
     }
   }
