@@ -441,8 +441,8 @@ Runner add_sim_command(CLI::App& app) {
                   "--threads threads) or receiver (each peer --have-delay after its first HAVE)")
       ->default_str("tick");
   cmd->add_option("--threads", args->threads,
-                  "Threads for the HAVE ticks; the result is the same for any number "
-                  "(default: 2 where there are two cores)")
+                  "Threads for the HAVE ticks and the grid's steps; the result is the same for "
+                  "any number (default: 2 where there are two cores)")
       ->check(CLI::Range(0, 64))
       ->default_str("0");
   cmd->add_option("--latency", args->latency_ms, "Request round trip, ms")
