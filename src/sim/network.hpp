@@ -116,6 +116,15 @@ class Network {
   std::vector<NodeId> next_round_;
   std::vector<NodeId> centre_;    // settle()'s nodes of one round
   std::vector<double> old_rate_;  // fill()'s rates before it
+  // fill()'s links by fair share, earliest (smallest share, then lowest index) first; an entry
+  // whose link changed since it was pushed is stale (its version is older) and skipped.
+  struct ShareEntry {
+    double share;
+    std::uint32_t link;
+    std::uint32_t version;
+  };
+  std::vector<ShareEntry> shares_;
+  std::vector<std::uint32_t> link_version_;
 };
 
 }  // namespace starling::sim
