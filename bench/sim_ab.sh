@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A/B of two starling builds on the simulator: user CPU and wall time (medians) and whether the
 # JSON summaries are identical apart from wall_s and max_rss_mib (bit for bit: same seed, same
-# model). Extra arguments after RUNS go to NEW only (e.g. --threads 1, --have-batch receiver).
+# model). Extra arguments after RUNS go to NEW only (e.g. --threads 1, --have-batch receiver;
+# --grid 0 for the exact model, to compare with a binary from before the time grid).
 #
 #   bench/sim_ab.sh NEW REF [N] [RUNS] [NEW_ARGS...]
 #   e.g. bench/sim_ab.sh build/bin/starling /tmp/ref 2000 3 --have-batch receiver

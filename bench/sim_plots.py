@@ -31,7 +31,7 @@ def run(args, name, extra, timeline=True):
     tl_path = os.path.join(args.work, name + "_timeline.csv")
     cmd = [args.starling, "sim", "--json", "--seed", str(args.seed), "--csv", csv_path] + extra
     if "slides" not in extra:
-        cmd += ["--have-batch", args.have_batch]
+        cmd += ["--have-batch", args.have_batch, "--grid", str(args.grid)]
     if timeline:
         cmd += ["--timeline", tl_path, "--timeline-step", "2"]
     print("$ " + " ".join(cmd[1:]), file=sys.stderr, flush=True)
@@ -214,6 +214,8 @@ def main():
     p.add_argument("--dpi", type=int, default=90)
     p.add_argument("--have-batch", default="receiver",
                    help="tick or receiver (the model of the plots in docs/simulation.md)")
+    p.add_argument("--grid", type=int, default=0,
+                   help="time grid, ms (0: the exact model of the plots in docs/simulation.md)")
     args = p.parse_args()
     args.work = args.work or tempfile.mkdtemp(prefix="sim_plots_")
     common = ["--pieces", str(args.pieces), "--piece-size", f"{args.piece_kib}k"]

@@ -1,7 +1,6 @@
 #include "policy/choker.hpp"
 
 #include <algorithm>
-#include <unordered_set>
 
 namespace starling::policy {
 
@@ -12,6 +11,20 @@ bool contains(const std::vector<PeerKey>& keys, PeerKey key) {
 }
 
 }  // namespace
+
+Choker::Lookup::Lookup(std::span<const ChokeCandidate> peers) {
+  by_key_.reserve(peers.size());
+  for (const ChokeCandidate& peer : peers) by_key_.emplace_back(peer.key, &peer);
+  // Stable: with a key given twice, the first candidate is the one found (as a map's emplace).
+  std::stable_sort(by_key_.begin(), by_key_.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
+const ChokeCandidate* Choker::Lookup::find(PeerKey key) const {
+  const auto it = std::lower_bound(by_key_.begin(), by_key_.end(), key,
+                                   [](const auto& entry, PeerKey k) { return entry.first < k; });
+  return it != by_key_.end() && it->first == key ? it->second : nullptr;
+}
 
 Choker::Choker(const ChokerSettings& settings, std::uint64_t random_seed)
     : settings_(settings), rng_(random_seed) {}
@@ -41,9 +54,7 @@ bool Choker::snubbed(const ChokeCandidate& peer, TimePoint now) const {
 
 std::vector<PeerKey> Choker::decide(std::span<const ChokeCandidate> peers, bool seeding,
                                     TimePoint now, bool reshuffle) {
-  Lookup lookup;
-  lookup.reserve(peers.size());
-  for (const ChokeCandidate& peer : peers) lookup.emplace(peer.key, &peer);
+  const Lookup lookup(peers);
   admit_and_forget(peers, lookup, now);
 
   std::vector<PeerKey> unchoke;
@@ -211,10 +222,9 @@ std::vector<PeerKey> Choker::choose_seed(std::span<const ChokeCandidate> peers, 
 
 void Choker::record(std::span<const ChokeCandidate> peers, const std::vector<PeerKey>& unchoke,
                     TimePoint now) {
-  const std::unordered_set<PeerKey> chosen(unchoke.begin(), unchoke.end());
   for (const ChokeCandidate& peer : peers) {
     PeerRecord& record = records_.at(peer.key);
-    if (chosen.contains(peer.key)) {
+    if (contains(unchoke, peer.key)) {  // a few slots: a scan beats a hash set
       if (!peer.unchoked) record.unchoke_started = now;
       record.last_unchoked = now;
     } else if (peer.unchoked) {

@@ -28,6 +28,7 @@
 #include <random>
 #include <span>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "policy/piece_picker.hpp"
@@ -111,7 +112,18 @@ class Choker {
     TimePoint since;
   };
 
-  using Lookup = std::unordered_map<PeerKey, const ChokeCandidate*>;
+  // The candidates of one decision by key: sorted pairs searched by halving (one allocation per
+  // decision instead of a hash node per candidate). Every key asked for with at() is present.
+  class Lookup {
+   public:
+    explicit Lookup(std::span<const ChokeCandidate> peers);
+    bool contains(PeerKey key) const { return find(key) != nullptr; }
+    const ChokeCandidate* at(PeerKey key) const { return find(key); }
+
+   private:
+    const ChokeCandidate* find(PeerKey key) const;
+    std::vector<std::pair<PeerKey, const ChokeCandidate*>> by_key_;
+  };
 
   std::vector<PeerKey> decide(std::span<const ChokeCandidate> peers, bool seeding, TimePoint now,
                               bool reshuffle);

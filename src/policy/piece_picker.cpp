@@ -467,12 +467,19 @@ void PiecePicker::abort_all_requests(PeerKey peer) {
 
 std::vector<PeerKey> PiecePicker::on_block_received(BlockRef block, PeerKey peer) {
   std::vector<PeerKey> cancel;
-  if (!valid(block.piece) || have(block.piece)) return cancel;
-  if (block.block < 0 || block.block >= geometry_.blocks_in_piece(block.piece)) return cancel;
+  on_block_received(block, peer, cancel);
+  return cancel;
+}
+
+bool PiecePicker::on_block_received(BlockRef block, PeerKey peer, std::vector<PeerKey>& cancel) {
+  cancel.clear();
+  if (!valid(block.piece)) return false;
+  if (have(block.piece)) return false;
+  if (block.block < 0 || block.block >= geometry_.blocks_in_piece(block.piece)) return false;
   Download* d = find_download(block.piece);
   if (d == nullptr) d = &start_download(block.piece);  // unrequested, but data is data
   Block& b = d->blocks[static_cast<std::size_t>(block.block)];
-  if (b.state == BlockState::received) return cancel;  // the slower end-game duplicate
+  if (b.state == BlockState::received) return false;  // the slower end-game duplicate
   for (PeerKey other : b.requesters) {
     if (other != peer) cancel.push_back(other);
   }
@@ -480,7 +487,7 @@ std::vector<PeerKey> PiecePicker::on_block_received(BlockRef block, PeerKey peer
   b.state = BlockState::received;
   b.requesters.clear();
   ++d->received;
-  return cancel;
+  return true;
 }
 
 void PiecePicker::on_piece_failed(PieceIndex piece) {

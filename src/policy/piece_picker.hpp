@@ -95,6 +95,10 @@ class PiecePicker {
   void abort_all_requests(PeerKey peer);
   // Returns the other peers that still have this block requested: send them CANCEL.
   std::vector<PeerKey> on_block_received(BlockRef block, PeerKey peer);
+  // The same with is_block_received in one lookup, the peers to cancel into `cancel` (cleared
+  // first): true when the block was new, false for a duplicate (received before, or the piece
+  // had), which changes nothing.
+  bool on_block_received(BlockRef block, PeerKey peer, std::vector<PeerKey>& cancel);
   void on_piece_passed(PieceIndex piece) { we_have(piece); }
   void on_piece_failed(PieceIndex piece);  // every block pickable again
   void we_have(PieceIndex piece);          // e.g. from resume data

@@ -38,6 +38,8 @@ class Engine {
   EventId at(TimePoint when, Callback callback);  // `when` before now() runs at now()
   EventId after(Duration delay, Callback callback) { return at(now_ + delay, std::move(callback)); }
   bool pending(EventId id) const;
+  // When a pending event is due (TimePoint::max() for a stale handle).
+  TimePoint due(EventId id) const;
   bool cancel(EventId id);  // false when it already ran or was cancelled
   // Moves a pending event; it then runs after other events already due at `when`.
   bool reschedule(EventId id, TimePoint when);
@@ -59,6 +61,8 @@ class Engine {
 
   std::size_t size() const;
   std::uint64_t events_run() const { return events_run_; }
+  // When the next event is due; TimePoint::max() when none is left.
+  TimePoint next_time() const;
 
  private:
   struct Slot {
@@ -88,7 +92,6 @@ class Engine {
   };
   // The lane whose front is due before the heap's top, or -1 for the heap (or nothing at all).
   int next_lane() const;
-  TimePoint next_time() const;
   bool empty() const;
   void place(std::size_t pos, const Entry& entry);
   void sift_up(std::size_t pos);

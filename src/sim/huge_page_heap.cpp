@@ -20,6 +20,10 @@ std::size_t reserve_huge_page_heap(std::size_t bytes) {
   if (bytes < kHuge) return 0;
   mallopt(M_MMAP_THRESHOLD, static_cast<int>(kChunk + 4096));
   mallopt(M_TRIM_THRESHOLD, static_cast<int>(std::size_t{1} << 30));
+  // The simulator's worker threads allocate too (a grid step's requests): one arena keeps their
+  // blocks on this heap instead of in arenas of their own, off the huge pages (+100 MB at
+  // 10,000 peers on two threads).
+  mallopt(M_ARENA_MAX, 1);
   std::vector<void*> chunks;
   auto low = UINTPTR_MAX;
   std::uintptr_t high = 0;

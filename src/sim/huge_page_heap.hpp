@@ -5,7 +5,8 @@
 // advised with MADV_HUGEPAGE by 2 MB pages, but glibc's malloc grows its heap with brk and a new
 // brk range is never advised. reserve_huge_page_heap grows the heap once, in chunks malloc hands
 // out from brk, advises the range and gives the chunks back to malloc, with trimming off so the
-// range stays: what the swarm allocates next is carved from it. A hint only: the simulation is
+// range stays: what the swarm allocates next is carved from it, by every thread (malloc is kept to
+// its one main arena). A hint only: the simulation is
 // the same with or without it (only faster); elsewhere than Linux with glibc it does nothing.
 #pragma once
 

@@ -55,6 +55,16 @@ void Network::add_bytes(FlowId flow, double bytes, TimePoint now) {
   f.remaining += bytes;
 }
 
+void Network::continue_flow(FlowId flow, double bytes, TimePoint now) {
+  Flow& f = flows_[flow];
+  const double t = to_seconds(now);
+  const double overrun = std::max(0.0, f.rate * (t - f.updated) - f.remaining);
+  advance(f, t);
+  const double carried = std::min(overrun, bytes);
+  f.transferred += carried;
+  f.remaining += bytes - carried;
+}
+
 double Network::remaining(FlowId flow, TimePoint now) const {
   const Flow& f = flows_[flow];
   return std::max(0.0, f.remaining - f.rate * (to_seconds(now) - f.updated));
@@ -179,16 +189,33 @@ void Network::fill(const std::vector<NodeId>& centre, double now) {
   std::vector<double>& old_rate = old_rate_;
   old_rate.clear();
   for (FlowId id : selected_) old_rate.push_back(flows_[id].rate);
+  // The links by share in a heap (smallest share first, then lowest index: the order of a scan
+  // for the first smallest share), each pushed again whenever its share changes.
+  const auto later = [](const ShareEntry& a, const ShareEntry& b) {
+    return a.share != b.share ? a.share > b.share : a.link > b.link;
+  };
+  shares_.clear();
+  link_version_.assign(links_.size(), 0);
+  const auto push_share = [&](std::size_t i) {
+    const Link& l = links_[i];
+    shares_.push_back(
+        ShareEntry{l.residual / l.unfixed, static_cast<std::uint32_t>(i), ++link_version_[i]});
+    std::push_heap(shares_.begin(), shares_.end(), later);
+  };
+  for (std::size_t i = 0; i < links_.size(); ++i) {
+    if (links_[i].unfixed > 0) push_share(i);
+  }
   for (;;) {
     std::size_t best = links_.size();
     double best_share = 0;
-    for (std::size_t i = 0; i < links_.size(); ++i) {
-      if (links_[i].unfixed == 0) continue;
-      const double share = links_[i].residual / links_[i].unfixed;
-      if (best == links_.size() || share < best_share) {
-        best = i;
-        best_share = share;
-      }
+    while (!shares_.empty()) {
+      std::pop_heap(shares_.begin(), shares_.end(), later);
+      const ShareEntry top = shares_.back();
+      shares_.pop_back();
+      if (top.version != link_version_[top.link] || links_[top.link].unfixed == 0) continue;
+      best = top.link;
+      best_share = top.share;
+      break;
     }
     if (best == links_.size()) break;
     const Link link = links_[best];
@@ -198,10 +225,16 @@ void Network::fill(const std::vector<NodeId>& centre, double now) {
       if (!f.selected || f.fixed) continue;
       f.fixed = true;
       f.rate = best_share;
-      Link& other = links_[static_cast<std::size_t>(link.uplink ? nodes_[f.dst].down_link
-                                                                : nodes_[f.src].up_link)];
+      const auto other_index =
+          static_cast<std::size_t>(link.uplink ? nodes_[f.dst].down_link : nodes_[f.src].up_link);
+      Link& other = links_[other_index];
       other.residual = std::max(0.0, other.residual - best_share);
       --other.unfixed;
+      if (other.unfixed > 0) {
+        push_share(other_index);
+      } else {
+        ++link_version_[other_index];  // no share left to take
+      }
     }
     links_[best].residual = std::max(0.0, links_[best].residual - best_share * link.unfixed);
     links_[best].unfixed = 0;

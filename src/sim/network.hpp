@@ -46,6 +46,10 @@ class Network {
   double remove_flow(FlowId flow, TimePoint now);
   // More bytes for a running flow (the next request on the same connection): no rate changes.
   void add_bytes(FlowId flow, double bytes, TimePoint now);
+  // The same for a flow whose bytes ran out before `now` (a time grid handles a finish at the
+  // step end): what it would have moved since at its rate counts towards the new bytes, as if
+  // they had been added when the old ones ran out.
+  void continue_flow(FlowId flow, double bytes, TimePoint now);
 
   double rate(FlowId flow) const { return flows_[flow].rate; }
   double remaining(FlowId flow, TimePoint now) const;
@@ -112,6 +116,15 @@ class Network {
   std::vector<NodeId> next_round_;
   std::vector<NodeId> centre_;    // settle()'s nodes of one round
   std::vector<double> old_rate_;  // fill()'s rates before it
+  // fill()'s links by fair share, earliest (smallest share, then lowest index) first; an entry
+  // whose link changed since it was pushed is stale (its version is older) and skipped.
+  struct ShareEntry {
+    double share;
+    std::uint32_t link;
+    std::uint32_t version;
+  };
+  std::vector<ShareEntry> shares_;
+  std::vector<std::uint32_t> link_version_;
 };
 
 }  // namespace starling::sim

@@ -51,7 +51,10 @@ void remove_upload(SimPeer& peer, HalfId h) {
 }  // namespace
 
 Swarm::Swarm(const SwarmSettings& settings)
-    : settings_(settings), network_(settings.network), rng_(settings.random_seed) {
+    : settings_(settings),
+      network_(settings.network),
+      rng_(settings.random_seed),
+      grid_(std::max(Duration::zero(), std::chrono::duration_cast<Duration>(settings.grid))) {
   geometry_.num_pieces = settings.pieces;
   geometry_.piece_length = settings.piece_size;
   geometry_.total_size = settings.file_size();
@@ -119,9 +122,12 @@ Swarm::Swarm(const SwarmSettings& settings)
   if (settings.have_delivery == HaveDelivery::per_receiver) {
     have_lane_ =
         engine_.add_lane(settings_.have_delay, [this](std::uint32_t p) { flush_haves(p); });
-  } else {
+  }
+  if (settings.have_delivery == HaveDelivery::tick || gridded()) {
     workers_ = std::make_unique<Workers>(settings.threads);
     tick_out_.resize(static_cast<std::size_t>(workers_->parts()));
+    parts_.resize(static_cast<std::size_t>(workers_->parts()));
+    for (StepPart& part : parts_) part.deferred = true;
   }
 
   // Seeds are there first; leechers join in random order, all at once or one by one.
@@ -135,7 +141,7 @@ Swarm::Swarm(const SwarmSettings& settings)
   double t = 0;
   for (PeerId p : order) {
     if (settings.arrival == Arrival::poisson) t += gap(rng_);
-    engine_.at(from_seconds(t), [this, p] { join(p); });
+    engine_.at(on_grid(from_seconds(t)), [this, p] { join(p); });
   }
 }
 
@@ -157,7 +163,8 @@ SwarmResult Swarm::run(const std::function<void(const SwarmProgress&)>& on_progr
   };
   while (completed_ < settings_.leechers) {
     if (!engine_.step()) break;
-    settle();
+    // On a grid, the rates are refilled once per step, after its last event.
+    if (!gridded() || engine_.next_time() != engine_.now()) settle();
     if (engine_.now() > limit) {
       result.timed_out = true;
       break;
@@ -171,9 +178,9 @@ SwarmResult Swarm::run(const std::function<void(const SwarmProgress&)>& on_progr
   }
 
   result.end_s = to_seconds(engine_.now());
-  result.events = engine_.events_run();
-  result.requests = requests_;
-  result.duplicate_bytes = duplicate_bytes_;
+  result.events = engine_.events_run() + grid_finishes_;
+  result.requests = requests_ + direct_.requests;
+  result.duplicate_bytes = duplicate_bytes_ + direct_.duplicate_bytes;
   for (PeerId p = static_cast<PeerId>(settings_.seeds); p < peers_.size(); ++p) {
     const SimPeer& peer = peers_[p];
     PeerOutcome outcome;
@@ -201,7 +208,8 @@ void Swarm::join(PeerId p) {
   // Rechokes of different peers are spread over the interval, as the peers' clocks would be.
   const auto interval = std::chrono::duration_cast<Duration>(settings_.choker.rechoke_interval);
   std::uniform_int_distribution<Duration::rep> phase(0, interval.count() - 1);
-  peer.rechoke_event = engine_.after(Duration(phase(rng_)), [this, p] { rechoke(p, true); });
+  peer.rechoke_event =
+      engine_.at(on_grid(engine_.now() + Duration(phase(rng_))), [this, p] { rechoke(p, true); });
 }
 
 // A tracker reply: random present peers; we connect to those with a free connection slot.
@@ -221,7 +229,8 @@ void Swarm::announce(PeerId p) {
   }
   if (peers_[p].uploads.size() < static_cast<std::size_t>(settings_.min_neighbours) &&
       !engine_.pending(peers_[p].announce_event)) {
-    peers_[p].announce_event = engine_.after(settings_.reannounce, [this, p] { announce(p); });
+    peers_[p].announce_event =
+        engine_.at(on_grid(engine_.now() + settings_.reannounce), [this, p] { announce(p); });
   }
 }
 
@@ -333,8 +342,8 @@ void Swarm::depart(PeerId p) {
     if (peers_[other].present &&
         peers_[other].uploads.size() < static_cast<std::size_t>(settings_.min_neighbours) &&
         !engine_.pending(peers_[other].announce_event)) {
-      peers_[other].announce_event =
-          engine_.after(settings_.reannounce, [this, other] { announce(other); });
+      peers_[other].announce_event = engine_.at(on_grid(engine_.now() + settings_.reannounce),
+                                                [this, other] { announce(other); });
     }
   }
 }
@@ -355,8 +364,8 @@ void Swarm::rechoke(PeerId p, bool full) {
   if (!peer.present) return;
   const TimePoint now = engine_.now();
   if (full) {
-    peer.rechoke_event =
-        engine_.after(settings_.choker.rechoke_interval, [this, p] { rechoke(p, true); });
+    peer.rechoke_event = engine_.at(on_grid(now + settings_.choker.rechoke_interval),
+                                    [this, p] { rechoke(p, true); });
   }
   if (peer.free_rider) return;  // uploads nothing: never unchokes
   const double t = to_seconds(now);
@@ -403,7 +412,7 @@ void Swarm::rechoke(PeerId p, bool full) {
 void Swarm::schedule_fill(PeerId p) {
   SimPeer& peer = peers_[p];
   if (!peer.present || peer.free_rider || engine_.pending(peer.fill_event)) return;
-  peer.fill_event = engine_.after(Duration::zero(), [this, p] { rechoke(p, false); });
+  peer.fill_event = engine_.at(next_step(), [this, p] { rechoke(p, false); });
 }
 
 void Swarm::apply_unchoke_set(PeerId p, const std::vector<policy::PeerKey>& keys) {
@@ -424,7 +433,11 @@ void Swarm::unchoke(HalfId h) {
   s.ever_unchoked = true;
   ++peers_[s.from].unchoked;
   peers_[s.to].unchoked_by.push_back(h);
-  request(h);
+  if (gridded()) {
+    deliver_next_step(MessageEffect::request, h);
+  } else {
+    request(h);
+  }
 }
 
 void Swarm::choke(HalfId h) {
@@ -434,7 +447,12 @@ void Swarm::choke(HalfId h) {
   erase_value(peers_[s.to].unchoked_by, h);
   const PeerId to = s.to;
   drop_requests(h, true);
-  refill(to);  // the aborted blocks can come from someone else
+  // The aborted blocks can come from someone else.
+  if (gridded()) {
+    deliver_next_step(MessageEffect::refill, to);
+  } else {
+    refill(to);
+  }
 }
 
 void Swarm::set_interest(HalfId h, bool interested) {

@@ -4,12 +4,15 @@
 //
 // The transfer unit is a request: one pick of up to a piece's worth of blocks from one peer,
 // grouped by piece (normally a whole piece; after a choke, the blocks of a piece still missing),
-// carried as one flow. HAVEs arrive `have_delay` late, in batches; other messages (INTERESTED,
-// CHOKE, ...) take no time; a request to an idle connection waits one `latency` before its data
-// flows. Pieces always pass their hash check. Deterministic for a given `random_seed`.
+// carried as one flow. HAVEs arrive `have_delay` late, in batches; a request to an idle
+// connection waits one `latency` before its data flows. On a time grid (SwarmSettings::grid, the
+// default) every event falls on a grid point and other control messages take one step; in the
+// exact model (grid 0) they take no time. Pieces always pass their hash check. Deterministic
+// for a given `random_seed`.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <random>
 #include <vector>
@@ -93,14 +96,46 @@ class Swarm {
   void choke(HalfId h);
   void set_interest(HalfId h, bool interested);
   double received_so_far(const SimHalf& half) const;
+  // What a finished request does to other peers than its receiver: applied at once, or, in a
+  // grid step's parallel part, queued and applied after it in the order of the step's finishes
+  // (so any number of threads gives the same run).
+  struct StepEffect {
+    enum class Kind : std::uint8_t { uploaded, end_flow, reschedule, piece_passed };
+    std::uint32_t finish = 0;  // index of the finish in its step (the merge order)
+    Kind kind = Kind::uploaded;
+    std::uint32_t a = 0;  // uploaded: the sender; end_flow: the flow; reschedule: the half;
+                          // piece_passed: the receiver
+    std::uint32_t b = 0;  // piece_passed: the piece
+    double bytes = 0;     // uploaded
+  };
+  // Scratch and counters of one thread of a step (or of the serial code: `direct_`). One cache
+  // line apart from the others'.
+  struct alignas(64) StepPart {
+    bool deferred = false;     // effects go to `effects` instead of being applied
+    std::uint32_t finish = 0;  // the finish being handled
+    std::vector<BlockRef> picked;
+    std::vector<policy::PeerKey> cancels;  // receive()'s end-game CANCELs of one block
+    std::uint64_t requests = 0;
+    double duplicate_bytes = 0;
+    std::vector<StepEffect> effects;
+  };
+  void emit(StepPart& part, const StepEffect& effect);
+  void apply(const StepEffect& effect);
   // Transfers (swarm_transfer.cpp).
-  void request(HalfId h);
+  void request(HalfId h) { request(h, direct_); }
+  void request(HalfId h, StepPart& part);
   void refill(PeerId p);
   void start_flow(HalfId h);
-  void finish_front(HalfId h);
+  void finish_front(HalfId h, StepPart& part);
   void drop_requests(HalfId h, bool credit_partial);
-  void receive(PeerId to, PeerId from, const SimRequest& request, std::size_t blocks);
+  void receive(PeerId to, PeerId from, const SimRequest& request, std::size_t blocks,
+               StepPart& part);
   void cancel_duplicates(PeerId to, PieceIndex piece, int block, PeerId except);
+  // Finishes on the grid (swarm_grid.cpp): per step, the halves whose front request ends then,
+  // handled together by one event, in parallel by receiver ranges.
+  void schedule_grid_finish(HalfId h, TimePoint when);
+  void cancel_grid_finish(HalfId h);
+  void run_step_finishes(std::int64_t step);
   // HAVEs (swarm_haves.cpp).
   void on_have(PeerId p, PieceIndex piece);
   void flush_haves(PeerId p);
@@ -124,6 +159,17 @@ class Swarm {
   void complete(PeerId p);
   void settle();
   void schedule_finish(HalfId h);
+  // The time grid (swarm_grid.cpp; SwarmSettings::grid): rounding, and control messages that
+  // take one step.
+  bool gridded() const { return grid_ > Duration::zero(); }
+  TimePoint on_grid(TimePoint t) const;  // the first grid point at or after t (t without a grid)
+  TimePoint next_step() const;           // the first grid point after now (now without a grid)
+  enum class MessageEffect : std::uint8_t {
+    request,  // an UNCHOKE arrived at the half's receiver: it requests
+    refill,   // a CHOKE arrived at the peer: it asks its other unchoking neighbours
+  };
+  void deliver_next_step(MessageEffect effect, std::uint32_t target);
+  void deliver_messages();
   // Timeline (swarm.cpp).
   TimelineSample sample() const;
   void record_sample();
@@ -154,7 +200,6 @@ class Swarm {
   std::vector<policy::ChokeCandidate> candidates_;  // scratch
   std::vector<HaveNotice> notices_;                 // scratch
   std::vector<HalfId> to_request_;                  // scratch
-  std::vector<BlockRef> picked_;                    // scratch: request()'s picks
   // Copies of each piece held by present leechers, and their sum: the timeline's C(t) and entropy.
   std::vector<std::int64_t> piece_copies_;
   std::int64_t leecher_copies_ = 0;
@@ -167,10 +212,23 @@ class Swarm {
   std::vector<TickOutput> tick_out_;   // per part
   std::vector<HalfId> tick_interest_;  // scratch: every part's interest candidates
   std::vector<SentHave> sent_;         // HaveDelivery::tick: HAVEs not in inboxes yet
+  Duration grid_{};                    // SwarmSettings::grid; zero: the exact model
+  struct Message {
+    MessageEffect effect;
+    std::uint32_t target;  // a half or a peer
+  };
+  std::vector<Message> messages_;  // to deliver at the next step, in sending order
+  std::vector<Message> delivering_;
   std::uint32_t next_got_order_ = 1;
   int completed_ = 0;
-  std::uint64_t requests_ = 0;
+  std::uint64_t requests_ = 0;  // besides those counted in direct_ and parts_
   double duplicate_bytes_ = 0;
+  StepPart direct_;  // the serial code's (effects applied at once)
+  std::vector<StepPart> parts_;
+  std::map<std::int64_t, std::vector<HalfId>> step_finishes_;  // grid step -> halves
+  std::vector<HalfId> finishing_;                              // scratch: one step's finishes
+  std::vector<StepEffect> step_effects_;                       // scratch: every part's effects
+  std::uint64_t grid_finishes_ = 0;
 };
 
 }  // namespace starling::sim

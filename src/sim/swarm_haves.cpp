@@ -128,7 +128,7 @@ void Swarm::schedule_have_tick() {
     // The next multiple of have_delay after now: every peer's HAVEs of a window land together.
     when = TimePoint{} + (engine_.now().time_since_epoch() / step + 1) * step;
   }
-  engine_.at(when, [this] { have_tick(); });
+  engine_.at(on_grid(when), [this] { have_tick(); });
 }
 
 // Every receiver's HAVEs since the last tick. The per-receiver part (apply_haves) runs on the

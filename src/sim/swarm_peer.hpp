@@ -88,9 +88,10 @@ struct SimHalf {
   // request, block and drop (its snub timer is not run: a choke is the only silence here).
   policy::RequestPipeline pipeline;
   FlowId flow = kNoFlow;
-  double flow_credited = 0;  // bytes of the flow already handed over as finished requests
-  EventId event;             // the flow start (after the latency) or the front's finish
-  double delivered = 0;      // bytes of finished requests
+  double flow_credited = 0;       // bytes of the flow already handed over as finished requests
+  EventId event;                  // the flow start (after the latency) or the front's finish
+  std::int64_t finish_step = -1;  // on a time grid: the step the front finishes in (-1: none)
+  double delivered = 0;           // bytes of finished requests
   TimePoint connected{};
   TimePoint last_delivery{};
   // (time s, bytes) at the receiver's / the sender's last two rechokes: the rate window.

@@ -59,7 +59,20 @@ struct SwarmSettings {
   // picker in cache while its availability is updated (the bulk of the simulator's work).
   std::chrono::milliseconds have_delay{100};
   HaveDelivery have_delivery = HaveDelivery::tick;
-  int threads = 1;  // for HaveDelivery::tick; the result is the same for any count
+  // The time grid (0: the exact event-driven model). With a grid, every event falls on a multiple
+  // of it: the network's max-min rates are refilled once per step, for the nodes whose flows
+  // changed during the step; a request finishes at the step end after its last byte (a flow that
+  // goes on with the next queued request keeps the bytes it moved meanwhile, so only a flow's
+  // last request idles its link for the rest of the step); control messages take one step:
+  // an UNCHOKE is answered with REQUESTs, a CHOKE with requests to other peers, an INTERESTED
+  // (and a completion, a departure) with the sender's choker, all at the next step; a request's
+  // round trip (`latency`) and the rechoke phases are rounded up to the grid.
+  std::chrono::milliseconds grid{10};
+  // On the grid, the requests finishing in one step are handled on `threads` threads when there
+  // are at least this many (fewer are not worth waking the threads for). The run is the same
+  // for any value and any thread count.
+  int parallel_finishes = 64;
+  int threads = 1;  // for HaveDelivery::tick and the grid's steps; the same result for any count
   // Like a tracker reply: a joining peer connects to this many random peers of the swarm (those
   // with a free connection), and no peer holds more than `max_connections`.
   int neighbours = 50;

@@ -7,7 +7,9 @@ namespace starling::sim {
 
 // Keep the connection's queue topped up while the sender unchokes us and has something we want;
 // a request to an idle connection starts flowing one latency later.
-void Swarm::request(HalfId h) {
+// In a step's parallel part (finish_front) the connection's flow is running, so nothing is
+// scheduled here: only the receiver's picker, the half and `part` are touched.
+void Swarm::request(HalfId h, StepPart& part) {
   const HalfState& state = half_state_[h];
   SimHalf& s = halves_[h];
   SimPeer& d = peers_[s.to];
@@ -25,13 +27,13 @@ void Swarm::request(HalfId h) {
     } else if (s.queue.size() >= depth) {
       break;
     }
-    std::vector<BlockRef>& blocks = picked_;
+    std::vector<BlockRef>& blocks = part.picked;
     d.picker.pick(sender_has, want, policy::PeerKey(s.from), blocks);
     if (blocks.empty()) break;
     for (std::size_t i = 0; i < blocks.size(); ++i) {
       if (i == 0 || blocks[i].piece != blocks[i - 1].piece) {
         s.queue.push_back(SimRequest{blocks[i].piece, {}, 0});
-        ++requests_;
+        ++part.requests;
       }
       s.queue.back().blocks.push_back(blocks[i].block);
       s.queue.back().bytes += geometry_.block_length(blocks[i]);
@@ -39,7 +41,7 @@ void Swarm::request(HalfId h) {
     s.pipeline.on_requests_sent(static_cast<int>(blocks.size()), now);
   }
   if (s.flow == kNoFlow && !s.queue.empty() && !engine_.pending(s.event)) {
-    s.event = engine_.after(settings_.latency, [this, h] { start_flow(h); });
+    s.event = engine_.at(on_grid(now + settings_.latency), [this, h] { start_flow(h); });
   }
 }
 
@@ -68,17 +70,54 @@ void Swarm::settle() {
 
 void Swarm::schedule_finish(HalfId h) {
   SimHalf& s = halves_[h];
+  if (s.flow == kNoFlow) return;  // its requests were dropped since (a step's effects)
+  if (gridded()) {
+    schedule_grid_finish(h, on_grid(network_.finish_time(s.flow)));
+    return;
+  }
   const TimePoint when = network_.finish_time(s.flow);
   if (when == TimePoint::max()) {
     engine_.cancel(s.event);
   } else if (!engine_.reschedule(s.event, when)) {
-    s.event = engine_.at(when, [this, h] { finish_front(h); });
+    s.event = engine_.at(when, [this, h] { finish_front(h, direct_); });
+  }
+}
+
+void Swarm::emit(StepPart& part, const StepEffect& effect) {
+  if (part.deferred) {
+    part.effects.push_back(effect);
+  } else {
+    apply(effect);
+  }
+}
+
+void Swarm::apply(const StepEffect& effect) {
+  switch (effect.kind) {
+    case StepEffect::Kind::uploaded:
+      uploaded_[effect.a] += effect.bytes;
+      break;
+    case StepEffect::Kind::end_flow:
+      network_.remove_flow(effect.a, engine_.now());
+      break;
+    case StepEffect::Kind::reschedule:
+      schedule_finish(effect.a);
+      break;
+    case StepEffect::Kind::piece_passed: {
+      const PieceIndex piece(static_cast<std::int32_t>(effect.b));
+      policy::PiecePicker& picker = peers_[effect.a].picker;
+      if (picker.have(piece)) break;  // passed by an earlier finish of the same step
+      picker.on_piece_passed(piece);  // simulated pieces always pass
+      on_have(effect.a, piece);
+      break;
+    }
   }
 }
 
 // The front request has arrived. The next queued request continues the same flow (its bytes are
 // added, the rates do not change); with none queued the flow ends.
-void Swarm::finish_front(HalfId h) {
+// In a step's parallel part, `part` is the thread's: everything outside the receiver (its
+// picker, its halves and their flows' byte counts) is emitted as an effect.
+void Swarm::finish_front(HalfId h, StepPart& part) {
   SimHalf& s = halves_[h];
   const SimRequest done = std::move(s.queue.front());
   s.queue.erase(s.queue.begin());
@@ -88,20 +127,25 @@ void Swarm::finish_front(HalfId h) {
   for (int block : done.blocks) {
     s.pipeline.on_block_received(geometry_.block_length({done.piece, block}), engine_.now());
   }
-  uploaded_[s.from] += done.bytes;
+  emit(part, {part.finish, StepEffect::Kind::uploaded, s.from, 0, done.bytes});
   if (!is_leecher(s.from)) peers_[s.to].from_seeds += done.bytes;
   const PeerId to = s.to;
   const PeerId from = s.from;
 
-  request(h);  // top the queue up while this request's blocks are still counted as requested
+  request(h, part);  // top the queue up while this request's blocks are still counted as requested
   if (s.queue.empty()) {
-    network_.remove_flow(s.flow, engine_.now());
+    const FlowId flow = s.flow;
     s.flow = kNoFlow;  // a request picked later pays the latency again
+    emit(part, {part.finish, StepEffect::Kind::end_flow, flow, 0, 0});
   } else {
-    network_.add_bytes(s.flow, s.queue.front().bytes, engine_.now());
-    schedule_finish(h);
+    if (gridded()) {
+      network_.continue_flow(s.flow, s.queue.front().bytes, engine_.now());
+    } else {
+      network_.add_bytes(s.flow, s.queue.front().bytes, engine_.now());
+    }
+    emit(part, {part.finish, StepEffect::Kind::reschedule, h, 0, 0});
   }
-  receive(to, from, done, done.blocks.size());
+  receive(to, from, done, done.blocks.size(), part);
 }
 
 // Drops every queued request (choke, lost interest, departure). With `credit_partial`, the whole
@@ -111,6 +155,7 @@ void Swarm::drop_requests(HalfId h, bool credit_partial) {
   SimHalf& s = halves_[h];
   engine_.cancel(s.event);
   s.event = {};
+  cancel_grid_finish(h);
   std::vector<SimRequest> queue;
   queue.swap(s.queue);
   std::size_t credited = 0;
@@ -146,26 +191,27 @@ void Swarm::drop_requests(HalfId h, bool credit_partial) {
   s.pipeline.on_requests_dropped(dropped, engine_.now());
   if (credited > 0) {
     s.last_delivery = engine_.now();
-    receive(s.to, s.from, queue.front(), credited);
+    receive(s.to, s.from, queue.front(), credited, direct_);
   }
 }
 
 // The first `blocks` blocks of `request` arrived at `to` from `from`.
-void Swarm::receive(PeerId to, PeerId from, const SimRequest& request, std::size_t blocks) {
+void Swarm::receive(PeerId to, PeerId from, const SimRequest& request, std::size_t blocks,
+                    StepPart& part) {
   policy::PiecePicker& picker = peers_[to].picker;
   for (std::size_t i = 0; i < blocks; ++i) {
     const BlockRef block{request.piece, request.blocks[i]};
-    if (picker.is_block_received(block)) {
-      duplicate_bytes_ += geometry_.block_length(block);
+    if (!picker.on_block_received(block, policy::PeerKey(from), part.cancels)) {
+      part.duplicate_bytes += geometry_.block_length(block);
       continue;
     }
-    for (policy::PeerKey other : picker.on_block_received(block, policy::PeerKey(from))) {
+    for (policy::PeerKey other : part.cancels) {
       cancel_duplicates(to, request.piece, block.block, static_cast<PeerId>(other.value()));
     }
   }
   if (!picker.have(request.piece) && picker.is_piece_complete(request.piece)) {
-    picker.on_piece_passed(request.piece);  // simulated pieces always pass
-    on_have(to, request.piece);
+    emit(part, {part.finish, StepEffect::Kind::piece_passed, to,
+                static_cast<std::uint32_t>(request.piece.value()), 0});
   }
 }
 
@@ -204,10 +250,10 @@ void Swarm::complete(PeerId p) {
   for (HalfId h : unchoked_by) drop_requests(h, false);
   engine_.cancel(peer.rechoke_event);
   if (settings_.seeds_leave) {
-    peer.rechoke_event = engine_.after(Duration::zero(), [this, p] { depart(p); });
+    peer.rechoke_event = engine_.at(next_step(), [this, p] { depart(p); });
   } else {
     // A new seed rechokes at once: its choker now serves round robin.
-    peer.rechoke_event = engine_.after(Duration::zero(), [this, p] { rechoke(p, true); });
+    peer.rechoke_event = engine_.at(next_step(), [this, p] { rechoke(p, true); });
   }
 }
 

@@ -7,6 +7,8 @@ b. Bad scenarios (unknown key, wrong type, not JSON, class without rates) exit 2
    and the key.
 c. --model slides: the last completion is T * log2(n) for n a power of two.
 d. --timeline and --csv files have their headers and one row per sample / leecher.
+e. The time grid: the default (10 ms) says so in the summary and puts every completion on the
+   grid; --grid 0 (or "grid": 0 in a scenario) is the exact model, whose summary has no grid_ms.
 """
 
 import csv
@@ -87,6 +89,26 @@ def main():
         with open(peers, newline="") as f:
             rows = list(csv.DictReader(f))
         c.check(len(rows) == 30 and "from_seeds_bytes" in rows[0], "one CSV row per leecher")
+
+        # e. the time grid, and the exact model
+        small = ("--peers", "30", "--pieces", "32", "--piece-size", "64k", "--json")
+        out = sim(starling, *small, "--csv", peers)
+        s = json.loads(out.stdout or "{}")
+        c.check(out.returncode == 0 and s.get("grid_ms") == 10, f"the default grid is 10 ms ({s})")
+        with open(peers, newline="") as f:
+            times = [float(r["completion_s"]) for r in csv.DictReader(f)]
+        c.check(len(times) == 30 and all(abs(t * 100 - round(t * 100)) < 1e-4 for t in times),
+                 "every completion on the 10 ms grid")
+        out = sim(starling, *small, "--grid", "0")
+        s = json.loads(out.stdout or "{}")
+        c.check(out.returncode == 0 and s.get("completed") == 30 and "grid_ms" not in s,
+                 f"--grid 0 runs the exact model ({s})")
+        exact = os.path.join(work, "exact.json")
+        with open(exact, "w") as f:
+            json.dump({"peers": 30, "pieces": 32, "piece_size": "64k", "grid": 0}, f)
+        out = sim(starling, "--scenario", exact, "--json")
+        c.check(json.loads(out.stdout or "{}") | {"wall_s": 0, "max_rss_mib": 0} ==
+                 s | {"wall_s": 0, "max_rss_mib": 0}, "\"grid\": 0 in a scenario is --grid 0")
     return c.summary("test_sim")
 
 

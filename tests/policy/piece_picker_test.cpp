@@ -316,6 +316,28 @@ TEST(PiecePicker, EndGameReceivedBlockNamesThePeersToCancel) {
   EXPECT_TRUE(p.check_invariants());
 }
 
+// One lookup for "is it new?" and "whom to cancel": the same answers as is_block_received
+// followed by on_block_received.
+TEST(PiecePicker, BlockReceivedInOneLookupTellsDuplicatesAndCancels) {
+  PiecePicker p = make("availability 1", "blocks 2");
+  EXPECT_EQ(picks(p, "peer all", 2, 1), "0.0 0.1");
+  EXPECT_EQ(picks(p, "peer all", 2, 2), "0.0 0.1");
+  std::vector<PeerKey> cancel{PeerKey(9)};
+  EXPECT_TRUE(p.on_block_received(blk(0, 0), PeerKey(2), cancel));
+  EXPECT_EQ(cancel_list(cancel), "1");
+  EXPECT_TRUE(p.is_block_received(blk(0, 0)));
+  EXPECT_FALSE(p.on_block_received(blk(0, 0), PeerKey(1), cancel));  // the late duplicate
+  EXPECT_TRUE(cancel.empty());
+  EXPECT_FALSE(p.on_block_received(blk(0, 7), PeerKey(1), cancel));  // no such block
+  EXPECT_FALSE(p.on_block_received(blk(1, 0), PeerKey(1), cancel));  // no such piece
+  EXPECT_TRUE(p.on_block_received(blk(0, 1), PeerKey(1), cancel));
+  EXPECT_EQ(cancel_list(cancel), "2");
+  EXPECT_TRUE(p.is_piece_complete(PieceIndex(0)));
+  p.on_piece_passed(PieceIndex(0));
+  EXPECT_FALSE(p.on_block_received(blk(0, 1), PeerKey(2), cancel));  // the piece is had
+  EXPECT_TRUE(p.check_invariants());
+}
+
 TEST(PiecePicker, EndGameRespectsMaxRequestersAndCanBeOff) {
   PiecePicker capped = make("availability 1", "max_requesters 2");
   EXPECT_EQ(picks(capped, "peer all", 1, 1), "0.0");

@@ -50,7 +50,11 @@ TEST(Engine, CancelAndReschedule) {
   EXPECT_TRUE(engine.cancel(a));
   EXPECT_FALSE(engine.cancel(a));
   EXPECT_TRUE(engine.reschedule(b, TimePoint{} + 4s));
+  EXPECT_EQ(engine.due(b), TimePoint{} + 4s);
+  EXPECT_EQ(engine.due(a), TimePoint::max());  // cancelled
+  EXPECT_EQ(engine.next_time(), TimePoint{} + 3s);
   engine.run();
+  EXPECT_EQ(engine.next_time(), TimePoint::max());
   EXPECT_EQ(order, (std::vector<int>{3, 2}));
   EXPECT_FALSE(engine.pending(b));
   EXPECT_FALSE(engine.reschedule(b, TimePoint{} + 5s));

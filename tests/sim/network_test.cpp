@@ -99,5 +99,28 @@ TEST(Network, AddedBytesKeepTheRate) {
   EXPECT_NEAR(net.remove_flow(f, at(3)), 12, 1e-9);
 }
 
+// On a time grid a finish is handled at the step end: the next request's bytes continue the flow
+// as if added when the old ones ran out (what it moved meanwhile counts), so the link loses no
+// time between requests.
+TEST(Network, ContinuedFlowKeepsTheBytesItMovedAfterRunningOut) {
+  Network net;
+  const NodeId a = net.add_node(100, 1000);
+  const NodeId b = net.add_node(1000, 1000);
+  const FlowId f = net.add_flow(a, b, 1000, at(0));
+  net.settle(at(0));
+  EXPECT_NEAR(to_seconds(net.finish_time(f)), 10.0, 1e-6);
+  net.continue_flow(f, 500, at(12));  // 200 bytes moved since it ran out at 10 s
+  EXPECT_NEAR(net.remaining(f, at(12)), 300, 1e-6);
+  EXPECT_NEAR(net.transferred(f, at(12)), 1200, 1e-6);
+  EXPECT_NEAR(to_seconds(net.finish_time(f)), 15.0, 1e-6);
+  // add_bytes (the exact model) starts the new bytes where it is called.
+  net.add_bytes(f, 100, at(15));
+  EXPECT_NEAR(to_seconds(net.finish_time(f)), 16.0, 1e-6);
+  // More carried over than the new bytes: the flow is done at once, nothing goes negative.
+  net.continue_flow(f, 50, at(20));
+  EXPECT_NEAR(net.remaining(f, at(20)), 0, 1e-9);
+  EXPECT_NEAR(net.transferred(f, at(20)), 1650, 1e-6);
+}
+
 }  // namespace
 }  // namespace starling::sim

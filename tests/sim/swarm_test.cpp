@@ -66,10 +66,12 @@ TEST(Swarm, SameSeedSameResult) {
 
 // The HAVE tick's per-peer part runs on threads, each over a fixed share of the peers: one,
 // two or three threads give the very same run (every completion time, every event, every byte).
+// Here in the exact model (grid 0), where only the tick uses the threads.
 TEST(Swarm, HaveTickGivesTheSameRunOnAnyNumberOfThreads) {
   SwarmSettings settings = small_swarm(5);
   settings.free_riders = 0.1;  // choked peers, interest that never turns into requests
   settings.have_delivery = HaveDelivery::tick;
+  settings.grid = std::chrono::milliseconds(0);
   settings.threads = 1;
   const SwarmResult one = Swarm(settings).run();
   settings.threads = 2;
@@ -85,6 +87,41 @@ TEST(Swarm, HaveTickGivesTheSameRunOnAnyNumberOfThreads) {
       ASSERT_GE(one.leechers[i].completion_s, 0);
       EXPECT_EQ(other->leechers[i].completion_s, one.leechers[i].completion_s) << "peer " << i;
       EXPECT_EQ(other->leechers[i].uploaded, one.leechers[i].uploaded) << "peer " << i;
+    }
+    EXPECT_EQ(other->events, one.events);
+    EXPECT_EQ(other->requests, one.requests);
+    EXPECT_EQ(other->duplicate_bytes, one.duplicate_bytes);
+  }
+  for (const SimPeer& peer : two_threads.peers()) EXPECT_TRUE(peer.picker.check_invariants());
+}
+
+// On the time grid (the default) a step's finishes also run on the threads, each over a range of
+// receivers, their effects on other peers merged in a fixed order: 1, 2 or 3 threads, and any
+// threshold for waking them (here every step on 2 and 3 threads), give the very same run.
+TEST(Swarm, GridStepsGiveTheSameRunOnAnyNumberOfThreads) {
+  SwarmSettings settings = small_swarm(5);
+  settings.free_riders = 0.1;
+  settings.seeds_leave = true;  // departures: connections close between steps
+  settings.arrival = Arrival::poisson;
+  settings.arrival_rate = 50;
+  ASSERT_GT(settings.grid.count(), 0);
+  settings.threads = 1;
+  const SwarmResult one = Swarm(settings).run();
+  settings.parallel_finishes = 1;
+  settings.threads = 2;
+  Swarm two_threads(settings);
+  const SwarmResult two = two_threads.run();
+  settings.threads = 3;
+  const SwarmResult three = Swarm(settings).run();
+  ASSERT_FALSE(one.timed_out);
+  ASSERT_EQ(one.leechers.size(), 100U);
+  for (const SwarmResult* other : {&two, &three}) {
+    ASSERT_EQ(other->leechers.size(), one.leechers.size());
+    for (std::size_t i = 0; i < one.leechers.size(); ++i) {
+      ASSERT_GE(one.leechers[i].completion_s, 0);
+      EXPECT_EQ(other->leechers[i].completion_s, one.leechers[i].completion_s) << "peer " << i;
+      EXPECT_EQ(other->leechers[i].uploaded, one.leechers[i].uploaded) << "peer " << i;
+      EXPECT_EQ(other->leechers[i].from_seeds, one.leechers[i].from_seeds) << "peer " << i;
     }
     EXPECT_EQ(other->events, one.events);
     EXPECT_EQ(other->requests, one.requests);
@@ -111,6 +148,46 @@ TEST(Swarm, PerReceiverHaveBatchesStillComplete) {
   }
   EXPECT_LT(receiver_mean, 1.5 * receiver.t_min_s);
   EXPECT_NEAR(tick_mean, receiver_mean, 0.1 * receiver_mean);
+}
+
+// The time grid (the default): every event on a multiple of the grid, so every completion of a
+// flash crowd is one; the run stays close to the exact model's, which grid 0 still runs.
+TEST(Swarm, TimeGridPutsEveryEventOnTheGridAndStaysCloseToTheExactModel) {
+  SwarmSettings settings = small_swarm(7);
+  ASSERT_EQ(settings.grid, std::chrono::milliseconds(10));
+  const SwarmResult grid = Swarm(settings).run();
+  settings.grid = std::chrono::milliseconds(0);
+  const SwarmResult exact = Swarm(settings).run();
+  ASSERT_FALSE(grid.timed_out);
+  ASSERT_FALSE(exact.timed_out);
+  double grid_mean = 0;
+  double exact_mean = 0;
+  int exact_on_grid = 0;
+  for (std::size_t i = 0; i < grid.leechers.size(); ++i) {
+    const double g = grid.leechers[i].completion_s;
+    const double e = exact.leechers[i].completion_s;
+    ASSERT_GE(g, 0);
+    ASSERT_GE(e, 0);
+    EXPECT_NEAR(g * 100, std::round(g * 100), 1e-6) << "peer " << i << " at " << g << " s";
+    exact_on_grid += std::abs(e * 100 - std::round(e * 100)) < 1e-6 ? 1 : 0;
+    grid_mean += g / 100;
+    exact_mean += e / 100;
+  }
+  EXPECT_LT(exact_on_grid, 10);  // the exact model's flows end at their own times
+  EXPECT_GE(grid.end_s, grid.t_min_s * (1 - 1e-9));
+  EXPECT_NEAR(grid_mean, exact_mean, 0.05 * exact_mean);
+}
+
+// Coarser grids delay control messages and the flows' last requests more, and still complete.
+TEST(Swarm, CoarseTimeGridsStillComplete) {
+  for (int grid_ms : {1, 50, 100}) {
+    SwarmSettings settings = small_swarm(3);
+    settings.grid = std::chrono::milliseconds(grid_ms);
+    const SwarmResult result = Swarm(settings).run();
+    ASSERT_FALSE(result.timed_out) << grid_ms << " ms";
+    for (const PeerOutcome& peer : result.leechers) EXPECT_GE(peer.completion_s, 0);
+    EXPECT_LT(result.end_s, 2 * result.t_min_s) << grid_ms << " ms";
+  }
 }
 
 TEST(Swarm, LeechersThatLeaveAndPoissonArrivalsStillComplete) {
