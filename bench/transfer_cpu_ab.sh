@@ -11,7 +11,7 @@
 # settings).
 #
 # Environment: BENCH_DIR (default /tmp/starling-bench: the 1 GiB random file, made if missing),
-# TIMEOUT (per process, default 120 s), CHRT=1 to run seed and leecher under `chrt -r 1` (other
+# TIMEOUT (per process, default 120 s), RAW=1 to print each run's line to stderr, CHRT=1 to run seed and leecher under `chrt -r 1` (other
 # jobs on a shared machine then cannot preempt them; needs root). Needs /usr/bin/time.
 set -euo pipefail
 
@@ -54,8 +54,19 @@ one_run() {  # VARIANT -> "wall leech_cpu seed_cpu"
     'BEGIN { printf "%s %.2f %.2f\n", w, lu + ls, su + ss }'
 }
 
+# Every other round runs the variants in reverse order: the first run of a round was measured
+# slower than the second in some hours (0.97-1.10 s against 0.60-0.65 s, whichever binary went
+# first), so a fixed order would credit the second variant with the difference.
+variants=("$@")
+reversed=()
+for ((i = $# - 1; i >= 0; i--)); do reversed+=("${variants[i]}"); done
 for ((round = 0; round < RUNS; round++)); do
-  for variant in "$@"; do echo "${variant// /_} $(one_run "$variant")"; done
+  if ((round % 2 == 0)); then order=("${variants[@]}"); else order=("${reversed[@]}"); fi
+  for variant in "${order[@]}"; do
+    line="${variant// /_} $(one_run "$variant")"
+    echo "$line"
+    [[ -n ${RAW:-} ]] && echo "$line" >&2
+  done
 done | awk '
   function median(list,   a, n, i, j, t) {
     n = split(list, a, " ")

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstring>
 
 #if defined(__x86_64__)
@@ -104,11 +105,14 @@ void compress_one(std::uint32_t* state, const unsigned char* data, std::size_t b
   compress_sha_ni<1>(&state, &data, blocks);
 }
 
-void compress_two(std::uint32_t* a, const unsigned char* for_a, std::uint32_t* b,
-                  const unsigned char* for_b, std::size_t blocks) {
-  std::uint32_t* const states[2] = {a, b};
-  const unsigned char* const data[2] = {for_a, for_b};
-  compress_sha_ni<2>(states, data, blocks);
+// Two or three streams (four would no longer fit the 16 vector registers: slower than three).
+void compress_together(std::size_t streams, std::uint32_t* const* states,
+                       const unsigned char* const* data, std::size_t blocks) {
+  if (streams == 3) {
+    compress_sha_ni<3>(states, data, blocks);
+  } else {
+    compress_sha_ni<2>(states, data, blocks);
+  }
 }
 #else
 
@@ -116,8 +120,8 @@ std::atomic<bool> g_accelerated{false};
 
 // Never called: without SHA extensions every Sha1Stream hashes through OpenSSL.
 void compress_one(std::uint32_t*, const unsigned char*, std::size_t) {}
-void compress_two(std::uint32_t*, const unsigned char*, std::uint32_t*, const unsigned char*,
-                  std::size_t) {}
+void compress_together(std::size_t, std::uint32_t* const*, const unsigned char* const*,
+                       std::size_t) {}
 #endif
 
 const unsigned char* bytes_of(std::string_view data) {
@@ -182,27 +186,35 @@ void Sha1Stream::update(std::string_view data) {
   }
 }
 
-void Sha1Stream::update_both(Sha1Stream& a, std::string_view for_a, Sha1Stream& b,
-                             std::string_view for_b) {
-  if (a.openssl_ || b.openssl_) {
-    a.update(for_a);
-    b.update(for_b);
+void Sha1Stream::update_together(std::span<Sha1Stream* const> streams,
+                                 std::span<const std::string_view> data) {
+  const std::size_t n = std::min(streams.size(), data.size());
+  bool lockstep = n >= 2 && n <= kMaxLockstep;
+  for (std::size_t k = 0; k < n && lockstep; ++k) lockstep = streams[k]->openssl_ == nullptr;
+  if (!lockstep) {
+    for (std::size_t k = 0; k < n; ++k) streams[k]->update(data[k]);
     return;
   }
-  for_a = a.fill_buffer(for_a);
-  for_b = b.fill_buffer(for_b);
-  if (a.buffered_ == 0 && b.buffered_ == 0) {
-    const std::size_t blocks = std::min(for_a.size(), for_b.size()) / kBlock;
-    if (blocks > 0) {
-      compress_two(a.state_.data(), bytes_of(for_a), b.state_.data(), bytes_of(for_b), blocks);
-      a.length_ += blocks * kBlock;
-      b.length_ += blocks * kBlock;
-      for_a.remove_prefix(blocks * kBlock);
-      for_b.remove_prefix(blocks * kBlock);
+  std::array<std::string_view, kMaxLockstep> rest{};
+  std::array<std::uint32_t*, kMaxLockstep> states{};
+  std::array<const unsigned char*, kMaxLockstep> starts{};
+  std::size_t blocks = SIZE_MAX;
+  for (std::size_t k = 0; k < n; ++k) {
+    rest[k] = streams[k]->fill_buffer(data[k]);
+    // A stream with a part block left in its buffer has no block boundary to start from.
+    if (streams[k]->buffered_ != 0) blocks = 0;
+    blocks = std::min(blocks, rest[k].size() / kBlock);
+    states[k] = streams[k]->state_.data();
+    starts[k] = bytes_of(rest[k]);
+  }
+  if (blocks > 0) {
+    compress_together(n, states.data(), starts.data(), blocks);
+    for (std::size_t k = 0; k < n; ++k) {
+      streams[k]->length_ += blocks * kBlock;
+      rest[k].remove_prefix(blocks * kBlock);
     }
   }
-  a.update(for_a);
-  b.update(for_b);
+  for (std::size_t k = 0; k < n; ++k) streams[k]->update(rest[k]);
 }
 
 Sha1Digest Sha1Stream::finish() {

@@ -1,6 +1,11 @@
 #include "session/hash_pairing.hpp"
 
+#include "core/sha1_stream.hpp"
+
 #include <algorithm>
+#include <array>
+#include <cstdint>
+#include <string_view>
 
 namespace starling::session {
 
@@ -40,24 +45,32 @@ std::unique_ptr<HashPairing::Entry> HashPairing::finish_when_hashed(std::unique_
   return nullptr;
 }
 
+std::vector<HashPairing::Entry*> HashPairing::longest_held() const {
+  std::vector<Entry*> group;
+  for (const Held& h : held_) {
+    Entry* e = h.entry;
+    if (e->unhashed_bytes == 0) continue;
+    auto at = std::find_if(group.begin(), group.end(),
+                           [&](const Entry* g) { return e->unhashed_since < g->unhashed_since; });
+    if (at == group.end() && group.size() == Sha1Stream::kMaxLockstep) continue;
+    group.insert(at, e);
+    if (group.size() > Sha1Stream::kMaxLockstep) group.pop_back();
+  }
+  return group;
+}
+
 void HashPairing::step(Clock::time_point now, Completions& completions,
                        std::vector<SharedBytes>& release, bool all) {
-  // Pairs, the two pieces held longest first, as long as two pieces have bytes held.
+  // Full groups, the pieces held longest first, as long as that many pieces have bytes held; a
+  // smaller group (of two) once its oldest piece has waited max_hold for a third.
   for (;;) {
-    Entry* first = nullptr;
-    Entry* second = nullptr;
-    for (const Held& h : held_) {
-      Entry* e = h.entry;
-      if (e->unhashed_bytes == 0) continue;
-      if (first == nullptr || e->unhashed_since < first->unhashed_since) {
-        second = first;
-        first = e;
-      } else if (second == nullptr || e->unhashed_since < second->unhashed_since) {
-        second = e;
-      }
+    const auto group = longest_held();
+    if (group.size() < 2) break;
+    if (group.size() < Sha1Stream::kMaxLockstep && !all &&
+        now - group.front()->unhashed_since < settings_.max_hold) {
+      break;
     }
-    if (second == nullptr) break;
-    hash_pair(*first, *second, release);
+    hash_together(group, release);
   }
   for (const Held& h : held_) {
     if (h.entry->unhashed_bytes > 0 &&
@@ -109,14 +122,22 @@ void HashPairing::hash_alone(Entry& entry, std::vector<SharedBytes>& release) {
   }
 }
 
-void HashPairing::hash_pair(Entry& a, Entry& b, std::vector<SharedBytes>& release) {
-  while (!a.unhashed.empty() && !b.unhashed.empty()) {
-    const std::string_view for_a = a.unhashed.front().view().substr(a.unhashed_front_used);
-    const std::string_view for_b = b.unhashed.front().view().substr(b.unhashed_front_used);
-    const std::size_t n = std::min(for_a.size(), for_b.size());
-    Sha1Stream::update_both(a.hasher, for_a.substr(0, n), b.hasher, for_b.substr(0, n));
-    consume(a, n, release);
-    consume(b, n, release);
+void HashPairing::hash_together(std::span<Entry* const> group, std::vector<SharedBytes>& release) {
+  std::array<Sha1Stream*, Sha1Stream::kMaxLockstep> streams{};
+  std::array<std::string_view, Sha1Stream::kMaxLockstep> data{};
+  const auto nonempty = [](const Entry* e) { return !e->unhashed.empty(); };
+  while (std::all_of(group.begin(), group.end(), nonempty)) {
+    std::size_t n = SIZE_MAX;
+    for (const Entry* e : group) {
+      n = std::min(n, e->unhashed.front().size() - e->unhashed_front_used);
+    }
+    for (std::size_t k = 0; k < group.size(); ++k) {
+      streams[k] = &group[k]->hasher;
+      data[k] = group[k]->unhashed.front().view().substr(group[k]->unhashed_front_used, n);
+    }
+    Sha1Stream::update_together(std::span(streams.data(), group.size()),
+                                std::span(data.data(), group.size()));
+    for (Entry* e : group) consume(*e, n, release);
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <random>
 #include <string>
+#include <vector>
 
 namespace starling {
 namespace {
@@ -57,38 +58,55 @@ TEST_P(Sha1StreamTest, UpdatesInRandomPiecesMatchOneShot) {
   }
 }
 
-TEST_P(Sha1StreamTest, UpdateBothGivesEachStreamItsOwnDigest) {
+TEST_P(Sha1StreamTest, UpdateTogetherGivesEachStreamItsOwnDigest) {
   std::mt19937 rng(13);
-  for (int round = 0; round < 60; ++round) {
-    // Unequal lengths, odd split points: lockstep for part of the way, then one at a time.
-    const std::string x = random_bytes(rng, rng() % 20000);
-    const std::string y = random_bytes(rng, rng() % 20000);
-    Sha1Stream a;
-    Sha1Stream b;
-    std::size_t at_x = 0;
-    std::size_t at_y = 0;
-    while (at_x < x.size() || at_y < y.size()) {
-      const std::size_t nx = std::min<std::size_t>(x.size() - at_x, rng() % 3000);
-      const std::size_t ny = std::min<std::size_t>(y.size() - at_y, rng() % 3000);
-      Sha1Stream::update_both(a, std::string_view(x).substr(at_x, nx), b,
-                              std::string_view(y).substr(at_y, ny));
-      at_x += nx;
-      at_y += ny;
+  for (std::size_t count = 1; count <= Sha1Stream::kMaxLockstep; ++count) {
+    for (int round = 0; round < 40; ++round) {
+      // Unequal lengths, odd split points: lockstep for part of the way, then one at a time.
+      std::vector<std::string> inputs;
+      std::vector<Sha1Stream> streams(count);
+      std::vector<Sha1Stream*> pointers;
+      for (std::size_t k = 0; k < count; ++k) {
+        inputs.push_back(random_bytes(rng, rng() % 20000));
+        pointers.push_back(&streams[k]);
+      }
+      std::vector<std::size_t> at(count, 0);
+      const auto done = [&] {
+        for (std::size_t k = 0; k < count; ++k) {
+          if (at[k] < inputs[k].size()) return false;
+        }
+        return true;
+      };
+      while (!done()) {
+        std::vector<std::string_view> parts;
+        for (std::size_t k = 0; k < count; ++k) {
+          const std::size_t n = std::min<std::size_t>(inputs[k].size() - at[k], rng() % 3000);
+          parts.push_back(std::string_view(inputs[k]).substr(at[k], n));
+          at[k] += n;
+        }
+        Sha1Stream::update_together(pointers, parts);
+      }
+      for (std::size_t k = 0; k < count; ++k) {
+        ASSERT_EQ(streams[k].finish(), sha1(inputs[k])) << count << " streams, round " << round;
+      }
     }
-    ASSERT_EQ(a.finish(), sha1(x)) << round;
-    ASSERT_EQ(b.finish(), sha1(y)) << round;
   }
 }
 
-TEST_P(Sha1StreamTest, UpdateBothOfWholePiecesInLockstep) {
+TEST_P(Sha1StreamTest, UpdateTogetherOfWholePiecesInLockstep) {
   std::mt19937 rng(17);
   const std::string x = random_bytes(rng, 1 << 20);
   const std::string y = random_bytes(rng, 1 << 20);
+  const std::string z = random_bytes(rng, 1 << 20);
   Sha1Stream a;
   Sha1Stream b;
-  Sha1Stream::update_both(a, x, b, y);
+  Sha1Stream c;
+  Sha1Stream* const streams[] = {&a, &b, &c};
+  const std::string_view data[] = {x, y, z};
+  Sha1Stream::update_together(streams, data);
   EXPECT_EQ(a.finish(), sha1(x));
   EXPECT_EQ(b.finish(), sha1(y));
+  EXPECT_EQ(c.finish(), sha1(z));
 }
 
 INSTANTIATE_TEST_SUITE_P(Implementations, Sha1StreamTest, ::testing::Values(true, false),

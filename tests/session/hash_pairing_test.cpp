@@ -57,38 +57,80 @@ struct PairingFixture {
   std::map<std::int32_t, Sha1Digest> digests;
 };
 
-TEST(HashPairing, PiecesHeldTogetherAreHashedTogetherAndRight) {
+TEST(HashPairing, ThreePiecesHeldTogetherAreHashedTogetherAndRight) {
   PairingFixture f({.budget = 1 << 20, .max_hold = 1h});
   const std::string a = random_piece(1);
   const std::string b = random_piece(2);
+  const std::string c = random_piece(7);
   const Clock::time_point t0 = Clock::now();
   for (std::int64_t block = 0; block < 4; ++block) f.write(0, a, block, t0);
   f.complete(0);
   f.step(t0);
-  // Alone, piece 0 waits for a partner: nothing hashed, no digest.
+  // Alone, piece 0 waits for partners: nothing hashed, no digest.
   EXPECT_EQ(f.pairing.held_bytes(), kPiece);
+  EXPECT_TRUE(f.digests.empty());
+
+  for (std::int64_t block = 0; block < 4; ++block) f.write(1, b, block, t0 + 1ms);
+  f.complete(1);
+  f.step(t0 + 1ms);
+  // Two pieces wait for a third.
+  EXPECT_EQ(f.pairing.held_bytes(), 2 * kPiece);
+  EXPECT_EQ(f.entry(1).next, 0);
   EXPECT_TRUE(f.digests.empty());
   EXPECT_EQ(f.release.size(), 0U);
 
+  f.write(2, c, 0, t0 + 2ms);
+  f.write(2, c, 1, t0 + 2ms);
+  f.step(t0 + 2ms);
+  // Two blocks of each of the three hashed side by side; two of piece 0 and of piece 1 still
+  // held.
+  EXPECT_EQ(f.entry(2).next, 2 * kBlock);
+  EXPECT_EQ(f.pairing.held_bytes(), 4 * kBlock);
+  EXPECT_TRUE(f.digests.empty());
+  EXPECT_EQ(f.release.size(), 6U);  // the hashed blocks, let go of
+
+  f.write(2, c, 2, t0 + 3ms);
+  f.write(2, c, 3, t0 + 3ms);
+  f.step(t0 + 3ms);
+  ASSERT_EQ(f.digests.count(0), 1U);
+  ASSERT_EQ(f.digests.count(1), 1U);
+  EXPECT_EQ(f.digests[0], sha1(a));
+  EXPECT_EQ(f.digests[1], sha1(b));
+  EXPECT_EQ(f.pairing.held_bytes(), 0);
+  f.complete(2);  // nothing held: finished at once
+  ASSERT_EQ(f.digests.count(2), 1U);
+  EXPECT_EQ(f.digests[2], sha1(c));
+  EXPECT_FALSE(f.pairing.deadline().has_value());
+}
+
+TEST(HashPairing, TwoPiecesAreHashedTogetherWhenTheOldestReachesItsDeadline) {
+  PairingFixture f({.budget = 1 << 20, .max_hold = 5ms});
+  const std::string a = random_piece(8);
+  const std::string b = random_piece(9);
+  const Clock::time_point t0 = Clock::now();
+  for (std::int64_t block = 0; block < 4; ++block) f.write(0, a, block, t0);
+  f.complete(0);
   f.write(1, b, 0, t0 + 1ms);
   f.write(1, b, 1, t0 + 1ms);
-  f.step(t0 + 1ms);
-  // Two blocks of each hashed side by side; piece 0's other two still held.
-  EXPECT_EQ(f.entry(1).next, 2 * kBlock);
-  EXPECT_EQ(f.pairing.held_bytes(), 2 * kBlock);
-  EXPECT_TRUE(f.digests.empty());
-  EXPECT_EQ(f.release.size(), 4U);  // the hashed blocks, let go of
+  f.step(t0 + 4ms);
+  EXPECT_EQ(f.entry(1).next, 0);  // still waiting for a third piece
+  ASSERT_TRUE(f.pairing.deadline().has_value());
+  EXPECT_EQ(*f.pairing.deadline(), t0 + 5ms);
 
-  f.write(1, b, 2, t0 + 2ms);
-  f.write(1, b, 3, t0 + 2ms);
-  f.step(t0 + 2ms);
+  f.step(t0 + 5ms);
+  // The pair as far as both go, then the rest of piece 0 (past its deadline) alone.
+  EXPECT_EQ(f.entry(1).next, 2 * kBlock);
   ASSERT_EQ(f.digests.count(0), 1U);
   EXPECT_EQ(f.digests[0], sha1(a));
   EXPECT_EQ(f.pairing.held_bytes(), 0);
-  f.complete(1);  // nothing held: finished at once
+
+  f.write(1, b, 2, t0 + 6ms);
+  f.write(1, b, 3, t0 + 6ms);
+  f.complete(1);
+  EXPECT_EQ(f.digests.count(1), 0U);
+  f.step(t0 + 11ms);
   ASSERT_EQ(f.digests.count(1), 1U);
   EXPECT_EQ(f.digests[1], sha1(b));
-  EXPECT_FALSE(f.pairing.deadline().has_value());
 }
 
 TEST(HashPairing, ABlockWithoutAPartnerIsHashedAloneAtItsDeadline) {
