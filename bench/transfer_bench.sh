@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: transfer a file (1 GiB by default) over loopback, one seed to one leecher.
 #
-# Times RUNS rounds (default 3) of, interleaved in each round, every pair in PAIRS:
+# Times RUNS rounds (default 3) of, interleaved in each round (order reversed every other round),
+# every pair in PAIRS:
 #   starling       starling seed (--skip-check) -> starling download --peer 127.0.0.1:P, TCP only
 #   starling-utp   the same, uTP only (BEP 29)
 #   libtorrent     libtorrent seed -> libtorrent leecher, two /usr/bin/python3 processes, both
@@ -25,7 +26,8 @@
 #   STARLING   starling binary (default build/bin/starling)
 #   BENCH_DIR  cache folder for the random file (default /tmp/starling-bench; reused)
 #   RUNS       rounds (default 3)
-#   PAIRS      pairs to run, in this order in each round (default "starling libtorrent")
+#   PAIRS      pairs to run, in this order in odd rounds and reversed in even ones (default
+#              "starling libtorrent")
 #   SIZE_MIB   file size in MiB (default 1024)
 #   TIMEOUT    bound in seconds on every process started here (default 120)
 #   CHRT       1: run every seed and leecher (both pairs alike) under `chrt -r 1` (SCHED_RR), so
@@ -287,8 +289,15 @@ EOF
 echo "warming the page cache..." >&2
 cat "$FILE" >/dev/null
 
+# Every other round runs the pairs in reverse order, so neither pair always goes first (a round's
+# first run was measured slower in some hours; bench/transfer_cpu_ab.sh).
+read -r -a forward <<<"$PAIRS"
+backward=()
+for ((k = ${#forward[@]} - 1; k >= 0; k--)); do backward+=("${forward[k]}"); done
 for ((i = 1; i <= RUNS; i++)); do
-  for pair in $PAIRS; do
+  order=("${forward[@]}")
+  ((i % 2 == 0)) && order=("${backward[@]}")
+  for pair in "${order[@]}"; do
     echo "round $i/$RUNS: $pair -> $pair..." >&2
     run_pair "$pair"
   done
