@@ -4,9 +4,8 @@
 // does not depend on the number of threads (see Swarm::have_tick).
 //
 // A run is a barrier, not a lock handshake: the caller publishes the job by bumping a
-// generation counter, the threads spin on it for a while after each run (a grid step's next
-// parallel part usually follows within a millisecond) before they sleep on it (a futex wait),
-// and each counts itself done on an atomic the caller spins on the same way.
+// generation counter, the threads poll it for a few µs after each run before they sleep on it
+// (a futex wait), and each counts itself done on an atomic the caller waits on the same way.
 #pragma once
 
 #include <atomic>
