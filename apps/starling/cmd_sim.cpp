@@ -46,6 +46,8 @@ struct SimArgs {
   std::string model = "swarm";
   std::string picker = "rarest";
   std::string pipeline = "engine";
+  std::string request_size = "pieces";  // on the grid: whole pieces, or the depth as it is
+  std::string end_game = "late";        // on the grid: once every wanted piece is started
   std::string scenario;
   std::string timeline;
   double timeline_step = 1;
@@ -281,6 +283,14 @@ int run_sim(const SimArgs& args) {
     return report("sim", args.pipeline, "--pipeline wants engine or fixed", kBadInput);
   }
   settings.engine_pipeline = args.pipeline == "engine";
+  if (args.request_size != "pieces" && args.request_size != "depth") {
+    return report("sim", args.request_size, "--request-size wants pieces or depth", kBadInput);
+  }
+  settings.whole_piece_requests = args.request_size == "pieces";
+  if (args.end_game != "late" && args.end_game != "early") {
+    return report("sim", args.end_game, "--end-game wants late or early", kBadInput);
+  }
+  settings.late_end_game = args.end_game == "late";
   if (args.model == "slides") {
     return run_slides(args, static_cast<double>(settings.file_size()), settings.up);
   }
@@ -393,7 +403,9 @@ int run_sim(const SimArgs& args) {
     fmt::print(
         "bound: T_min {:.1f} s (Kumar & Ross), mean / T_min {:.3f}; client-server {:.1f} s\n",
         result.t_min_s, ratio, client_server);
-    fmt::print("run: {:.1f} s simulated, {} events, {:.1f} s wall, {:.0f} MiB max RSS\n",
+    const std::string grid =
+        args.grid_ms > 0 ? fmt::format("time grid {} ms", args.grid_ms) : "exact model (no grid)";
+    fmt::print("run: {}, {:.1f} s simulated, {} events, {:.1f} s wall, {:.0f} MiB max RSS\n", grid,
                result.end_s, result.events, wall, max_rss_mib());
   }
   return s.completed == result.leechers.size() ? kSuccess : kFailed;
@@ -471,6 +483,15 @@ Runner add_sim_command(CLI::App& app) {
                   "engine (policy::RequestPipeline sets each connection's request depth) or fixed "
                   "(two piece-sized requests per connection)")
       ->default_str("engine");
+  cmd->add_option("--request-size", args->request_size,
+                  "On the grid: pieces (a connection asks in whole pieces once its depth allows) "
+                  "or depth (whatever the pipeline's depth leaves free, as the exact model)")
+      ->default_str("pieces");
+  cmd->add_option("--end-game", args->end_game,
+                  "On the grid: late (end game once every wanted piece is started or had) or "
+                  "early (whenever the peer asked has nothing free: the engine's rule, as the "
+                  "exact model)")
+      ->default_str("late");
   cmd->add_option("--scenario", args->scenario,
                   "JSON scenario file (capacity classes and the flags' settings; flags win)");
   cmd->add_option("--csv", args->csv, "Write per-peer completion times to FILE");

@@ -76,10 +76,12 @@ void Choker::admit_and_forget(std::span<const ChokeCandidate> peers, const Looku
   std::erase_if(optimistic_, [&](const OptimisticSlot& s) { return !lookup.contains(s.key); });
 
   for (const ChokeCandidate& peer : peers) {
-    if (records_.contains(peer.key)) continue;
+    const auto at = record_slot(records_, peer.key);
+    if (at != records_.end() && at->first == peer.key) continue;
     // Never unchoked by us: it has been waiting since it connected.
-    records_.emplace(peer.key, PeerRecord{.last_unchoked = peer.connected_at,
-                                          .unchoke_started = peer.unchoked ? now : TimePoint{}});
+    records_.insert(at,
+                    {peer.key, PeerRecord{.last_unchoked = peer.connected_at,
+                                          .unchoke_started = peer.unchoked ? now : TimePoint{}}});
     insert_into_ring(peer.key, now - peer.connected_at < settings_.optimistic_interval);
   }
 }
@@ -161,7 +163,7 @@ void Choker::fill_optimistic_slots(const Lookup& lookup, const std::vector<PeerK
     const ChokeCandidate& peer = *lookup.at(key);
     const bool is_new = now - peer.connected_at < settings_.optimistic_interval;
     if (is_new || peer.ever_unchoked_us) return 0;
-    const bool known_free_rider = records_.at(key).had_optimistic_turn && peer.total_from_peer == 0;
+    const bool known_free_rider = record_of(key).had_optimistic_turn && peer.total_from_peer == 0;
     return known_free_rider ? 2 : 1;
   };
   for (int pass = 0; pass <= 2; ++pass) {
@@ -173,7 +175,7 @@ void Choker::fill_optimistic_slots(const Lookup& lookup, const std::vector<PeerK
         continue;
       }
       optimistic_.push_back({.key = key, .since = now});
-      records_.at(key).had_optimistic_turn = true;
+      record_of(key).had_optimistic_turn = true;
       optimistic_ring_.erase(optimistic_ring_.begin() + static_cast<std::ptrdiff_t>(i));
       optimistic_ring_.push_back(key);
     }
@@ -193,7 +195,7 @@ std::vector<PeerKey> Choker::choose_seed(std::span<const ChokeCandidate> peers, 
   std::vector<Rank> ranked;
   for (const ChokeCandidate& peer : peers) {
     if (!peer.interested) continue;
-    const PeerRecord& record = records_.at(peer.key);
+    const PeerRecord& record = record_of(peer.key);
     const bool keep = peer.unchoked && (!reshuffle || now - record.unchoke_started < keep_for);
     ranked.push_back({.peer = &peer, .keep = keep, .record = record});
   }
@@ -223,7 +225,7 @@ std::vector<PeerKey> Choker::choose_seed(std::span<const ChokeCandidate> peers, 
 void Choker::record(std::span<const ChokeCandidate> peers, const std::vector<PeerKey>& unchoke,
                     TimePoint now) {
   for (const ChokeCandidate& peer : peers) {
-    PeerRecord& record = records_.at(peer.key);
+    PeerRecord& record = record_of(peer.key);
     if (contains(unchoke, peer.key)) {  // a few slots: a scan beats a hash set
       if (!peer.unchoked) record.unchoke_started = now;
       record.last_unchoked = now;

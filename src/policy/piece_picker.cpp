@@ -280,7 +280,10 @@ void PiecePicker::pick(const Bitfield& peer_has, int want_blocks, PeerKey peer,
   }
 
   // (d) End game: this peer has no free block we want; ask it for blocks others are serving.
-  if (settings_.end_game && out.size() < want) pick_end_game(peer_has, want_blocks, peer, out);
+  if (settings_.end_game && out.size() < want &&
+      (!settings_.end_game_only_when_all_started || order_.size() == 0)) {
+    pick_end_game(peer_has, want_blocks, peer, out);
+  }
 }
 
 void PiecePicker::take_free_blocks(Download& d, int want, PeerKey peer,
@@ -529,6 +532,12 @@ bool PiecePicker::is_piece_complete(PieceIndex piece) const {
   if (have(piece)) return true;
   const Download* d = find_download(piece);
   return d != nullptr && d->received == static_cast<int>(d->blocks.size());
+}
+
+int PiecePicker::free_blocks(PieceIndex piece) const {
+  if (!valid(piece)) return 0;
+  const Download* d = find_download(piece);
+  return d == nullptr ? 0 : static_cast<int>(d->blocks.size()) - d->requested - d->received;
 }
 
 std::vector<PeerKey> PiecePicker::requesters(BlockRef block) const {

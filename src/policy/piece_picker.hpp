@@ -42,6 +42,11 @@ struct PickerSettings {
   bool end_game = true;
   // In end game, at most this many peers are asked for the same block at once.
   int end_game_max_requesters = 3;
+  // End game only once every wanted piece is started or had (libtorrent's rule), not whenever
+  // the peer asked has no free block we want. Off in the engine; the simulator's time grid sets
+  // it: with 80 neighbours a newcomer's senders often hold only pieces it is already getting
+  // elsewhere, and duplicates asked then were a quarter of its requests.
+  bool end_game_only_when_all_started = false;
   // Priority of every piece until set_piece_priority / set_file_priorities say otherwise.
   int default_priority = 4;
 };
@@ -114,6 +119,9 @@ class PiecePicker {
   bool is_block_received(BlockRef block) const;
   // Every block has arrived: ready to be hashed (or already had).
   bool is_piece_complete(PieceIndex piece) const;
+  // Blocks of a started piece neither requested nor received (0 for a piece not started). A
+  // pick that ends inside a piece leaves these; picking them next keeps requests whole pieces.
+  int free_blocks(PieceIndex piece) const;
   std::vector<PeerKey> requesters(BlockRef block) const;
   // Pieces started but not yet passed, in the order they were started.
   std::vector<PieceIndex> downloading_pieces() const;

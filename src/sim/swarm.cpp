@@ -80,6 +80,7 @@ Swarm::Swarm(const SwarmSettings& settings)
   if (settings.selection == PieceSelection::random) {
     settings_.picker.random_first_pieces = std::numeric_limits<int>::max();
   }
+  if (gridded() && settings.late_end_game) settings_.picker.end_game_only_when_all_started = true;
   double leechers_up = 0;
   double min_down = settings.down;
 

@@ -114,6 +114,7 @@ class Swarm {
     bool deferred = false;     // effects go to `effects` instead of being applied
     std::uint32_t finish = 0;  // the finish being handled
     std::vector<BlockRef> picked;
+    std::vector<BlockRef> picked_rest;     // whole-piece requests: the rest of the last piece
     std::vector<policy::PeerKey> cancels;  // receive()'s end-game CANCELs of one block
     std::uint64_t requests = 0;
     double duplicate_bytes = 0;

@@ -85,6 +85,15 @@ struct SwarmSettings {
   // the whole depth if smaller, is free, so requests stay whole pieces once the depth allows).
   // Otherwise a fixed `requests_per_connection` requests of a piece's worth of blocks each.
   bool engine_pipeline = true;
+  // On the time grid only (the exact model keeps the earlier rounds' runs): with
+  // `engine_pipeline`, a connection asks in whole pieces once its depth is a piece or more (the
+  // depth rounded down to whole pieces), so a request is one piece, not the tail of one and the
+  // head of the next; and a picker enters end game only once every piece it wants is started
+  // or had (PickerSettings::end_game_only_when_all_started), not whenever one neighbour has
+  // nothing free for it. Both cut the requests per piece (each request is a flow segment and a
+  // finish); the depth lost to the rounding is less than a piece.
+  bool whole_piece_requests = true;
+  bool late_end_game = true;
   policy::PipelineSettings pipeline;
   int requests_per_connection = 2;
   // Leechers' links by class (empty: every leecher has `up` and `down`). Classes are dealt out

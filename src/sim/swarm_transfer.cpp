@@ -18,18 +18,31 @@ void Swarm::request(HalfId h, StepPart& part) {
   const int per_piece = geometry_.blocks_per_piece();
   const TimePoint now = engine_.now();
   const auto depth = static_cast<std::size_t>(std::max(settings_.requests_per_connection, 1));
+  const bool whole_pieces = gridded() && settings_.whole_piece_requests;
   for (;;) {
     int want = per_piece;
     if (settings_.engine_pipeline) {
       // Whole pieces when the depth allows: a request is a flow, and flows cost events.
       want = s.pipeline.requests_to_send();
-      if (want < std::min(per_piece, s.pipeline.desired_outstanding())) break;
+      const int depth_blocks = s.pipeline.desired_outstanding();
+      if (whole_pieces && depth_blocks >= per_piece) want -= want % per_piece;
+      if (want == 0 || want < std::min(per_piece, depth_blocks)) break;
     } else if (s.queue.size() >= depth) {
       break;
     }
     std::vector<BlockRef>& blocks = part.picked;
     d.picker.pick(sender_has, want, policy::PeerKey(s.from), blocks);
     if (blocks.empty()) break;
+    if (whole_pieces) {
+      // A pick that ends inside a piece (it began with the free tail of a started one) takes
+      // the rest of that piece too: otherwise every later pick would be a tail and a head, two
+      // requests, and the next pick takes those free blocks first anyway.
+      const int rest = d.picker.free_blocks(blocks.back().piece);
+      if (rest > 0) {
+        d.picker.pick(sender_has, rest, policy::PeerKey(s.from), part.picked_rest);
+        blocks.insert(blocks.end(), part.picked_rest.begin(), part.picked_rest.end());
+      }
+    }
     for (std::size_t i = 0; i < blocks.size(); ++i) {
       if (i == 0 || blocks[i].piece != blocks[i - 1].piece) {
         s.queue.push_back(SimRequest{blocks[i].piece, {}, 0});
