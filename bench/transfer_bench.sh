@@ -30,6 +30,7 @@
 #              "starling libtorrent")
 #   SIZE_MIB   file size in MiB (default 1024)
 #   TIMEOUT    bound in seconds on every process started here (default 120)
+#   WARMUP     1 (default): an untimed run of the same pair before each timed one; 0: none
 #   CHRT       1: run every seed and leecher (both pairs alike) under `chrt -r 1` (SCHED_RR), so
 #              other jobs on a shared machine cannot preempt them: the times are then those of an
 #              idle machine. Needs root (or CAP_SYS_NICE). Default 0.
@@ -39,6 +40,7 @@ set -euo pipefail
 STARLING=${STARLING:-build/bin/starling}
 BENCH_DIR=${BENCH_DIR:-/tmp/starling-bench}
 RUNS=${RUNS:-3}
+WARMUP=${WARMUP:-1}
 TIMEOUT=${TIMEOUT:-120}
 PAIRS=${PAIRS:-starling libtorrent}
 SIZE_MIB=${SIZE_MIB:-1024}
@@ -223,10 +225,10 @@ stop() {  # stop PID (a background `timeout`), and forget it
   forget "$1"
 }
 
-# run_pair PAIR: one seed -> leecher transfer; appends
-# "pair<TAB>seconds<TAB>rss_kb<TAB>leecher_cpu<TAB>seed_cpu" to results.
+# run_pair PAIR [RECORD]: one seed -> leecher transfer; appends
+# "pair<TAB>seconds<TAB>rss_kb<TAB>leecher_cpu<TAB>seed_cpu" to results unless RECORD is 0.
 run_pair() {
-  local pair=$1 port seed dl="$WORK/dl" rc=0 leech transport=tcp
+  local pair=$1 record=${2:-1} port seed dl="$WORK/dl" rc=0 leech transport=tcp
   [[ $pair == *-utp ]] && transport=utp
   port=$(free_port)
   # `sync` after removing the last run's download, so that every run starts on a settled
@@ -265,11 +267,12 @@ run_pair() {
   if [[ $pair == starling* ]]; then  # its last JSON line must report a whole download
     tail -n 1 "$WORK/leech.out" | grep -q "\"event\":\"complete\".*\"bytes\":${SIZE}[,}]" ||
       { tail -n 3 "$WORK/leech.out" >&2; die "starling's last JSON line is not a complete event"; }
-    tail -n 1 "$WORK/leech.out" | sed "s/^{/{\"pair\":\"$pair\",/" >>"$WORK/starling.json"
+    ((record)) &&
+      tail -n 1 "$WORK/leech.out" | sed "s/^{/{\"pair\":\"$pair\",/" >>"$WORK/starling.json"
   fi
   cmp "$FILE" "$dl/$NAME" || die "$pair: downloaded file differs from the source"
-  printf '%s\t%s\t%s\n' "$pair" "$(cat "$WORK/timing")" "$seed_cpu" >>"$RESULTS"
-  echo "  $(cut -f1 "$WORK/timing" | xargs printf '%.3f') s" >&2
+  ((record)) && printf '%s\t%s\t%s\n' "$pair" "$(cat "$WORK/timing")" "$seed_cpu" >>"$RESULTS"
+  echo "  $(cut -f1 "$WORK/timing" | xargs printf '%.3f') s$( ((record)) || echo ' (warm-up, not counted)')" >&2
   rm -rf "$dl"
 }
 
@@ -293,8 +296,12 @@ EOF
 echo "warming the page cache..." >&2
 cat "$FILE" >/dev/null
 
-# Every other round runs the pairs in reverse order, so neither pair always goes first (a round's
-# first run was measured slower in some hours; bench/transfer_cpu_ab.sh).
+# Every other round runs the pairs in reverse order, so neither pair always goes first. With
+# WARMUP=1 (the default) each timed run follows an untimed run of the same pair. On this VM
+# starling's runs right after a libtorrent run, or after a few idle seconds, took 1.2-1.5 s
+# against 0.6-0.7 s back to back, at twice the CPU (memory the guest has just freed seems to come
+# back slowly; libtorrent's runs showed no such difference). The warm-up gives each client the
+# state its own previous run leaves; WARMUP=0 shows the interleaved, cold numbers.
 read -r -a forward <<<"$PAIRS"
 backward=()
 for ((k = ${#forward[@]} - 1; k >= 0; k--)); do backward+=("${forward[k]}"); done
@@ -303,6 +310,7 @@ for ((i = 1; i <= RUNS; i++)); do
   ((i % 2 == 0)) && order=("${backward[@]}")
   for pair in "${order[@]}"; do
     echo "round $i/$RUNS: $pair -> $pair..." >&2
+    ((WARMUP)) && run_pair "$pair" 0
     run_pair "$pair"
   done
 done
