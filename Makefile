@@ -4,22 +4,23 @@ FUZZ_SECONDS ?= 10
 JOBS ?= $(shell nproc)
 CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 
-.PHONY: all deps build build-cli build-asan build-fuzz test test-release test-integration test-asan test-fuzz demo bench fuzz format format-check lint clean
+.PHONY: all deps configure build build-cli build-asan build-fuzz test test-release test-integration test-asan test-fuzz demo bench fuzz format format-check lint clean
 
 all: build
 
 deps:
 	@bash scripts/deps.sh
 
-# Release binary at build/bin/starling.
-build: deps
+configure: deps
 	@cmake -S . -B build $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release >/dev/null
+
+# Release binary at build/bin/starling.
+build: configure
 	@cmake --build build -j $(JOBS)
 
 # The release binary and the benchmarks, without the unit-test binary (which `make test` builds
 # and runs under ASan only).
-build-cli: deps
-	@cmake -S . -B build $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release >/dev/null
+build-cli: configure
 	@cmake --build build -j $(JOBS) --target starling bench/all
 
 # One clang build serves both: the tests under ASan+UBSan, and the fuzz targets (every object

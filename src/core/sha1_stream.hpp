@@ -2,7 +2,7 @@
 //
 // With the CPU's SHA extensions one SHA-1 stream is bound by the latency of its round
 // instructions (each group of four rounds waits for the previous one), not by their throughput:
-// two or three streams interleaved get ~1.5× or ~2× the bytes per second of one. A downloader
+// two or three streams interleaved get ~1.7× or ~2.1× the bytes per second of one. A downloader
 // verifies many pieces, so it can group them: update_together().
 // Without SHA extensions the stream hashes through OpenSSL (Sha1Hasher), one stream at a time.
 #pragma once
@@ -27,8 +27,8 @@ class Sha1Stream {
   std::uint64_t size() const { return length_; }
 
   // The most streams hashed in lockstep: three fill the gaps of each other's round chains (on
-  // the EPYC here: 1.8 GiB/s for one stream, 2.7 for two, 3.6 for three); four do not fit the
-  // vector registers and go slower than three.
+  // the EPYC here, bench/sha1_bench: 1.76 GiB/s for one stream, 3.06 for two, 3.67 for three);
+  // four do not fit the vector registers and go slower than three.
   static constexpr std::size_t kMaxLockstep = 3;
 
   // streams[k]->update(data[k]) for each k, with the 64-byte blocks of all of them (up to

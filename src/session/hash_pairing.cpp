@@ -115,11 +115,8 @@ void HashPairing::consume(Entry& entry, std::size_t bytes, std::vector<SharedByt
 }
 
 void HashPairing::hash_alone(Entry& entry, std::vector<SharedBytes>& release) {
-  while (!entry.unhashed.empty()) {
-    const std::string_view rest = entry.unhashed.front().view().substr(entry.unhashed_front_used);
-    entry.hasher.update(rest);
-    consume(entry, rest.size(), release);
-  }
+  Entry* const group[] = {&entry};  // a group of one: update_together hashes it on its own
+  hash_together(group, release);
 }
 
 void HashPairing::hash_together(std::span<Entry* const> group, std::vector<SharedBytes>& release) {

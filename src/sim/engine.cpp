@@ -41,10 +41,6 @@ bool Engine::pending(EventId id) const {
          slots_[id.slot].heap_pos != UINT32_MAX;
 }
 
-TimePoint Engine::due(EventId id) const {
-  return pending(id) ? heap_[slots_[id.slot].heap_pos].when : TimePoint::max();
-}
-
 bool Engine::cancel(EventId id) {
   if (!pending(id)) return false;
   remove_at(slots_[id.slot].heap_pos);

@@ -38,8 +38,6 @@ class Engine {
   EventId at(TimePoint when, Callback callback);  // `when` before now() runs at now()
   EventId after(Duration delay, Callback callback) { return at(now_ + delay, std::move(callback)); }
   bool pending(EventId id) const;
-  // When a pending event is due (TimePoint::max() for a stale handle).
-  TimePoint due(EventId id) const;
   bool cancel(EventId id);  // false when it already ran or was cancelled
   // Moves a pending event; it then runs after other events already due at `when`.
   bool reschedule(EventId id, TimePoint when);

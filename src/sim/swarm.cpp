@@ -209,8 +209,7 @@ void Swarm::join(PeerId p) {
   // Rechokes of different peers are spread over the interval, as the peers' clocks would be.
   const auto interval = std::chrono::duration_cast<Duration>(settings_.choker.rechoke_interval);
   std::uniform_int_distribution<Duration::rep> phase(0, interval.count() - 1);
-  peer.rechoke_event =
-      engine_.at(on_grid(engine_.now() + Duration(phase(rng_))), [this, p] { rechoke(p, true); });
+  peer.rechoke_event = after(Duration(phase(rng_)), [this, p] { rechoke(p, true); });
 }
 
 // A tracker reply: random present peers; we connect to those with a free connection slot.
@@ -230,8 +229,7 @@ void Swarm::announce(PeerId p) {
   }
   if (peers_[p].uploads.size() < static_cast<std::size_t>(settings_.min_neighbours) &&
       !engine_.pending(peers_[p].announce_event)) {
-    peers_[p].announce_event =
-        engine_.at(on_grid(engine_.now() + settings_.reannounce), [this, p] { announce(p); });
+    peers_[p].announce_event = after(settings_.reannounce, [this, p] { announce(p); });
   }
 }
 
@@ -343,8 +341,8 @@ void Swarm::depart(PeerId p) {
     if (peers_[other].present &&
         peers_[other].uploads.size() < static_cast<std::size_t>(settings_.min_neighbours) &&
         !engine_.pending(peers_[other].announce_event)) {
-      peers_[other].announce_event = engine_.at(on_grid(engine_.now() + settings_.reannounce),
-                                                [this, other] { announce(other); });
+      peers_[other].announce_event =
+          after(settings_.reannounce, [this, other] { announce(other); });
     }
   }
 }
@@ -365,8 +363,7 @@ void Swarm::rechoke(PeerId p, bool full) {
   if (!peer.present) return;
   const TimePoint now = engine_.now();
   if (full) {
-    peer.rechoke_event = engine_.at(on_grid(now + settings_.choker.rechoke_interval),
-                                    [this, p] { rechoke(p, true); });
+    peer.rechoke_event = after(settings_.choker.rechoke_interval, [this, p] { rechoke(p, true); });
   }
   if (peer.free_rider) return;  // uploads nothing: never unchokes
   const double t = to_seconds(now);

@@ -165,6 +165,8 @@ class Swarm {
   bool gridded() const { return grid_ > Duration::zero(); }
   TimePoint on_grid(TimePoint t) const;  // the first grid point at or after t (t without a grid)
   TimePoint next_step() const;           // the first grid point after now (now without a grid)
+  // Engine::after with the time rounded up to the grid.
+  EventId after(Duration delay, Engine::Callback callback);
   enum class MessageEffect : std::uint8_t {
     request,  // an UNCHOKE arrived at the half's receiver: it requests
     refill,   // a CHOKE arrived at the peer: it asks its other unchoking neighbours

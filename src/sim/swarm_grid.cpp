@@ -1,6 +1,7 @@
 // The time grid of the simulated swarm (SwarmSettings::grid): event times rounded to it, and the
 // control messages that reach their peer at the next step.
 #include <algorithm>
+#include <utility>
 
 #include "sim/swarm.hpp"
 
@@ -16,6 +17,10 @@ TimePoint Swarm::on_grid(TimePoint t) const {
 TimePoint Swarm::next_step() const {
   if (!gridded()) return engine_.now();
   return TimePoint{} + (engine_.now().time_since_epoch() / grid_ + 1) * grid_;
+}
+
+EventId Swarm::after(Duration delay, Engine::Callback callback) {
+  return engine_.at(on_grid(engine_.now() + delay), std::move(callback));
 }
 
 // One engine event per step delivers every message sent during the step before, in the order
@@ -40,12 +45,9 @@ void Swarm::deliver_messages() {
   }
 }
 
-}  // namespace starling::sim
-
-namespace starling::sim {
-// A half's front request finishes in `when`'s step (rounded up already). One event per step with
-// finishes runs them all; a half moved to another step leaves a stale entry behind, which that
-// step skips (finish_step names the step it counts on).
+// A half's front request finishes in `when`'s step (rounded up to the grid here). One event per
+// step with finishes runs them all; a half moved to another step leaves a stale entry behind, which
+// that step skips (finish_step names the step it counts on).
 void Swarm::schedule_grid_finish(HalfId h, TimePoint when) {
   SimHalf& s = halves_[h];
   if (when == TimePoint::max()) {

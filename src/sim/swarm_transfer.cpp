@@ -54,7 +54,7 @@ void Swarm::request(HalfId h, StepPart& part) {
     s.pipeline.on_requests_sent(static_cast<int>(blocks.size()), now);
   }
   if (s.flow == kNoFlow && !s.queue.empty() && !engine_.pending(s.event)) {
-    s.event = engine_.at(on_grid(now + settings_.latency), [this, h] { start_flow(h); });
+    s.event = after(settings_.latency, [this, h] { start_flow(h); });
   }
 }
 
@@ -85,7 +85,7 @@ void Swarm::schedule_finish(HalfId h) {
   SimHalf& s = halves_[h];
   if (s.flow == kNoFlow) return;  // its requests were dropped since (a step's effects)
   if (gridded()) {
-    schedule_grid_finish(h, on_grid(network_.finish_time(s.flow)));
+    schedule_grid_finish(h, network_.finish_time(s.flow));
     return;
   }
   const TimePoint when = network_.finish_time(s.flow);

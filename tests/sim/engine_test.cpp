@@ -50,8 +50,6 @@ TEST(Engine, CancelAndReschedule) {
   EXPECT_TRUE(engine.cancel(a));
   EXPECT_FALSE(engine.cancel(a));
   EXPECT_TRUE(engine.reschedule(b, TimePoint{} + 4s));
-  EXPECT_EQ(engine.due(b), TimePoint{} + 4s);
-  EXPECT_EQ(engine.due(a), TimePoint::max());  // cancelled
   EXPECT_EQ(engine.next_time(), TimePoint{} + 3s);
   engine.run();
   EXPECT_EQ(engine.next_time(), TimePoint::max());

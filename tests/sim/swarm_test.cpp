@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <type_traits>
 
@@ -64,9 +65,6 @@ TEST(Swarm, SameSeedSameResult) {
   EXPECT_TRUE(differs);
 }
 
-// The HAVE tick's per-peer part runs on threads, each over a fixed share of the peers: one,
-// two or three threads give the very same run (every completion time, every event, every byte).
-// Here in the exact model (grid 0), where only the tick uses the threads.
 // Every leecher's completion time and bytes sent, and the run's events, requests and duplicate
 // bytes, are the same in `other` as in `one` (which must have completed everyone).
 void expect_same_run(const SwarmResult& one, const SwarmResult& other) {
@@ -81,22 +79,34 @@ void expect_same_run(const SwarmResult& one, const SwarmResult& other) {
   EXPECT_EQ(other.duplicate_bytes, one.duplicate_bytes);
 }
 
+// `settings` run on one, two and three threads (the latter two with `parallel_finishes`); the
+// two-thread run's pickers are checked too.
+std::array<SwarmResult, 3> run_on_one_two_three_threads(SwarmSettings settings,
+                                                        int parallel_finishes) {
+  settings.threads = 1;
+  SwarmResult one = Swarm(settings).run();
+  settings.parallel_finishes = parallel_finishes;
+  settings.threads = 2;
+  Swarm two_threads(settings);
+  SwarmResult two = two_threads.run();
+  for (const SimPeer& peer : two_threads.peers()) EXPECT_TRUE(peer.picker.check_invariants());
+  settings.threads = 3;
+  SwarmResult three = Swarm(settings).run();
+  return {std::move(one), std::move(two), std::move(three)};
+}
+
+// The HAVE tick's per-peer part runs on threads, each over a fixed share of the peers: one,
+// two or three threads give the very same run (every completion time, every event, every byte).
+// Here in the exact model (grid 0), where only the tick uses the threads.
 TEST(Swarm, HaveTickGivesTheSameRunOnAnyNumberOfThreads) {
   SwarmSettings settings = small_swarm(5);
   settings.free_riders = 0.1;  // choked peers, interest that never turns into requests
   settings.have_delivery = HaveDelivery::tick;
   settings.grid = std::chrono::milliseconds(0);
-  settings.threads = 1;
-  const SwarmResult one = Swarm(settings).run();
-  settings.threads = 2;
-  Swarm two_threads(settings);
-  const SwarmResult two = two_threads.run();
-  settings.threads = 3;
-  const SwarmResult three = Swarm(settings).run();
+  const auto [one, two, three] = run_on_one_two_three_threads(settings, settings.parallel_finishes);
   ASSERT_FALSE(one.timed_out);
   ASSERT_EQ(one.leechers.size(), 100U);
   for (const SwarmResult* other : {&two, &three}) expect_same_run(one, *other);
-  for (const SimPeer& peer : two_threads.peers()) EXPECT_TRUE(peer.picker.check_invariants());
 }
 
 // On the time grid (the default) a step's finishes also run on the threads, each over a range of
@@ -109,14 +119,7 @@ TEST(Swarm, GridStepsGiveTheSameRunOnAnyNumberOfThreads) {
   settings.arrival = Arrival::poisson;
   settings.arrival_rate = 50;
   ASSERT_GT(settings.grid.count(), 0);
-  settings.threads = 1;
-  const SwarmResult one = Swarm(settings).run();
-  settings.parallel_finishes = 1;
-  settings.threads = 2;
-  Swarm two_threads(settings);
-  const SwarmResult two = two_threads.run();
-  settings.threads = 3;
-  const SwarmResult three = Swarm(settings).run();
+  const auto [one, two, three] = run_on_one_two_three_threads(settings, /*parallel_finishes=*/1);
   ASSERT_FALSE(one.timed_out);
   ASSERT_EQ(one.leechers.size(), 100U);
   for (const SwarmResult* other : {&two, &three}) {
@@ -125,7 +128,6 @@ TEST(Swarm, GridStepsGiveTheSameRunOnAnyNumberOfThreads) {
       EXPECT_EQ(other->leechers[i].from_seeds, one.leechers[i].from_seeds) << "peer " << i;
     }
   }
-  for (const SimPeer& peer : two_threads.peers()) EXPECT_TRUE(peer.picker.check_invariants());
 }
 
 // Both HAVE deliveries are the same model up to when a HAVE lands (at most have_delay apart):
