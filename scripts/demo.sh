@@ -76,6 +76,27 @@ for i in 1 2; do
   same_as_seed "leecher$i" ""
 done
 
+step "Speed: 256 MiB over loopback TCP, 1 MiB pieces, with its peak memory (bench/transfer_bench.sh compares it with libtorrent)"
+mkdir -p "$work/big" "$work/leecher-big"
+head -c $((256 << 20)) /dev/urandom >"$work/big/random.bin"
+"$starling" create "$work/big/random.bin" -o "$work/big.torrent" --piece-size 1m -q
+seed_port=$(port)
+run "$starling" seed "$work/big.torrent" "$work/big" --skip-check --listen 127.0.0.1:$seed_port \
+  --tcp-only --seed-time 30 -q &
+seed_pid=$!
+sleep 0.5
+run /usr/bin/time -f "peak memory of the download: %M KiB" "$starling" download \
+  "$work/big.torrent" -o "$work/leecher-big" --peer 127.0.0.1:$seed_port --listen 127.0.0.1:0 \
+  --tcp-only
+kill $seed_pid 2>/dev/null || true
+wait $seed_pid 2>/dev/null || true
+if cmp -s "$work/big/random.bin" "$work/leecher-big/random.bin"; then
+  echo "leecher-big: identical to the seed's data"
+else
+  echo "leecher-big: DIFFERS"
+fi
+rm -rf "$work/big" "$work/leecher-big"
+
 step "The same swarm found through a tracker: starling tracker, no --peer anywhere"
 tracker_port=$(port)
 "$starling" tracker --http 127.0.0.1:$tracker_port --interval 10 >/dev/null &
