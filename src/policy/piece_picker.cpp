@@ -1,9 +1,7 @@
 #include "policy/piece_picker.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cassert>
-#include <cstring>
 #include <string>
 #include <tuple>
 
@@ -16,23 +14,6 @@ int clamp_priority(int priority) {
   return std::clamp(priority, 0, max_priority);
 }
 
-// count() < limit, eight bytes at a time and without counting past the limit.
-bool has_fewer_than(const Bitfield& bits, std::size_t limit) {
-  const std::string_view bytes = bits.bytes();
-  std::size_t n = 0;
-  std::size_t i = 0;
-  for (; i + 8 <= bytes.size(); i += 8) {
-    std::uint64_t word = 0;
-    std::memcpy(&word, bytes.data() + i, 8);
-    n += static_cast<std::size_t>(std::popcount(word));
-    if (n >= limit) return false;
-  }
-  for (; i < bytes.size(); ++i) {
-    n += static_cast<std::size_t>(std::popcount(static_cast<unsigned char>(bytes[i])));
-  }
-  return n < limit;
-}
-
 }  // namespace
 
 PiecePicker::PiecePicker(const PieceGeometry& geometry, const PickerSettings& settings)
@@ -42,12 +23,12 @@ PiecePicker::PiecePicker(const PieceGeometry& geometry, const PickerSettings& se
       priority_(static_cast<std::size_t>(geometry.num_pieces),
                 static_cast<std::uint8_t>(clamp_priority(settings.default_priority))),
       have_(static_cast<std::size_t>(geometry.num_pieces)),
-      order_(geometry.num_pieces),
+      candidates_(geometry.num_pieces),
       download_slot_(static_cast<std::size_t>(geometry.num_pieces), -1) {
   const int priority = clamp_priority(settings.default_priority);
   if (priority == 0) return;
   missing_wanted_ = geometry.num_pieces;
-  for (PieceIndex p(0); p.value() < geometry.num_pieces; ++p) order_.insert(p, priority);
+  for (PieceIndex p(0); p.value() < geometry.num_pieces; ++p) candidates_.insert(p, priority);
 }
 
 PiecePicker::PiecePicker(const FileLayout& layout, const PickerSettings& settings)
@@ -106,7 +87,7 @@ void PiecePicker::add_availability(const Bitfield& peer_has) {
 
 void PiecePicker::add_availability(PieceIndex piece) {
   if (!valid(piece)) return;  // a HAVE past the end: the session drops such peers
-  order_.add(piece);
+  candidates_.add(piece);
 }
 
 void PiecePicker::remove_availability(const Bitfield& peer_has) {
@@ -117,10 +98,8 @@ void PiecePicker::remove_availability(const Bitfield& peer_has) {
     const std::size_t end = std::min(peer_has.size(), byte * 8 + 8);
     for (std::size_t i = byte * 8; i < end; ++i) {
       if (!peer_has.get(i)) continue;
-      const PieceIndex piece(static_cast<std::int32_t>(i));
-      // Never counted: the caller's bookkeeping is off; stay consistent.
-      if (order_.availability(piece) == 0) continue;
-      order_.remove(piece);
+      // Never below zero, should the caller's bookkeeping be off.
+      candidates_.remove(PieceIndex(static_cast<std::int32_t>(i)));
     }
   }
 }
@@ -143,10 +122,10 @@ void PiecePicker::set_piece_priority(PieceIndex piece, int priority) {
   const int old = piece_priority(piece);
   if (old == priority) return;
   const bool was_wanted = wanted(piece);
-  if (order_.contains(piece)) order_.erase(piece);
+  candidates_.erase(piece);
   priority_[index(piece)] = static_cast<std::uint8_t>(priority);
   // A started piece stays in downloads_ whatever its priority; pick() skips priority 0 there.
-  if (wanted(piece) && download_slot_[index(piece)] < 0) order_.insert(piece, priority);
+  if (wanted(piece) && download_slot_[index(piece)] < 0) candidates_.insert(piece, priority);
   set_wanted_count(piece, was_wanted);
 }
 
@@ -202,7 +181,7 @@ const PiecePicker::Download* PiecePicker::find_download(PieceIndex piece) const 
 
 PiecePicker::Download& PiecePicker::start_download(PieceIndex piece) {
   assert(find_download(piece) == nullptr);
-  if (order_.contains(piece)) order_.erase(piece);
+  candidates_.erase(piece);
   Download d;
   d.piece = piece;
   d.started = next_started_++;
@@ -230,7 +209,7 @@ void PiecePicker::drop_download(PieceIndex piece) {
   }
   downloads_.pop_back();
   download_slot_[index(piece)] = -1;
-  if (wanted(piece)) order_.insert(piece, piece_priority(piece));
+  if (wanted(piece)) candidates_.insert(piece, piece_priority(piece));
 }
 
 // A started piece with nothing requested and nothing received is not "started" any more: it goes
@@ -281,7 +260,7 @@ void PiecePicker::pick(const Bitfield& peer_has, int want_blocks, PeerKey peer,
 
   // (d) End game: this peer has no free block we want; ask it for blocks others are serving.
   if (settings_.end_game && out.size() < want &&
-      (!settings_.end_game_only_when_all_started || order_.size() == 0)) {
+      (!settings_.end_game_only_when_all_started || candidates_.size() == 0)) {
     pick_end_game(peer_has, want_blocks, peer, out);
   }
 }
@@ -305,85 +284,37 @@ std::optional<PieceIndex> PiecePicker::next_new_piece(const Bitfield& peer_has) 
   return next_rarest(peer_has);
 }
 
-// Lowest index among the highest-priority candidates the peer has; one pass from the first
-// missing piece.
+// Lowest index among the highest-priority candidates the peer has.
 std::optional<PieceIndex> PiecePicker::next_sequential(const Bitfield& peer_has) {
-  int top = 0;
-  for (int prio = max_priority; prio > 0 && top == 0; --prio) {
-    if (!order_.level(prio).empty()) top = prio;
+  for (int prio = max_priority; prio > 0; --prio) {
+    if (candidates_.size(prio) == 0 || candidates_.count(prio, peer_has) == 0) continue;
+    return candidates_.nth(prio, peer_has, -1, 0);
   }
-  std::optional<PieceIndex> best;
-  for (PieceIndex p(first_missing_); p.value() < num_pieces(); ++p) {
-    if (!order_.contains(p) || !peer_has.get(index(p))) continue;
-    ++pieces_scanned_;
-    if (piece_priority(p) == top) return p;
-    if (!best || piece_priority(p) > piece_priority(*best)) best = p;
-  }
-  return best;
+  return std::nullopt;
 }
 
+// Any candidate the peer has, highest priority first, each equally likely.
 std::optional<PieceIndex> PiecePicker::next_random(const Bitfield& peer_has) {
   for (int prio = max_priority; prio > 0; --prio) {
-    if (auto p = scan_from_random(order_.level(prio), peer_has)) return p;
+    if (candidates_.size(prio) == 0) continue;
+    const int n = candidates_.count(prio, peer_has);
+    if (n == 0) continue;
+    return candidates_.nth(prio, peer_has, -1,
+                           static_cast<int>(random_below(static_cast<std::uint64_t>(n))));
   }
   return std::nullopt;
 }
 
+// The lowest availability among the highest-priority candidates the peer has; each piece at it
+// equally likely.
 std::optional<PieceIndex> PiecePicker::next_rarest(const Bitfield& peer_has) {
   for (int prio = max_priority; prio > 0; --prio) {
-    const std::size_t candidates = order_.level(prio).size();
-    if (candidates == 0) continue;
-    // A peer with few pieces (a newcomer, early in a swarm) would have the rare buckets scanned
-    // in vain, piece by piece: look from its side instead.
-    if (has_fewer_than(peer_has, candidates / 4)) {
-      if (auto p = rarest_from_peer_side(peer_has, prio)) return p;
-      continue;
-    }
-    for (int a = 0; a < order_.bucket_count(prio); ++a) {
-      if (auto p = scan_from_random(order_.bucket(prio, a), peer_has)) return p;
-    }
-  }
-  return std::nullopt;
-}
-
-// The same pick and the same random draws as the bucket scan above, in O(pieces the peer has):
-// the lowest availability among the peer's candidates is the bucket where the scan would stop,
-// and each non-empty bucket before it would have drawn one random start and found nothing.
-std::optional<PieceIndex> PiecePicker::rarest_from_peer_side(const Bitfield& peer_has,
-                                                             int priority) {
-  int lowest = -1;
-  const std::string_view bytes = peer_has.bytes();
-  for (std::size_t byte = 0; byte < bytes.size(); ++byte) {
-    if (bytes[byte] == 0) continue;
-    const std::size_t end = std::min(peer_has.size(), byte * 8 + 8);
-    for (std::size_t i = byte * 8; i < end; ++i) {
-      if (!peer_has.get(i)) continue;
-      ++pieces_scanned_;
-      const PieceIndex p(static_cast<std::int32_t>(i));
-      if (!order_.contains(p) || order_.priority(p) != priority) continue;
-      const int a = order_.availability(p);
-      if (lowest < 0 || a < lowest) lowest = a;
-    }
-  }
-  const int stop = lowest < 0 ? order_.bucket_count(priority) : lowest;
-  for (int a = 0; a < stop; ++a) {
-    if (!order_.bucket(priority, a).empty()) random_below(1);  // a failed scan's draw
-  }
-  if (lowest < 0) return std::nullopt;
-  return scan_from_random(order_.bucket(priority, lowest), peer_has);
-}
-
-// The first piece the peer has, starting at a random position and wrapping around: a random
-// choice among equals that costs nothing when the peer has most of them.
-std::optional<PieceIndex> PiecePicker::scan_from_random(std::span<const PieceIndex> pieces,
-                                                        const Bitfield& peer_has) {
-  if (pieces.empty()) return std::nullopt;
-  const std::size_t n = pieces.size();
-  const auto start = static_cast<std::size_t>(random_below(n));
-  for (std::size_t k = 0; k < n; ++k) {
-    const PieceIndex p = pieces[(start + k) % n];
-    ++pieces_scanned_;
-    if (peer_has.get(index(p))) return p;
+    if (candidates_.size(prio) == 0) continue;
+    const PieceCandidates::Rarest rarest = candidates_.rarest(prio, peer_has);
+    if (rarest.count == 0) continue;
+    return candidates_.nth(
+        prio, peer_has, rarest.availability,
+        static_cast<int>(random_below(static_cast<std::uint64_t>(rarest.count))));
   }
   return std::nullopt;
 }
@@ -501,14 +432,11 @@ void PiecePicker::on_piece_failed(PieceIndex piece) {
 void PiecePicker::we_have(PieceIndex piece) {
   if (!valid(piece) || have(piece)) return;
   const bool was_wanted = wanted(piece);
-  if (order_.contains(piece)) order_.erase(piece);
+  candidates_.erase(piece);
   have_.set(index(piece));
   ++num_have_;
   drop_download(piece);  // had now, so it does not go back into the order
   set_wanted_count(piece, was_wanted);
-  while (first_missing_ < num_pieces() && have_.get(static_cast<std::size_t>(first_missing_))) {
-    ++first_missing_;
-  }
 }
 
 void PiecePicker::peer_disconnected(PeerKey peer, const Bitfield& peer_has) {
@@ -563,19 +491,17 @@ std::vector<PieceIndex> PiecePicker::downloading_pieces() const {
 }
 
 bool PiecePicker::check_invariants() const {
-  if (!order_.check()) return false;
+  if (!candidates_.check()) return false;
   std::int32_t missing = 0;
   for (PieceIndex p(0); p.value() < num_pieces(); ++p) {
     const bool started = download_slot_[index(p)] >= 0;
-    if (order_.contains(p) != (wanted(p) && !started)) return false;
+    if (candidates_.contains(p) != (wanted(p) && !started)) return false;
+    if (candidates_.contains(p) && candidates_.priority(p) != piece_priority(p)) return false;
     if (started && (have(p) || find_download(p)->piece != p)) return false;
     missing += wanted(p) ? 1 : 0;
   }
   if (missing != missing_wanted_) return false;
   if (static_cast<std::size_t>(num_have_) != have_.count()) return false;
-  for (std::int32_t i = 0; i < first_missing_; ++i) {
-    if (!have_.get(static_cast<std::size_t>(i))) return false;
-  }
   for (const Download& d : downloads_) {
     int requested = 0;
     int received = 0;

@@ -12,14 +12,13 @@
 #include <array>
 #include <cstdint>
 #include <optional>
-#include <span>
 #include <vector>
 
 #include "core/bitfield.hpp"
 #include "core/expected.hpp"
 #include "core/piece_geometry.hpp"
 #include "core/strong_index.hpp"
-#include "policy/piece_order.hpp"
+#include "policy/piece_candidates.hpp"
 
 namespace starling {
 class FileLayout;
@@ -51,12 +50,6 @@ struct PickerSettings {
   int default_priority = 4;
 };
 
-// Counters for tests and diagnostics.
-struct PickerStats {
-  std::uint64_t bucket_moves = 0;    // swaps inside the availability order
-  std::uint64_t pieces_scanned = 0;  // candidate pieces looked at while picking new pieces
-};
-
 class PiecePicker {
  public:
   explicit PiecePicker(const PieceGeometry& geometry, const PickerSettings& settings = {});
@@ -71,12 +64,12 @@ class PiecePicker {
   // A hint only, for a caller with many HAVEs to apply (a simulator handling a batch): starts
   // loading the state add_availability(piece) reads first, so the misses of a batch overlap.
   // Precondition: piece < num_pieces().
-  void prefetch_availability(PieceIndex piece) const { order_.prefetch(piece); }
+  void prefetch_availability(PieceIndex piece) const { candidates_.prefetch(piece); }
   void remove_availability(const Bitfield& peer_has);  // a peer left (what we counted for it)
   // A peer with every piece (HAVE_ALL or a full bitfield) is one counter, not n increments.
   void add_seed() { ++seeds_; }
   void remove_seed();
-  int availability(PieceIndex piece) const { return order_.availability(piece) + seeds_; }
+  int availability(PieceIndex piece) const { return candidates_.availability(piece) + seeds_; }
   int seeds() const { return seeds_; }
 
   // --- priorities: 0 = do not download, 1..7 (higher first).
@@ -126,7 +119,6 @@ class PiecePicker {
   // Pieces started but not yet passed, in the order they were started.
   std::vector<PieceIndex> downloading_pieces() const;
 
-  PickerStats stats() const { return {order_.moves(), pieces_scanned_}; }
   bool check_invariants() const;  // for tests: O(n)
 
  private:
@@ -181,9 +173,6 @@ class PiecePicker {
   std::optional<PieceIndex> next_sequential(const Bitfield& peer_has);
   std::optional<PieceIndex> next_random(const Bitfield& peer_has);
   std::optional<PieceIndex> next_rarest(const Bitfield& peer_has);
-  std::optional<PieceIndex> rarest_from_peer_side(const Bitfield& peer_has, int priority);
-  std::optional<PieceIndex> scan_from_random(std::span<const PieceIndex> pieces,
-                                             const Bitfield& peer_has);
   void pick_end_game(const Bitfield& peer_has, int want, PeerKey peer, std::vector<BlockRef>& out);
 
   PieceGeometry geometry_;
@@ -194,14 +183,12 @@ class PiecePicker {
   Bitfield have_;
   std::int32_t num_have_ = 0;
   std::int32_t missing_wanted_ = 0;  // pieces with priority > 0 that we do not have
-  std::int32_t first_missing_ = 0;   // no piece below this is missing (sequential scan start)
   // Candidates: wanted, not had, not started (started pieces live in downloads_ instead); and
   // every piece's availability, not counting seeds_.
-  PieceOrder order_;
+  PieceCandidates candidates_;
   std::vector<Download> downloads_;
   std::vector<std::int32_t> download_slot_;  // per piece: index into downloads_, or -1
   std::uint64_t next_started_ = 0;
-  std::uint64_t pieces_scanned_ = 0;
   // pick()'s scratch (and pick_end_game's), kept to spare an allocation per pick.
   std::vector<Download*> started_;
   // Block arrays of dropped downloads, cleared, for the next start_download: a simulator starts
