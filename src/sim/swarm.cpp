@@ -120,6 +120,8 @@ Swarm::Swarm(const SwarmSettings& settings)
   piece_copies_.assign(static_cast<std::size_t>(settings.pieces), 0);
   tracker_pos_.assign(peers_.size(), UINT32_MAX);
   inboxes_.resize(peers_.size());
+  got_window_words_ = (static_cast<std::size_t>(settings.pieces) + 63) / 64;
+  got_window_.assign(peers_.size() * got_window_words_, 0);
   if (settings.have_delivery == HaveDelivery::per_receiver) {
     have_lane_ =
         engine_.add_lane(settings_.have_delay, [this](std::uint32_t p) { flush_haves(p); });

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "sim/engine.hpp"
@@ -215,7 +216,18 @@ class Swarm {
   std::vector<TickOutput> tick_out_;   // per part
   std::vector<HalfId> tick_interest_;  // scratch: every part's interest candidates
   std::vector<SentHave> sent_;         // HaveDelivery::tick: HAVEs not in inboxes yet
-  Duration grid_{};                    // SwarmSettings::grid; zero: the exact model
+  // HaveDelivery::tick: per peer, a bit per piece got since the last tick (got_window_words_
+  // words each), and the bits to clear at the tick.
+  std::vector<std::uint64_t> got_window_;
+  std::size_t got_window_words_ = 0;
+  std::vector<std::pair<PeerId, PieceIndex>> got_window_list_;
+  std::size_t window_word(PeerId p, PieceIndex piece) const {
+    return p * got_window_words_ + static_cast<std::size_t>(piece.value()) / 64;
+  }
+  static std::uint64_t window_bit(PieceIndex piece) {
+    return std::uint64_t{1} << (static_cast<std::uint32_t>(piece.value()) % 64);
+  }
+  Duration grid_{};  // SwarmSettings::grid; zero: the exact model
   struct Message {
     MessageEffect effect;
     std::uint32_t target;  // a half or a peer

@@ -41,6 +41,10 @@ void Swarm::on_have(PeerId p, PieceIndex piece) {
   SimPeer& peer = peers_[p];
   const std::uint32_t order = next_got_order_++;
   peer.got_order[static_cast<std::size_t>(piece.value())] = order;
+  if (have_lane_ < 0) {
+    got_window_[window_word(p, piece)] |= window_bit(piece);
+    got_window_list_.push_back({p, piece});
+  }
   if (is_leecher(p)) {
     ++piece_copies_[static_cast<std::size_t>(piece.value())];
     ++leecher_copies_;
@@ -150,8 +154,12 @@ void Swarm::have_tick() {
     for (std::size_t p = begin; p < end; ++p) {
       if (!inboxes_[p].empty()) apply_haves(static_cast<PeerId>(p), out);
     }
+    for (const auto& [p, piece] : got_window_list_) {
+      if (p >= begin && p < end) got_window_[window_word(p, piece)] &= ~window_bit(piece);
+    }
   });
   sent_.clear();
+  got_window_list_.clear();
   // A half may be named twice, or by a thread that saw its count pass zero on the way: sorted
   // and unique, and set_interest changes nothing where the interest is already right.
   std::vector<HalfId>& interest = tick_interest_;
@@ -176,13 +184,23 @@ void Swarm::apply_haves(PeerId p, TickOutput& out) {
     inbox.clear();
     return;
   }
-  prefetch_haves(peer, inbox, half_state_);
+  // The misses of the batch first. A piece we have is not counted (its availability no longer
+  // matters to us); one we got before this tick's window, we got before its sender, whose HAVE
+  // was sent in the window: got_order (a miss of its own) is read only for pieces got since.
+  for (const HaveNotice& notice : inbox) {
+    __builtin_prefetch(&half_state_[notice.half]);
+    if (!peer.picker.have(notice.piece)) peer.picker.prefetch_availability(notice.piece);
+  }
+  const auto got_since_tick = [&](PieceIndex piece) {
+    return (got_window_[window_word(p, piece)] & window_bit(piece)) != 0;
+  };
   const std::size_t first_request = out.requests.size();
   for (const HaveNotice& notice : inbox) {
     HalfState& in = half_state_[notice.half];  // sender -> p
     if (!in.open) continue;
-    if (!peer.done) peer.picker.add_availability(notice.piece);
-    if (lacked_when_sent(peer, notice)) {
+    const bool had = peer.picker.have(notice.piece);  // a done peer has every piece
+    if (!had) peer.picker.add_availability(notice.piece);
+    if (!had || (got_since_tick(notice.piece) && lacked_when_sent(peer, notice))) {
       std::atomic_ref<std::int32_t> gained(in.gained);  // only this thread writes it
       gained.store(gained.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       if (in.interested == peer.done) out.interest.push_back(notice.half);  // wants !done
