@@ -8,7 +8,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define STARLING_HAVE_AVX2_SCAN 1
-#define STARLING_TARGET_AVX2 __attribute__((target("avx2")))
+#define STARLING_TARGET_AVX2 __attribute__((target("avx2,popcnt,bmi")))
 #else
 #define STARLING_HAVE_AVX2_SCAN 0
 #endif
@@ -22,6 +22,24 @@ constexpr std::uint16_t kNone = 0xFFFF;
 // Where piece `i % 64` sits in its word: the wire puts piece 0 in the top bit of the first byte.
 constexpr int bit_of(std::size_t i) {
   return static_cast<int>((i % kWordBits) ^ 7U);
+}
+
+// Word `word` of a wire bitfield, as PieceCandidates stores its sets (zeros past the end).
+inline std::uint64_t has_word(std::string_view bytes, std::size_t word) {
+  const std::size_t at = word * sizeof(std::uint64_t);
+  std::uint64_t out = 0;
+  if (at < bytes.size()) {
+    std::memcpy(&out, bytes.data() + at, std::min(sizeof(out), bytes.size() - at));
+  }
+  return out;
+}
+
+// How many pieces are in both `set` and the bitfield. Inlined into each target's caller.
+inline __attribute__((always_inline)) int count_both(const std::uint64_t* set, std::string_view has,
+                                                     std::size_t words) {
+  int n = 0;
+  for (std::size_t w = 0; w < words; ++w) n += std::popcount(set[w] & has_word(has, w));
+  return n;
 }
 
 // The word's pieces whose availability is `availability` (-1: all of them), as a mask in the
@@ -111,6 +129,36 @@ STARLING_TARGET_AVX2 int nth_in_chunk_avx2(const std::uint16_t* avail, std::uint
   return std::countr_zero(lanes) / 2;
 }
 
+STARLING_TARGET_AVX2 int count_avx2(const std::uint64_t* set, std::string_view has,
+                                    std::size_t words) {
+  return count_both(set, has, words);
+}
+
+// PieceCandidates::nth over one set; -1 when there are k or fewer matches.
+STARLING_TARGET_AVX2 int nth_avx2(const std::uint16_t* avail, const std::uint64_t* set,
+                                  std::string_view has, std::size_t words, int availability,
+                                  int k) {
+  for (std::size_t w = 0; w < words; ++w) {
+    const std::uint64_t m = set[w] & has_word(has, w);
+    if (m == 0) continue;
+    if (availability < 0) {  // any availability: a popcount decides whether it is here
+      const int n = std::popcount(m);
+      if (k >= n) {
+        k -= n;
+        continue;
+      }
+    }
+    for (std::size_t c = 0; c < 4; ++c) {
+      const std::uint64_t bits16 = (m >> (16 * c)) & 0xFFFF;
+      if (bits16 == 0) continue;
+      const std::size_t first = w * kWordBits + c * 16;
+      const int lane = nth_in_chunk_avx2(avail + first, bits16, availability, k);
+      if (lane >= 0) return static_cast<int>(first) + lane;
+    }
+  }
+  return -1;
+}
+
 bool use_avx2() {
   static const bool supported = __builtin_cpu_supports("avx2") != 0;
   return supported;
@@ -147,22 +195,12 @@ void PieceCandidates::erase(PieceIndex piece) {
   --size_;
 }
 
-std::uint64_t PieceCandidates::has_word(const Bitfield& peer_has, std::size_t word) const {
-  const std::string_view bytes = peer_has.bytes();
-  const std::size_t at = word * sizeof(std::uint64_t);
-  std::uint64_t out = 0;
-  if (at < bytes.size()) {
-    std::memcpy(&out, bytes.data() + at, std::min(sizeof(out), bytes.size() - at));
-  }
-  return out;
-}
-
 int PieceCandidates::count(int priority, const Bitfield& peer_has) const {
   if (peer_has.size() != static_cast<std::size_t>(num_pieces_)) return 0;
-  const std::uint64_t* set = level(priority);
-  int n = 0;
-  for (std::size_t w = 0; w < words_; ++w) n += std::popcount(set[w] & has_word(peer_has, w));
-  return n;
+#if STARLING_HAVE_AVX2_SCAN
+  if (use_avx2()) return count_avx2(level(priority), peer_has.bytes(), words_);
+#endif
+  return count_both(level(priority), peer_has.bytes(), words_);
 }
 
 PieceCandidates::Rarest PieceCandidates::rarest(int priority, const Bitfield& peer_has) const {
@@ -175,7 +213,8 @@ PieceCandidates::Rarest PieceCandidates::rarest(int priority, const Bitfield& pe
     for (std::size_t first = 0; first < words_; first += kBatch) {
       std::uint64_t masks[kBatch];
       const std::size_t n = std::min(kBatch, words_ - first);
-      for (std::size_t w = 0; w < n; ++w) masks[w] = set[first + w] & has_word(peer_has, first + w);
+      for (std::size_t w = 0; w < n; ++w)
+        masks[w] = set[first + w] & has_word(peer_has.bytes(), first + w);
       const Rarest part = rarest_avx2(avail_.data() + first * kWordBits, masks, n);
       if (part.count == 0) continue;
       if (best.count == 0 || part.availability < best.availability) {
@@ -196,7 +235,7 @@ PieceCandidates::Rarest PieceCandidates::rarest_portable(int priority,
   if (peer_has.size() != static_cast<std::size_t>(num_pieces_)) return best;
   const std::uint64_t* set = level(priority);
   for (std::size_t w = 0; w < words_; ++w) {
-    const std::uint64_t m = set[w] & has_word(peer_has, w);
+    const std::uint64_t m = set[w] & has_word(peer_has.bytes(), w);
     if (m == 0) continue;
     for (std::size_t i = 0; i < kWordBits; ++i) {
       if ((m >> bit_of(i) & 1U) == 0) continue;
@@ -215,27 +254,10 @@ PieceIndex PieceCandidates::nth(int priority, const Bitfield& peer_has, int avai
                                 int k) const {
 #if STARLING_HAVE_AVX2_SCAN
   if (use_avx2() && peer_has.size() == static_cast<std::size_t>(num_pieces_)) {
-    const std::uint64_t* set = level(priority);
-    for (std::size_t w = 0; w < words_; ++w) {
-      const std::uint64_t m = set[w] & has_word(peer_has, w);
-      if (m == 0) continue;
-      if (availability < 0) {  // any availability: a popcount decides whether it is here
-        const int n = std::popcount(m);
-        if (k >= n) {
-          k -= n;
-          continue;
-        }
-      }
-      for (std::size_t c = 0; c < 4; ++c) {
-        const std::uint64_t bits16 = (m >> (16 * c)) & 0xFFFF;
-        if (bits16 == 0) continue;
-        const std::size_t first = w * kWordBits + c * 16;
-        const int lane = nth_in_chunk_avx2(avail_.data() + first, bits16, availability, k);
-        if (lane >= 0) return PieceIndex(static_cast<std::int32_t>(first) + lane);
-      }
-    }
-    assert(false && "nth: fewer matching candidates than k + 1");
-    return PieceIndex(0);
+    const int piece =
+        nth_avx2(avail_.data(), level(priority), peer_has.bytes(), words_, availability, k);
+    assert(piece >= 0 && "nth: fewer matching candidates than k + 1");
+    return PieceIndex(std::max(piece, 0));
   }
 #endif
   return nth_portable(priority, peer_has, availability, k);
@@ -245,8 +267,8 @@ PieceIndex PieceCandidates::nth_portable(int priority, const Bitfield& peer_has,
                                          int k) const {
   const std::uint64_t* set = level(priority);
   for (std::size_t w = 0; w < words_; ++w) {
-    const std::uint64_t m =
-        matching(set[w] & has_word(peer_has, w), avail_.data() + w * kWordBits, availability);
+    const std::uint64_t m = matching(set[w] & has_word(peer_has.bytes(), w),
+                                     avail_.data() + w * kWordBits, availability);
     const int n = std::popcount(m);
     if (k >= n) {
       k -= n;

@@ -73,7 +73,6 @@ class PieceCandidates {
  private:
   static constexpr std::uint16_t kMaxAvailability = 0xFFFE;  // 0xFFFF: "not a candidate"
   static std::size_t index(PieceIndex piece) { return static_cast<std::size_t>(piece.value()); }
-  std::uint64_t has_word(const Bitfield& peer_has, std::size_t word) const;
   const std::uint64_t* level(int priority) const {
     return sets_.data() + static_cast<std::size_t>(priority) * words_;
   }
