@@ -49,8 +49,9 @@ void PiecePicker::Requesters::push_back(PeerKey peer) {
     inline_[size_++] = peer;
     return;
   }
-  if (size_ == kInline) spill_.assign(inline_.begin(), inline_.end());
-  spill_.push_back(peer);
+  if (size_ == kInline)
+    spill_ = std::make_unique<std::vector<PeerKey>>(inline_.begin(), inline_.end());
+  spill_->push_back(peer);
   ++size_;
 }
 
@@ -62,11 +63,11 @@ void PiecePicker::Requesters::erase(const PeerKey* at) {
     --size_;
     return;
   }
-  spill_.erase(spill_.begin() + static_cast<std::ptrdiff_t>(i));
+  spill_->erase(spill_->begin() + static_cast<std::ptrdiff_t>(i));
   --size_;
   if (size_ == kInline) {
-    std::copy(spill_.begin(), spill_.end(), inline_.begin());
-    spill_.clear();
+    std::copy(spill_->begin(), spill_->end(), inline_.begin());
+    spill_.reset();
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -127,7 +128,7 @@ class PiecePicker {
   // itself (no allocation, no pointer to chase per received block); more move to the heap.
   class Requesters {
    public:
-    const PeerKey* begin() const { return size_ <= kInline ? inline_.data() : spill_.data(); }
+    const PeerKey* begin() const { return size_ <= kInline ? inline_.data() : spill_->data(); }
     const PeerKey* end() const { return begin() + size_; }
     std::size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }
@@ -135,14 +136,16 @@ class PiecePicker {
     void erase(const PeerKey* at);  // keeps the order of the others
     void clear() {
       size_ = 0;
-      spill_.clear();
+      spill_.reset();
     }
 
    private:
     static constexpr std::uint32_t kInline = 3;
     std::uint32_t size_ = 0;
     std::array<PeerKey, kInline> inline_{};
-    std::vector<PeerKey> spill_;  // every requester, once there are more than kInline
+    // Every requester, once there are more than kInline (end game only, and only when it asks
+    // more than three peers): a pointer keeps the common block small (32 bytes, not 48).
+    std::unique_ptr<std::vector<PeerKey>> spill_;
   };
   struct Block {
     BlockState state = BlockState::free;

@@ -10,10 +10,12 @@ namespace starling::sim {
 // In a step's parallel part (finish_front) the connection's flow is running, so nothing is
 // scheduled here: only the receiver's picker, the half and `part` are touched.
 void Swarm::request(HalfId h, StepPart& part) {
+  // The dense flags first: many calls (a HAVE tick's, a step's UNCHOKEs) find nothing to do,
+  // and the half and the receiver are a cache miss each at 10,000 peers.
   const HalfState& state = half_state_[h];
+  if (!state.open || state.choked || !state.interested || done_[half_to_[h]] != 0) return;
   SimHalf& s = halves_[h];
   SimPeer& d = peers_[s.to];
-  if (!state.open || state.choked || !state.interested || d.done) return;
   const Bitfield& sender_has = peers_[s.from].picker.have_pieces();
   const int per_piece = geometry_.blocks_per_piece();
   const TimePoint now = engine_.now();
