@@ -126,6 +126,8 @@ class Swarm {
   // Transfers (swarm_transfer.cpp).
   void request(HalfId h) { request(h, direct_); }
   void request(HalfId h, StepPart& part);
+  int blocks_to_request(const SimHalf& s) const;
+  bool request_would_act(HalfId h) const;
   void refill(PeerId p);
   void start_flow(HalfId h);
   void finish_front(HalfId h, StepPart& part);

@@ -235,6 +235,12 @@ void Swarm::apply_haves(PeerId p, TickOutput& out) {
   const auto first = out.requests.begin() + static_cast<std::ptrdiff_t>(first_request);
   std::sort(first, out.requests.end());
   out.requests.erase(std::unique(first, out.requests.end()), out.requests.end());
+  // A connection whose queue is deep enough would find nothing to ask: leave it out here, where
+  // its miss is one of a worker's, not of the serial part's.
+  out.requests.erase(
+      std::remove_if(out.requests.begin() + static_cast<std::ptrdiff_t>(first_request),
+                     out.requests.end(), [this](HalfId h) { return !request_would_act(h); }),
+      out.requests.end());
   inbox.clear();
 }
 

@@ -17,21 +17,11 @@ void Swarm::request(HalfId h, StepPart& part) {
   SimHalf& s = halves_[h];
   SimPeer& d = peers_[s.to];
   const Bitfield& sender_has = peers_[s.from].picker.have_pieces();
-  const int per_piece = geometry_.blocks_per_piece();
   const TimePoint now = engine_.now();
-  const auto depth = static_cast<std::size_t>(std::max(settings_.requests_per_connection, 1));
   const bool whole_pieces = gridded() && settings_.whole_piece_requests;
   for (;;) {
-    int want = per_piece;
-    if (settings_.engine_pipeline) {
-      // Whole pieces when the depth allows: a request is a flow, and flows cost events.
-      want = s.pipeline.requests_to_send();
-      const int depth_blocks = s.pipeline.desired_outstanding();
-      if (whole_pieces && depth_blocks >= per_piece) want -= want % per_piece;
-      if (want == 0 || want < std::min(per_piece, depth_blocks)) break;
-    } else if (s.queue.size() >= depth) {
-      break;
-    }
+    const int want = blocks_to_request(s);
+    if (want == 0) break;
     std::vector<BlockRef>& blocks = part.picked;
     d.picker.pick(sender_has, want, policy::PeerKey(s.from), blocks);
     if (blocks.empty()) break;
@@ -58,6 +48,30 @@ void Swarm::request(HalfId h, StepPart& part) {
   if (s.flow == kNoFlow && !s.queue.empty() && !engine_.pending(s.event)) {
     s.event = after(settings_.latency, [this, h] { start_flow(h); });
   }
+}
+
+// How many blocks the connection's next pick asks for; 0: its queue is deep enough.
+int Swarm::blocks_to_request(const SimHalf& s) const {
+  const int per_piece = geometry_.blocks_per_piece();
+  if (!settings_.engine_pipeline) {
+    const auto depth = static_cast<std::size_t>(std::max(settings_.requests_per_connection, 1));
+    return s.queue.size() >= depth ? 0 : per_piece;
+  }
+  // Whole pieces when the depth allows: a request is a flow, and flows cost events.
+  int want = s.pipeline.requests_to_send();
+  const int depth_blocks = s.pipeline.desired_outstanding();
+  if (gridded() && settings_.whole_piece_requests && depth_blocks >= per_piece) {
+    want -= want % per_piece;
+  }
+  return want == 0 || want < std::min(per_piece, depth_blocks) ? 0 : want;
+}
+
+// Whether request(h) could change anything but its flags' checks: the queue has room, or an
+// idle flow waits for its start. Reads only the half and the engine (a HAVE tick's workers).
+bool Swarm::request_would_act(HalfId h) const {
+  const SimHalf& s = halves_[h];
+  return blocks_to_request(s) > 0 ||
+         (s.flow == kNoFlow && !s.queue.empty() && !engine_.pending(s.event));
 }
 
 void Swarm::refill(PeerId p) {
