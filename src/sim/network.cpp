@@ -255,6 +255,20 @@ void Network::fill(const std::vector<NodeId>& centre, double now) {
     }
     return static_cast<std::size_t>(slot);
   };
+  // The far ends of the selected flows are nodes this fill has not touched: their lists and the
+  // flows in them are three dependent misses each, so they are all started first, level by level.
+  for (FlowId id : selected_) {
+    __builtin_prefetch(&nodes_[flows_[id].src]);
+    __builtin_prefetch(&nodes_[flows_[id].dst]);
+  }
+  for (FlowId id : selected_) {
+    __builtin_prefetch(nodes_[flows_[id].src].out.data());
+    __builtin_prefetch(nodes_[flows_[id].dst].in.data());
+  }
+  for (FlowId id : selected_) {
+    for (FlowId other : nodes_[flows_[id].src].out) __builtin_prefetch(&flows_[other]);
+    for (FlowId other : nodes_[flows_[id].dst].in) __builtin_prefetch(&flows_[other]);
+  }
   for (FlowId id : selected_) {
     ++links_[link_of(flows_[id].src, true)].unfixed;
     ++links_[link_of(flows_[id].dst, false)].unfixed;

@@ -52,6 +52,10 @@ class Network {
   void continue_flow(FlowId flow, double bytes, TimePoint now);
 
   double rate(FlowId flow) const { return flows_[flow].rate; }
+  // Starts loading a flow's state (kNoFlow: nothing), for a caller about to read many flows.
+  void prefetch(FlowId flow) const {
+    if (flow != kNoFlow) __builtin_prefetch(&flows_[flow]);
+  }
   double remaining(FlowId flow, TimePoint now) const;
   double transferred(FlowId flow, TimePoint now) const;  // since add_flow
   // When the flow's bytes are all moved at its current rate; TimePoint::max() at rate 0.
@@ -70,17 +74,19 @@ class Network {
   double down_load(NodeId node) const;
 
  private:
+  // A fill reads the rate and the selected flag of every flow of a link around the nodes it
+  // refills: they come first, in one cache line whatever the flow's place (48 bytes: 16-aligned).
   struct Flow {
-    NodeId src = 0;
-    NodeId dst = 0;
     double rate = 0;
-    double remaining = 0;    // as of `updated`
-    double transferred = 0;  // as of `updated`
-    double updated = 0;      // seconds
-    bool live = false;
     // Scratch for one fill.
     bool selected = false;
     bool fixed = false;
+    bool live = false;
+    NodeId src = 0;
+    NodeId dst = 0;
+    double remaining = 0;    // as of `updated`
+    double transferred = 0;  // as of `updated`
+    double updated = 0;      // seconds
   };
   struct Node {
     double up = 0;
