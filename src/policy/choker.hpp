@@ -63,6 +63,8 @@ struct ChokerSettings {
   bool deprioritise_free_riders = true;
 };
 
+// Of a peer that is not interested, only the key, `unchoked` and `connected_at` are read (it is
+// neither ranked nor unchoked): a caller may leave the rest unset.
 struct ChokeCandidate {
   PeerKey key;
   bool interested = false;    // the peer wants our data

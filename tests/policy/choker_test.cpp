@@ -440,5 +440,35 @@ TEST_F(ChokerTest, APeerReplacedInPlaceIsForgottenAndItsSuccessorAdmitted) {
   EXPECT_TRUE(after.contains(99));
 }
 
+// The simulator leaves the rates of uninterested peers unset between rechokes: whatever they
+// hold, the decisions are the same.
+TEST_F(ChokerTest, AnUninterestedPeersRatesAndHistoryAreNeverRead) {
+  for (std::uint32_t k = 1; k <= 10; ++k) add(k, k % 3 != 0, 100.0 * k);
+  Choker other;
+  std::vector<ChokeCandidate> scrambled;
+  for (auto t = 100s; t <= 300s; t += 10s) {
+    keep_senders_fresh(at(t));
+    // A peer's interest comes and goes.
+    for (ChokeCandidate& p : peers_) p.interested = (p.key.value() + t.count() / 10) % 3 != 0;
+    scrambled = peers_;
+    for (ChokeCandidate& p : scrambled) {
+      if (p.interested) continue;
+      p.rate_from_peer = 1e9 * p.key.value();
+      p.rate_to_peer = -1;
+      p.total_from_peer = 1 << 30;
+      p.ever_unchoked_us = !p.ever_unchoked_us;
+      p.last_received = at(t + 1000s);
+    }
+    const bool seeding = t >= 250s;
+    const bool full = t.count() % 20 == 0;
+    const std::vector<PeerKey> expected = full ? other.rechoke(scrambled, seeding, at(t))
+                                               : other.fill_free_slots(scrambled, seeding, at(t));
+    const std::set<std::uint32_t> got = full ? rechoke(at(t), seeding) : fill(at(t), seeding);
+    std::set<std::uint32_t> want;
+    for (PeerKey k : expected) want.insert(k.value());
+    EXPECT_EQ(got, want) << "at " << t.count();
+  }
+}
+
 }  // namespace
 }  // namespace starling::policy
