@@ -372,23 +372,27 @@ void Swarm::rechoke(PeerId p, bool full) {
   // window): start them all first, then the flows the halves name, then read. Between rechokes
   // (fill_free_slots) the Choker reads nothing but the key, the choke state and the connection time
   // of a peer that is not interested (it is never unchoked): its halves and flows are left alone,
-  // and half the candidates of a fill are such peers.
+  // and half the candidates of a fill are such peers. A seed's Choker reads only the rates we
+  // reach to its peers (a tie-break of its round robin), and a seed stays one: the halves towards
+  // it are not read, and the windows of what it receives stand still.
   const auto needs_rates = [&](HalfId h) { return full || half_state_[h].interested; };
+  const bool seeding = peer.done;
   for (HalfId h : peer.uploads) __builtin_prefetch(&half_state_[h]);
   for (HalfId h : peer.uploads) {
     const SimHalf& out = halves_[h];
     __builtin_prefetch(&out.connected);
     if (!needs_rates(h)) continue;
     __builtin_prefetch(&out.delivered);
+    __builtin_prefetch(&rate_windows_[h]);
+    if (seeding) continue;
     const SimHalf& in = halves_[reverse(h)];
     __builtin_prefetch(&in.flow);
     __builtin_prefetch(&in.last_delivery);
-    __builtin_prefetch(&rate_windows_[h]);
   }
   for (HalfId h : peer.uploads) {
     if (!needs_rates(h)) continue;
     network_.prefetch(halves_[h].flow);
-    network_.prefetch(halves_[reverse(h)].flow);
+    if (!seeding) network_.prefetch(halves_[reverse(h)].flow);
   }
   for (std::size_t i = 0; i < peer.uploads.size(); ++i) {
     const HalfId h = peer.uploads[i];
@@ -399,21 +403,24 @@ void Swarm::rechoke(PeerId p, bool full) {
     c.unchoked = !half_state_[h].choked;
     c.connected_at = out.connected;
     if (needs_rates(h)) {
-      const SimHalf& in = halves_[reverse(h)];
-      const double from_peer = received_so_far(in);
-      const double to_peer = received_so_far(out);
       RateWindow& window = rate_windows_[h];
       const double span = t - window.t[1];
-      c.rate_from_peer = span > 0 ? (from_peer - window.received[1]) / span : 0;
+      const double to_peer = received_so_far(out);
       c.rate_to_peer = span > 0 ? (to_peer - window.sent[1]) / span : 0;
+      double from_peer = 0;  // a seed never reads its receive window again
+      if (!seeding) {
+        const SimHalf& in = halves_[reverse(h)];
+        from_peer = received_so_far(in);
+        c.rate_from_peer = span > 0 ? (from_peer - window.received[1]) / span : 0;
+        c.total_from_peer = static_cast<std::int64_t>(from_peer);
+        c.last_received = in.last_delivery;
+        c.ever_unchoked_us = in.ever_unchoked;
+      }
       if (full) {  // the window moves on
         window = {.t = {t, window.t[0]},
                   .received = {from_peer, window.received[0]},
                   .sent = {to_peer, window.sent[0]}};
       }
-      c.total_from_peer = static_cast<std::int64_t>(from_peer);
-      c.last_received = in.last_delivery;
-      c.ever_unchoked_us = in.ever_unchoked;
     }
     candidates_.push_back(c);
   }
