@@ -101,7 +101,7 @@ struct SimHalf {
 
 // A peer's rate window towards one neighbour, kept with the peer's upload half to it: the time
 // and the bytes received from / sent to the neighbour at the peer's last two rechokes ([0]: the
-// last). One cache line each, apart from the 200-byte SimHalf: a rechoke reads ~80 of them.
+// last). One cache line each, apart from the 208-byte SimHalf: a rechoke reads ~80 of them.
 struct alignas(64) RateWindow {
   std::array<double, 2> t{};
   std::array<double, 2> received{};
