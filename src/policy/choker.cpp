@@ -12,18 +12,10 @@ bool contains(const std::vector<PeerKey>& keys, PeerKey key) {
 
 }  // namespace
 
-Choker::Lookup::Lookup(std::span<const ChokeCandidate> peers) {
-  by_key_.reserve(peers.size());
-  for (const ChokeCandidate& peer : peers) by_key_.emplace_back(peer.key, &peer);
-  // Stable: with a key given twice, the first candidate is the one found (as a map's emplace).
-  std::stable_sort(by_key_.begin(), by_key_.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-}
-
-const ChokeCandidate* Choker::Lookup::find(PeerKey key) const {
+std::uint32_t Choker::index_of(PeerKey key) const {
   const auto it = std::lower_bound(by_key_.begin(), by_key_.end(), key,
                                    [](const auto& entry, PeerKey k) { return entry.first < k; });
-  return it != by_key_.end() && it->first == key ? it->second : nullptr;
+  return it != by_key_.end() && it->first == key ? it->second : kNoCandidate;
 }
 
 Choker::Choker(const ChokerSettings& settings, std::uint64_t random_seed)
@@ -54,8 +46,11 @@ bool Choker::snubbed(const ChokeCandidate& peer, TimePoint now) const {
 
 std::vector<PeerKey> Choker::decide(std::span<const ChokeCandidate> peers, bool seeding,
                                     TimePoint now, bool reshuffle) {
-  const Lookup lookup(peers);
-  admit_and_forget(peers, lookup, now);
+  if (!same_keys(peers)) {
+    index_candidates(peers);
+    admit_and_forget(peers, now);
+    index_records();
+  }
 
   std::vector<PeerKey> unchoke;
   if (seeding) {
@@ -63,17 +58,36 @@ std::vector<PeerKey> Choker::decide(std::span<const ChokeCandidate> peers, bool 
     optimistic_.clear();
     unchoke = choose_seed(peers, now, reshuffle);
   } else {
-    unchoke = choose_leecher(peers, lookup, now, reshuffle);
+    unchoke = choose_leecher(peers, now, reshuffle);
   }
   record(peers, unchoke, now);
   return unchoke;
 }
 
-void Choker::admit_and_forget(std::span<const ChokeCandidate> peers, const Lookup& lookup,
-                              TimePoint now) {
-  std::erase_if(records_, [&](const auto& entry) { return !lookup.contains(entry.first); });
-  std::erase_if(optimistic_ring_, [&](PeerKey key) { return !lookup.contains(key); });
-  std::erase_if(optimistic_, [&](const OptimisticSlot& s) { return !lookup.contains(s.key); });
+bool Choker::same_keys(std::span<const ChokeCandidate> peers) const {
+  return std::equal(peers.begin(), peers.end(), keys_.begin(), keys_.end(),
+                    [](const ChokeCandidate& peer, PeerKey key) { return peer.key == key; });
+}
+
+void Choker::index_candidates(std::span<const ChokeCandidate> peers) {
+  keys_.clear();
+  by_key_.clear();
+  for (const ChokeCandidate& peer : peers) {
+    by_key_.emplace_back(peer.key, static_cast<std::uint32_t>(keys_.size()));
+    keys_.push_back(peer.key);
+  }
+  // Stable: with a key given twice, the first candidate is the one found (as a map's emplace).
+  std::stable_sort(by_key_.begin(), by_key_.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
+// With the same keys as at the last decision there is nothing to do here: records_ and the ring
+// hold exactly those keys, and the optimistic slots some of them.
+void Choker::admit_and_forget(std::span<const ChokeCandidate> peers, TimePoint now) {
+  const auto gone = [&](PeerKey key) { return index_of(key) == kNoCandidate; };
+  std::erase_if(records_, [&](const auto& entry) { return gone(entry.first); });
+  std::erase_if(optimistic_ring_, gone);
+  std::erase_if(optimistic_, [&](const OptimisticSlot& s) { return gone(s.key); });
 
   for (const ChokeCandidate& peer : peers) {
     const auto at = record_slot(records_, peer.key);
@@ -83,6 +97,17 @@ void Choker::admit_and_forget(std::span<const ChokeCandidate> peers, const Looku
                     {peer.key, PeerRecord{.last_unchoked = peer.connected_at,
                                           .unchoke_started = peer.unchoked ? now : TimePoint{}}});
     insert_into_ring(peer.key, now - peer.connected_at < settings_.optimistic_interval);
+  }
+}
+
+// records_ holds exactly the candidates' keys, sorted as by_key_: the n-th distinct key of
+// by_key_ is records_[n].
+void Choker::index_records() {
+  record_index_.assign(keys_.size(), 0);
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < by_key_.size(); ++i) {
+    if (i > 0 && by_key_[i].first != by_key_[i - 1].first) ++n;
+    record_index_[by_key_[i].second] = static_cast<std::uint32_t>(n);
   }
 }
 
@@ -96,9 +121,9 @@ void Choker::insert_into_ring(PeerKey key, bool is_new) {
   optimistic_ring_.insert(optimistic_ring_.begin() + place, key);
 }
 
-std::vector<PeerKey> Choker::choose_leecher(std::span<const ChokeCandidate> peers,
-                                            const Lookup& lookup, TimePoint now, bool reshuffle) {
-  const auto interested = [&](PeerKey key) { return lookup.at(key)->interested; };
+std::vector<PeerKey> Choker::choose_leecher(std::span<const ChokeCandidate> peers, TimePoint now,
+                                            bool reshuffle) {
+  const auto interested = [&](PeerKey key) { return candidate(peers, key).interested; };
   std::erase_if(optimistic_, [&](const OptimisticSlot& slot) {
     // An uninterested peer would waste the slot; a rechoke rotates a slot that has had its time:
     // `optimistic_interval`, or one rechoke period for a holder that has neither unchoked us nor
@@ -107,7 +132,7 @@ std::vector<PeerKey> Choker::choose_leecher(std::span<const ChokeCandidate> peer
     // for a regular slot).
     if (!interested(slot.key)) return true;
     if (!reshuffle) return false;
-    const ChokeCandidate& holder = *lookup.at(slot.key);
+    const ChokeCandidate& holder = candidate(peers, slot.key);
     const bool gave_nothing = !holder.ever_unchoked_us && holder.total_from_peer == 0;
     const auto turn = settings_.deprioritise_free_riders && gave_nothing
                           ? std::min(settings_.optimistic_interval, settings_.rechoke_interval)
@@ -118,7 +143,8 @@ std::vector<PeerKey> Choker::choose_leecher(std::span<const ChokeCandidate> peer
 
   // Regular slots. Without a reshuffle the current holders stay (up to the slot count) and only
   // free slots are filled; an optimistic holder then keeps its optimistic slot.
-  std::vector<const ChokeCandidate*> ranked;
+  std::vector<const ChokeCandidate*>& ranked = ranked_;
+  ranked.clear();
   for (const ChokeCandidate& peer : peers) {
     if (!peer.interested) continue;
     if (!reshuffle && contains(holders, peer.key)) continue;
@@ -135,22 +161,34 @@ std::vector<PeerKey> Choker::choose_leecher(std::span<const ChokeCandidate> peer
   // What is still tied is in random order: by key, the peers that connected first would win
   // every tie, and early on (no rates yet) everything is a tie.
   std::shuffle(ranked.begin(), ranked.end(), rng_);
-  std::stable_sort(ranked.begin(), ranked.end(), better);
+  // The first regular_slots of a stable sort by `better`, without sorting the rest: each peer
+  // goes after those it does not beat, as a stable sort would put it.
   const auto regular_count =
       std::min(ranked.size(), static_cast<std::size_t>(std::max(settings_.regular_slots, 0)));
+  std::vector<const ChokeCandidate*> best;
+  best.reserve(regular_count + 1);
+  for (const ChokeCandidate* peer : ranked) {
+    const auto place = std::find_if(best.begin(), best.end(),
+                                    [&](const ChokeCandidate* b) { return better(peer, b); });
+    if (place == best.end() && best.size() == regular_count) continue;
+    best.insert(place, peer);
+    if (best.size() > regular_count) best.pop_back();
+  }
   std::vector<PeerKey> unchoke;
-  for (std::size_t i = 0; i < regular_count; ++i) unchoke.push_back(ranked[i]->key);
+  unchoke.reserve(regular_count +
+                  static_cast<std::size_t>(std::max(settings_.optimistic_slots, 0)));
+  for (const ChokeCandidate* peer : best) unchoke.push_back(peer->key);
 
   // A holder that earned a regular slot frees its optimistic one.
   std::erase_if(optimistic_, [&](const OptimisticSlot& s) { return contains(unchoke, s.key); });
 
-  fill_optimistic_slots(lookup, unchoke, now);
+  fill_optimistic_slots(peers, unchoke, now);
   for (const OptimisticSlot& slot : optimistic_) unchoke.push_back(slot.key);
   return unchoke;
 }
 
-void Choker::fill_optimistic_slots(const Lookup& lookup, const std::vector<PeerKey>& regular,
-                                   TimePoint now) {
+void Choker::fill_optimistic_slots(std::span<const ChokeCandidate> peers,
+                                   const std::vector<PeerKey>& regular, TimePoint now) {
   // The next interested peers in the ring, which then go to its back, in three passes (see the
   // header): likely reciprocators, then peers not known to be free riders, then anyone.
   const auto slots = static_cast<std::size_t>(std::max(settings_.optimistic_slots, 0));
@@ -160,7 +198,7 @@ void Choker::fill_optimistic_slots(const Lookup& lookup, const std::vector<PeerK
   };
   const auto pass_of = [&](PeerKey key) {
     if (!settings_.deprioritise_free_riders) return 0;
-    const ChokeCandidate& peer = *lookup.at(key);
+    const ChokeCandidate& peer = candidate(peers, key);
     const bool is_new = now - peer.connected_at < settings_.optimistic_interval;
     if (is_new || peer.ever_unchoked_us) return 0;
     const bool known_free_rider = record_of(key).had_optimistic_turn && peer.total_from_peer == 0;
@@ -169,7 +207,7 @@ void Choker::fill_optimistic_slots(const Lookup& lookup, const std::vector<PeerK
   for (int pass = 0; pass <= 2; ++pass) {
     for (std::size_t i = 0; i < optimistic_ring_.size() && optimistic_.size() < slots;) {
       const PeerKey key = optimistic_ring_[i];
-      if (!lookup.at(key)->interested || contains(regular, key) || holds(key) ||
+      if (!candidate(peers, key).interested || contains(regular, key) || holds(key) ||
           pass_of(key) > pass) {
         ++i;
         continue;
@@ -183,7 +221,7 @@ void Choker::fill_optimistic_slots(const Lookup& lookup, const std::vector<PeerK
 }
 
 std::vector<PeerKey> Choker::choose_seed(std::span<const ChokeCandidate> peers, TimePoint now,
-                                         bool reshuffle) const {
+                                         bool reshuffle) {
   // "Unchoked at the last rechoke or since": half a period of slack absorbs timer jitter, so a
   // turn lasts two rechoke periods.
   const auto keep_for = std::chrono::milliseconds(settings_.rechoke_interval) * 3 / 2;
@@ -193,13 +231,18 @@ std::vector<PeerKey> Choker::choose_seed(std::span<const ChokeCandidate> peers, 
     PeerRecord record;
   };
   std::vector<Rank> ranked;
-  for (const ChokeCandidate& peer : peers) {
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    const ChokeCandidate& peer = peers[i];
     if (!peer.interested) continue;
-    const PeerRecord& record = record_of(peer.key);
+    const PeerRecord& record = records_[record_index_[i]].second;
     const bool keep = peer.unchoked && (!reshuffle || now - record.unchoke_started < keep_for);
     ranked.push_back({.peer = &peer, .keep = keep, .record = record});
   }
-  std::sort(ranked.begin(), ranked.end(), [](const Rank& a, const Rank& b) {
+  const auto slots = static_cast<std::size_t>(std::max(settings_.regular_slots, 0) +
+                                              std::max(settings_.optimistic_slots, 0));
+  // Only the first `slots` of the order matter (it is total: the key decides the last tie).
+  const auto served = ranked.begin() + static_cast<std::ptrdiff_t>(std::min(slots, ranked.size()));
+  std::partial_sort(ranked.begin(), served, ranked.end(), [](const Rank& a, const Rank& b) {
     if (a.keep != b.keep) return a.keep;
     // Among those kept (only more than the slots if the settings shrank): the shortest served.
     if (a.keep && a.record.unchoke_started != b.record.unchoke_started) {
@@ -214,18 +257,16 @@ std::vector<PeerKey> Choker::choose_seed(std::span<const ChokeCandidate> peers, 
     }
     return a.peer->key < b.peer->key;
   });
-  const auto slots = static_cast<std::size_t>(std::max(settings_.regular_slots, 0) +
-                                              std::max(settings_.optimistic_slots, 0));
   std::vector<PeerKey> unchoke;
-  for (std::size_t i = 0; i < ranked.size() && i < slots; ++i)
-    unchoke.push_back(ranked[i].peer->key);
+  for (auto it = ranked.begin(); it != served; ++it) unchoke.push_back(it->peer->key);
   return unchoke;
 }
 
 void Choker::record(std::span<const ChokeCandidate> peers, const std::vector<PeerKey>& unchoke,
                     TimePoint now) {
-  for (const ChokeCandidate& peer : peers) {
-    PeerRecord& record = record_of(peer.key);
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    const ChokeCandidate& peer = peers[i];
+    PeerRecord& record = records_[record_index_[i]].second;
     if (contains(unchoke, peer.key)) {  // a few slots: a scan beats a hash set
       if (!peer.unchoked) record.unchoke_started = now;
       record.last_unchoked = now;

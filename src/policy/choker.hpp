@@ -63,6 +63,8 @@ struct ChokerSettings {
   bool deprioritise_free_riders = true;
 };
 
+// Of a peer that is not interested, only the key, `unchoked` and `connected_at` are read (it is
+// neither ranked nor unchoked): a caller may leave the rest unset.
 struct ChokeCandidate {
   PeerKey key;
   bool interested = false;    // the peer wants our data
@@ -112,22 +114,21 @@ class Choker {
     TimePoint since;
   };
 
-  // The candidates of one decision by key: sorted pairs searched by halving (one allocation per
-  // decision instead of a hash node per candidate). Every key asked for with at() is present.
-  class Lookup {
-   public:
-    explicit Lookup(std::span<const ChokeCandidate> peers);
-    bool contains(PeerKey key) const { return find(key) != nullptr; }
-    const ChokeCandidate* at(PeerKey key) const { return find(key); }
-
-   private:
-    const ChokeCandidate* find(PeerKey key) const;
-    std::vector<std::pair<PeerKey, const ChokeCandidate*>> by_key_;
-  };
+  // A candidate's index in the decision's span, searched by key (the first of a key given twice,
+  // as a map's emplace); kNoCandidate if absent.
+  static constexpr std::uint32_t kNoCandidate = UINT32_MAX;
+  std::uint32_t index_of(PeerKey key) const;
+  // The candidate with `key`, which must be one of them.
+  const ChokeCandidate& candidate(std::span<const ChokeCandidate> peers, PeerKey key) const {
+    return peers[index_of(key)];
+  }
 
   std::vector<PeerKey> decide(std::span<const ChokeCandidate> peers, bool seeding, TimePoint now,
                               bool reshuffle);
-  void admit_and_forget(std::span<const ChokeCandidate> peers, const Lookup& lookup, TimePoint now);
+  bool same_keys(std::span<const ChokeCandidate> peers) const;
+  void index_candidates(std::span<const ChokeCandidate> peers);
+  void admit_and_forget(std::span<const ChokeCandidate> peers, TimePoint now);
+  void index_records();
   void insert_into_ring(PeerKey key, bool is_new);
   // The key's record in records_, or where it would go.
   template <typename Records>
@@ -136,13 +137,12 @@ class Choker {
                             [](const auto& entry, PeerKey k) { return entry.first < k; });
   }
   PeerRecord& record_of(PeerKey key) { return record_slot(records_, key)->second; }
-  const PeerRecord& record_of(PeerKey key) const { return record_slot(records_, key)->second; }
-  void fill_optimistic_slots(const Lookup& lookup, const std::vector<PeerKey>& regular,
-                             TimePoint now);
-  std::vector<PeerKey> choose_leecher(std::span<const ChokeCandidate> peers, const Lookup& lookup,
-                                      TimePoint now, bool reshuffle);
+  void fill_optimistic_slots(std::span<const ChokeCandidate> peers,
+                             const std::vector<PeerKey>& regular, TimePoint now);
+  std::vector<PeerKey> choose_leecher(std::span<const ChokeCandidate> peers, TimePoint now,
+                                      bool reshuffle);
   std::vector<PeerKey> choose_seed(std::span<const ChokeCandidate> peers, TimePoint now,
-                                   bool reshuffle) const;
+                                   bool reshuffle);
   void record(std::span<const ChokeCandidate> peers, const std::vector<PeerKey>& unchoke,
               TimePoint now);
 
@@ -153,6 +153,16 @@ class Choker {
   std::vector<std::pair<PeerKey, PeerRecord>> records_;
   std::vector<PeerKey> optimistic_ring_;  // front = next in line for an optimistic unchoke
   std::vector<OptimisticSlot> optimistic_;
+
+  // The candidates of the last decision, kept for the next: between rechokes a peer's
+  // connections mostly stay the same, and then so do the index below and the bookkeeping above
+  // (admit_and_forget has nothing to do). Rebuilt whenever the keys given change.
+  std::vector<PeerKey> keys_;                              // as given, in their order
+  std::vector<std::pair<PeerKey, std::uint32_t>> by_key_;  // (key, candidate index) by key
+  std::vector<std::uint32_t> record_index_;                // per candidate: its entry in records_
+
+  // Scratch of one decision, kept to avoid allocations.
+  std::vector<const ChokeCandidate*> ranked_;
 };
 
 }  // namespace starling::policy

@@ -31,6 +31,7 @@ FlowId Network::add_flow(NodeId src, NodeId dst, double bytes, TimePoint now) {
   f.live = true;
   nodes_[src].out.push_back(id);
   nodes_[dst].in.push_back(id);
+  forget_loads(f);
   mark_dirty(src);
   mark_dirty(dst);
   return id;
@@ -41,6 +42,7 @@ double Network::remove_flow(FlowId flow, TimePoint now) {
   advance(f, to_seconds(now));
   erase_id(nodes_[f.src].out, flow);
   erase_id(nodes_[f.dst].in, flow);
+  forget_loads(f);
   mark_dirty(f.src);
   mark_dirty(f.dst);
   f.live = false;
@@ -92,6 +94,29 @@ double Network::down_load(NodeId node) const {
   double sum = 0;
   for (FlowId id : nodes_[node].in) sum += flows_[id].rate;
   return sum;
+}
+
+double Network::known_up_load(NodeId node) {
+  Node& n = nodes_[node];
+  if (!n.up_load_known) {
+    n.up_load = up_load(node);
+    n.up_load_known = true;
+  }
+  return n.up_load;
+}
+
+double Network::known_down_load(NodeId node) {
+  Node& n = nodes_[node];
+  if (!n.down_load_known) {
+    n.down_load = down_load(node);
+    n.down_load_known = true;
+  }
+  return n.down_load;
+}
+
+void Network::forget_loads(const Flow& f) {
+  nodes_[f.src].up_load_known = false;
+  nodes_[f.dst].down_load_known = false;
 }
 
 void Network::advance(Flow& f, double now) const {
@@ -148,6 +173,57 @@ const std::vector<FlowId>& Network::recompute_all(TimePoint now) {
   return changed_;
 }
 
+bool Network::fills_before(std::uint32_t a, std::uint32_t b) const {
+  const double share_a = links_[a].share;
+  const double share_b = links_[b].share;
+  return share_a != share_b ? share_a < share_b : a < b;
+}
+
+void Network::heap_place(std::size_t pos, std::uint32_t link) {
+  if (pos == heap_.size()) {
+    heap_.push_back(link);
+  } else {
+    heap_[pos] = link;
+  }
+  links_[link].heap_pos = static_cast<std::int32_t>(pos);
+}
+
+void Network::heap_sift_up(std::size_t pos) {
+  const std::uint32_t link = heap_[pos];
+  while (pos > 0) {
+    const std::size_t parent = (pos - 1) / 2;
+    if (!fills_before(link, heap_[parent])) break;
+    heap_place(pos, heap_[parent]);
+    pos = parent;
+  }
+  heap_place(pos, link);
+}
+
+void Network::heap_sift_down(std::size_t pos) {
+  const std::uint32_t link = heap_[pos];
+  const std::size_t n = heap_.size();
+  for (;;) {
+    std::size_t child = 2 * pos + 1;
+    if (child >= n) break;
+    if (child + 1 < n && fills_before(heap_[child + 1], heap_[child])) ++child;
+    if (!fills_before(heap_[child], link)) break;
+    heap_place(pos, heap_[child]);
+    pos = child;
+  }
+  heap_place(pos, link);
+}
+
+void Network::heap_remove(std::uint32_t link) {
+  const auto pos = static_cast<std::size_t>(links_[link].heap_pos);
+  links_[link].heap_pos = -1;
+  const std::uint32_t last = heap_.back();
+  heap_.pop_back();
+  if (last == link) return;
+  heap_place(pos, last);
+  heap_sift_up(pos);
+  heap_sift_down(static_cast<std::size_t>(links_[last].heap_pos));
+}
+
 // Progressive filling of the flows touching `centre`. Every other flow keeps its rate and so its
 // part of each link's capacity.
 void Network::fill(const std::vector<NodeId>& centre, double now) {
@@ -175,10 +251,24 @@ void Network::fill(const std::vector<NodeId>& centre, double now) {
       for (FlowId id : uplink ? node.out : node.in) {
         if (!flows_[id].selected) residual -= flows_[id].rate;
       }
-      links_.push_back(Link{n, uplink, std::max(residual, 0.0), 0});
+      links_.push_back(Link{n, uplink, std::max(residual, 0.0), 0, 0, -1});
     }
     return static_cast<std::size_t>(slot);
   };
+  // The far ends of the selected flows are nodes this fill has not touched: their lists and the
+  // flows in them are three dependent misses each, so they are all started first, level by level.
+  for (FlowId id : selected_) {
+    __builtin_prefetch(&nodes_[flows_[id].src]);
+    __builtin_prefetch(&nodes_[flows_[id].dst]);
+  }
+  for (FlowId id : selected_) {
+    __builtin_prefetch(nodes_[flows_[id].src].out.data());
+    __builtin_prefetch(nodes_[flows_[id].dst].in.data());
+  }
+  for (FlowId id : selected_) {
+    for (FlowId other : nodes_[flows_[id].src].out) __builtin_prefetch(&flows_[other]);
+    for (FlowId other : nodes_[flows_[id].dst].in) __builtin_prefetch(&flows_[other]);
+  }
   for (FlowId id : selected_) {
     ++links_[link_of(flows_[id].src, true)].unfixed;
     ++links_[link_of(flows_[id].dst, false)].unfixed;
@@ -190,50 +280,39 @@ void Network::fill(const std::vector<NodeId>& centre, double now) {
   old_rate.clear();
   for (FlowId id : selected_) old_rate.push_back(flows_[id].rate);
   // The links by share in a heap (smallest share first, then lowest index: the order of a scan
-  // for the first smallest share), each pushed again whenever its share changes.
-  const auto later = [](const ShareEntry& a, const ShareEntry& b) {
-    return a.share != b.share ? a.share > b.share : a.link > b.link;
-  };
-  shares_.clear();
-  link_version_.assign(links_.size(), 0);
-  const auto push_share = [&](std::size_t i) {
-    const Link& l = links_[i];
-    shares_.push_back(
-        ShareEntry{l.residual / l.unfixed, static_cast<std::uint32_t>(i), ++link_version_[i]});
-    std::push_heap(shares_.begin(), shares_.end(), later);
-  };
+  // for the first smallest share); a link whose share changes moves in it.
+  heap_.clear();
   for (std::size_t i = 0; i < links_.size(); ++i) {
-    if (links_[i].unfixed > 0) push_share(i);
+    Link& l = links_[i];
+    l.heap_pos = -1;
+    if (l.unfixed == 0) continue;
+    l.share = l.residual / l.unfixed;
+    heap_place(heap_.size(), static_cast<std::uint32_t>(i));
+    heap_sift_up(heap_.size() - 1);
   }
-  for (;;) {
-    std::size_t best = links_.size();
-    double best_share = 0;
-    while (!shares_.empty()) {
-      std::pop_heap(shares_.begin(), shares_.end(), later);
-      const ShareEntry top = shares_.back();
-      shares_.pop_back();
-      if (top.version != link_version_[top.link] || links_[top.link].unfixed == 0) continue;
-      best = top.link;
-      best_share = top.share;
-      break;
-    }
-    if (best == links_.size()) break;
+  while (!heap_.empty()) {
+    const std::uint32_t best = heap_.front();
+    heap_remove(best);
     const Link link = links_[best];
+    const double best_share = link.share;
     const Node& node = nodes_[link.node];
     for (FlowId id : link.uplink ? node.out : node.in) {
       Flow& f = flows_[id];
       if (!f.selected || f.fixed) continue;
       f.fixed = true;
+      if (f.rate != best_share) forget_loads(f);
       f.rate = best_share;
       const auto other_index =
-          static_cast<std::size_t>(link.uplink ? nodes_[f.dst].down_link : nodes_[f.src].up_link);
+          static_cast<std::uint32_t>(link.uplink ? nodes_[f.dst].down_link : nodes_[f.src].up_link);
       Link& other = links_[other_index];
       other.residual = std::max(0.0, other.residual - best_share);
       --other.unfixed;
       if (other.unfixed > 0) {
-        push_share(other_index);
+        // Its share only grows (the smallest share was taken): it moves towards the leaves.
+        other.share = other.residual / other.unfixed;
+        heap_sift_down(static_cast<std::size_t>(other.heap_pos));
       } else {
-        ++link_version_[other_index];  // no share left to take
+        heap_remove(other_index);  // no share left to take
       }
     }
     links_[best].residual = std::max(0.0, links_[best].residual - best_share * link.unfixed);
@@ -254,7 +333,7 @@ void Network::fill(const std::vector<NodeId>& centre, double now) {
       if (f.selected) return false;
       const NodeId other = link.uplink ? f.dst : f.src;
       const double other_capacity = link.uplink ? nodes_[other].down : nodes_[other].up;
-      const double other_load = link.uplink ? down_load(other) : up_load(other);
+      const double other_load = link.uplink ? known_down_load(other) : known_up_load(other);
       return other_capacity - other_load > 1e-6 * other_capacity;
     });
     if (can_grow) next_round_.push_back(link.node);

@@ -246,6 +246,7 @@ void Swarm::connect(PeerId a, PeerId b) {
   halves_.emplace_back(engine_.now(), settings_.pipeline);
   halves_.emplace_back(engine_.now(), settings_.pipeline);
   half_state_.resize(halves_.size());
+  rate_windows_.resize(halves_.size());
   half_to_.push_back(b);
   half_to_.push_back(a);
   const TimePoint now = engine_.now();
@@ -256,8 +257,7 @@ void Swarm::connect(PeerId a, PeerId b) {
     s.to = h == first ? b : a;
     half_state_[h].open = true;
     s.connected = now;
-    s.recv_marks = {{{t, 0}, {t, 0}}};
-    s.send_marks = s.recv_marks;
+    rate_windows_[h] = RateWindow{.t = {t, t}};
     peers_[s.from].uploads.push_back(h);
     peers_[s.from].upload_to.push_back(s.to);
   }
@@ -369,37 +369,61 @@ void Swarm::rechoke(PeerId p, bool full) {
   }
   if (peer.free_rider) return;  // uploads nothing: never unchokes
   const double t = to_seconds(now);
-  const auto window_rate = [&](auto& marks, double total) {
-    const double span = t - marks[1][0];
-    const double rate = span > 0 ? (total - marks[1][1]) / span : 0;
-    if (full) marks = {{{t, total}, marks[0]}};
-    return rate;
-  };
   candidates_.clear();
-  // ~80 connections of ~270-byte halves, each a few misses at 10,000 peers: start them all first.
+  // ~80 connections, each a few misses at 10,000 peers (two halves, their flows and the rate
+  // window): start them all first, then the flows the halves name, then read. Between rechokes
+  // (fill_free_slots) the Choker reads nothing but the key, the choke state and the connection time
+  // of a peer that is not interested (it is never unchoked): its halves and flows are left alone,
+  // and half the candidates of a fill are such peers. A seed's Choker reads only the rates we
+  // reach to its peers (a tie-break of its round robin), and a seed stays one: the halves towards
+  // it are not read, and the windows of what it receives stand still.
+  const auto needs_rates = [&](HalfId h) { return full || half_state_[h].interested; };
+  const bool seeding = peer.done;
+  for (HalfId h : peer.uploads) __builtin_prefetch(&half_state_[h]);
   for (HalfId h : peer.uploads) {
     const SimHalf& out = halves_[h];
+    __builtin_prefetch(&out.connected);
+    if (!needs_rates(h)) continue;
+    __builtin_prefetch(&out.delivered);
+    __builtin_prefetch(&rate_windows_[h]);
+    if (seeding) continue;
     const SimHalf& in = halves_[reverse(h)];
-    __builtin_prefetch(&out.flow);
-    __builtin_prefetch(&out.send_marks);
     __builtin_prefetch(&in.flow);
-    __builtin_prefetch(&in.recv_marks);
-    __builtin_prefetch(&half_state_[h]);
+    __builtin_prefetch(&in.last_delivery);
   }
   for (HalfId h : peer.uploads) {
-    SimHalf& out = halves_[h];
-    SimHalf& in = halves_[reverse(h)];
-    const double from_peer = received_so_far(in);
+    if (!needs_rates(h)) continue;
+    network_.prefetch(halves_[h].flow);
+    if (!seeding) network_.prefetch(halves_[reverse(h)].flow);
+  }
+  for (std::size_t i = 0; i < peer.uploads.size(); ++i) {
+    const HalfId h = peer.uploads[i];
+    const SimHalf& out = halves_[h];
     policy::ChokeCandidate c;
-    c.key = policy::PeerKey(out.to);
+    c.key = policy::PeerKey(peer.upload_to[i]);
     c.interested = half_state_[h].interested;
-    c.rate_from_peer = window_rate(in.recv_marks, from_peer);
-    c.rate_to_peer = window_rate(out.send_marks, received_so_far(out));
-    c.total_from_peer = static_cast<std::int64_t>(from_peer);
-    c.connected_at = out.connected;
-    c.last_received = in.last_delivery;
     c.unchoked = !half_state_[h].choked;
-    c.ever_unchoked_us = in.ever_unchoked;
+    c.connected_at = out.connected;
+    if (needs_rates(h)) {
+      RateWindow& window = rate_windows_[h];
+      const double span = t - window.t[1];
+      const double to_peer = received_so_far(out);
+      c.rate_to_peer = span > 0 ? (to_peer - window.sent[1]) / span : 0;
+      double from_peer = 0;  // a seed never reads its receive window again
+      if (!seeding) {
+        const SimHalf& in = halves_[reverse(h)];
+        from_peer = received_so_far(in);
+        c.rate_from_peer = span > 0 ? (from_peer - window.received[1]) / span : 0;
+        c.total_from_peer = static_cast<std::int64_t>(from_peer);
+        c.last_received = in.last_delivery;
+        c.ever_unchoked_us = in.ever_unchoked;
+      }
+      if (full) {  // the window moves on
+        window = {.t = {t, window.t[0]},
+                  .received = {from_peer, window.received[0]},
+                  .sent = {to_peer, window.sent[0]}};
+      }
+    }
     candidates_.push_back(c);
   }
   const std::vector<policy::PeerKey> unchoke =
@@ -420,8 +444,8 @@ void Swarm::apply_unchoke_set(PeerId p, const std::vector<policy::PeerKey>& keys
   const std::vector<HalfId>& uploads = peers_[p].uploads;
   for (std::size_t i = 0; i < uploads.size(); ++i) {
     const HalfId h = uploads[i];
-    const bool wanted =
-        std::find(keys.begin(), keys.end(), policy::PeerKey(halves_[h].to)) != keys.end();
+    const policy::PeerKey to(peers_[p].upload_to[i]);
+    const bool wanted = std::find(keys.begin(), keys.end(), to) != keys.end();
     if (wanted && half_state_[h].choked) unchoke(h);
     if (!wanted && !half_state_[h].choked) choke(h);
   }

@@ -191,8 +191,9 @@ class Swarm {
   std::mt19937_64 rng_;
   std::vector<SimPeer> peers_;
   std::vector<SimHalf> halves_;
-  std::vector<HalfState> half_state_;  // per half: its hot flags (see HalfState)
-  std::vector<std::uint8_t> done_;     // per peer: SimPeer::done, dense for the HAVE path
+  std::vector<HalfState> half_state_;     // per half: its hot flags (see HalfState)
+  std::vector<RateWindow> rate_windows_;  // per half: its sender's window towards the receiver
+  std::vector<std::uint8_t> done_;        // per peer: SimPeer::done, dense for the HAVE path
   // Per peer, bytes sent: dense (80 KB at 10,000 peers, cached), since every finished request
   // adds to its sender's, and a SimPeer is 3.4 KB of mostly cold state.
   std::vector<double> uploaded_;

@@ -79,24 +79,33 @@ struct SimHalf {
   explicit SimHalf(TimePoint now = {}, const policy::PipelineSettings& pipeline_settings = {})
       : pipeline(now, pipeline_settings) {}
 
+  // What a rechoke reads, together (the first 32 bytes from the sender's upload half, the last 32
+  // from the half towards it): a rechoke reads ~80 pairs of halves at random.
+  TimePoint connected{};
+  FlowId flow = kNoFlow;
+  bool ever_unchoked = false;  // `from` has unchoked `to` at least once
+  bool seed_counted = false;   // `from` is counted with add_seed in `to`'s picker
+  double flow_credited = 0;    // bytes of the flow already handed over as finished requests
+  double delivered = 0;        // bytes of finished requests
+  TimePoint last_delivery{};
+
   PeerId from = 0;
   PeerId to = 0;
-  bool ever_unchoked = false;     // `from` has unchoked `to` at least once (read at rechokes)
-  bool seed_counted = false;      // `from` is counted with add_seed in `to`'s picker
   std::vector<SimRequest> queue;  // front: the one in flight
   // How many blocks `to` keeps requested from `from`: the engine's own pipeline, told of every
   // request, block and drop (its snub timer is not run: a choke is the only silence here).
   policy::RequestPipeline pipeline;
-  FlowId flow = kNoFlow;
-  double flow_credited = 0;       // bytes of the flow already handed over as finished requests
   EventId event;                  // the flow start (after the latency) or the front's finish
   std::int64_t finish_step = -1;  // on a time grid: the step the front finishes in (-1: none)
-  double delivered = 0;           // bytes of finished requests
-  TimePoint connected{};
-  TimePoint last_delivery{};
-  // (time s, bytes) at the receiver's / the sender's last two rechokes: the rate window.
-  std::array<std::array<double, 2>, 2> recv_marks{};
-  std::array<std::array<double, 2>, 2> send_marks{};
+};
+
+// A peer's rate window towards one neighbour, kept with the peer's upload half to it: the time
+// and the bytes received from / sent to the neighbour at the peer's last two rechokes ([0]: the
+// last). One cache line each, apart from the 208-byte SimHalf: a rechoke reads ~80 of them.
+struct alignas(64) RateWindow {
+  std::array<double, 2> t{};
+  std::array<double, 2> received{};
+  std::array<double, 2> sent{};
 };
 
 }  // namespace starling::sim

@@ -417,5 +417,58 @@ TEST_F(ChokerTest, ForgetsPeersThatLeft) {
   EXPECT_EQ(fill(at(25s), true), (std::set<std::uint32_t>{1}));
 }
 
+// The choker keeps its index of the candidates from one decision to the next while their keys
+// stay the same: a peer replaced by another in the same place (same count, one key changed) must
+// still be forgotten, and the newcomer admitted.
+TEST_F(ChokerTest, APeerReplacedInPlaceIsForgottenAndItsSuccessorAdmitted) {
+  for (std::uint32_t k = 1; k <= 6; ++k) add(k, true, 100.0 * k);
+  keep_senders_fresh(at(100s));
+  const std::set<std::uint32_t> before = rechoke(at(100s));
+  ASSERT_EQ(before.size(), 4U);
+  const std::uint32_t holder = the_optimistic();
+  peer(holder) = ChokeCandidate{
+      .key = PeerKey(99), .interested = true, .connected_at = at(105s), .last_received = at(105s)};
+  std::set<std::uint32_t> after = fill(at(105s));
+  EXPECT_FALSE(after.contains(holder));
+  EXPECT_EQ(after.size(), 4U) << "the optimistic slot of the peer that left is filled again";
+  for (PeerKey k : choker_.optimistic()) EXPECT_NE(k.value(), holder);
+  // The newcomer is in the optimistic ring: with the others all regulars or uninterested, it is
+  // the one left for the optimistic slot.
+  for (ChokeCandidate& p : peers_) p.interested = p.key == PeerKey(99) || p.rate_from_peer > 300;
+  keep_senders_fresh(at(140s));
+  after = rechoke(at(140s));
+  EXPECT_TRUE(after.contains(99));
+}
+
+// The simulator leaves the rates of uninterested peers unset between rechokes: whatever they
+// hold, the decisions are the same.
+TEST_F(ChokerTest, AnUninterestedPeersRatesAndHistoryAreNeverRead) {
+  for (std::uint32_t k = 1; k <= 10; ++k) add(k, k % 3 != 0, 100.0 * k);
+  Choker other;
+  std::vector<ChokeCandidate> scrambled;
+  for (auto t = 100s; t <= 300s; t += 10s) {
+    keep_senders_fresh(at(t));
+    // A peer's interest comes and goes.
+    for (ChokeCandidate& p : peers_) p.interested = (p.key.value() + t.count() / 10) % 3 != 0;
+    scrambled = peers_;
+    for (ChokeCandidate& p : scrambled) {
+      if (p.interested) continue;
+      p.rate_from_peer = 1e9 * p.key.value();
+      p.rate_to_peer = -1;
+      p.total_from_peer = 1 << 30;
+      p.ever_unchoked_us = !p.ever_unchoked_us;
+      p.last_received = at(t + 1000s);
+    }
+    const bool seeding = t >= 250s;
+    const bool full = t.count() % 20 == 0;
+    const std::vector<PeerKey> expected = full ? other.rechoke(scrambled, seeding, at(t))
+                                               : other.fill_free_slots(scrambled, seeding, at(t));
+    const std::set<std::uint32_t> got = full ? rechoke(at(t), seeding) : fill(at(t), seeding);
+    std::set<std::uint32_t> want;
+    for (PeerKey k : expected) want.insert(k.value());
+    EXPECT_EQ(got, want) << "at " << t.count();
+  }
+}
+
 }  // namespace
 }  // namespace starling::policy
