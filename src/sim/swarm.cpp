@@ -122,6 +122,12 @@ Swarm::Swarm(const SwarmSettings& settings)
   inboxes_.resize(peers_.size());
   got_window_words_ = (static_cast<std::size_t>(settings.pieces) + 63) / 64;
   got_window_.assign(peers_.size() * got_window_words_, 0);
+  have_bits_.assign(peers_.size() * got_window_words_, 0);
+  for (PeerId p = 0; p < static_cast<PeerId>(settings.seeds); ++p) {
+    for (PieceIndex piece(0); piece.value() < settings.pieces; ++piece) {
+      have_bits_[window_word(p, piece)] |= window_bit(piece);
+    }
+  }
   if (settings.have_delivery == HaveDelivery::per_receiver) {
     have_lane_ =
         engine_.add_lane(settings_.have_delay, [this](std::uint32_t p) { flush_haves(p); });

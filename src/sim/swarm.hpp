@@ -224,6 +224,13 @@ class Swarm {
   std::vector<std::uint64_t> got_window_;
   std::size_t got_window_words_ = 0;
   std::vector<std::pair<PeerId, PieceIndex>> got_window_list_;
+  // Per peer, a bit per piece it has (got_window_words_ words each): the pickers' have sets
+  // again, dense and in peer order, so a HAVE tick's walk over the receivers streams them
+  // instead of missing on each picker's own.
+  std::vector<std::uint64_t> have_bits_;
+  bool has_piece(PeerId p, PieceIndex piece) const {
+    return (have_bits_[window_word(p, piece)] & window_bit(piece)) != 0;
+  }
   std::size_t window_word(PeerId p, PieceIndex piece) const {
     return p * got_window_words_ + static_cast<std::size_t>(piece.value()) / 64;
   }

@@ -41,6 +41,7 @@ void Swarm::on_have(PeerId p, PieceIndex piece) {
   SimPeer& peer = peers_[p];
   const std::uint32_t order = next_got_order_++;
   peer.got_order[static_cast<std::size_t>(piece.value())] = order;
+  have_bits_[window_word(p, piece)] |= window_bit(piece);
   if (have_lane_ < 0) {
     got_window_[window_word(p, piece)] |= window_bit(piece);
     got_window_list_.push_back({p, piece});
@@ -166,6 +167,10 @@ void Swarm::have_tick() {
         n * static_cast<std::size_t>(part + 1) / static_cast<std::size_t>(parts);
     deliver_sent(begin, end);
     for (std::size_t p = begin; p < end; ++p) {
+      if (p + 2 < end && !inboxes_[p + 2].empty()) {  // its first misses, two receivers ahead
+        __builtin_prefetch(inboxes_[p + 2].data());
+        __builtin_prefetch(&peers_[p + 2].present);
+      }
       if (!inboxes_[p].empty()) apply_haves(static_cast<PeerId>(p), out);
     }
     for (const auto& [p, piece] : got_window_list_) {
@@ -203,7 +208,7 @@ void Swarm::apply_haves(PeerId p, TickOutput& out) {
   // was sent in the window: got_order (a miss of its own) is read only for pieces got since.
   for (const HaveNotice& notice : inbox) {
     __builtin_prefetch(&half_state_[notice.half]);
-    if (!peer.picker.have(notice.piece)) peer.picker.prefetch_availability(notice.piece);
+    if (!has_piece(p, notice.piece)) peer.picker.prefetch_availability(notice.piece);
   }
   const auto got_since_tick = [&](PieceIndex piece) {
     return (got_window_[window_word(p, piece)] & window_bit(piece)) != 0;
@@ -212,7 +217,7 @@ void Swarm::apply_haves(PeerId p, TickOutput& out) {
   for (const HaveNotice& notice : inbox) {
     HalfState& in = half_state_[notice.half];  // sender -> p
     if (!in.open) continue;
-    const bool had = peer.picker.have(notice.piece);  // a done peer has every piece
+    const bool had = has_piece(p, notice.piece);  // a done peer has every piece
     if (!had) peer.picker.add_availability(notice.piece);
     if (!had || (got_since_tick(notice.piece) && lacked_when_sent(peer, notice))) {
       std::atomic_ref<std::int32_t> gained(in.gained);  // only this thread writes it
