@@ -96,22 +96,15 @@ double Network::down_load(NodeId node) const {
   return sum;
 }
 
-double Network::known_up_load(NodeId node) {
+double Network::known_load(NodeId node, bool uplink) {
   Node& n = nodes_[node];
-  if (!n.up_load_known) {
-    n.up_load = up_load(node);
-    n.up_load_known = true;
+  bool& known = uplink ? n.up_load_known : n.down_load_known;
+  double& load = uplink ? n.up_load : n.down_load;
+  if (!known) {
+    load = uplink ? up_load(node) : down_load(node);
+    known = true;
   }
-  return n.up_load;
-}
-
-double Network::known_down_load(NodeId node) {
-  Node& n = nodes_[node];
-  if (!n.down_load_known) {
-    n.down_load = down_load(node);
-    n.down_load_known = true;
-  }
-  return n.down_load;
+  return load;
 }
 
 void Network::forget_loads(const Flow& f) {
@@ -333,7 +326,7 @@ void Network::fill(const std::vector<NodeId>& centre, double now) {
       if (f.selected) return false;
       const NodeId other = link.uplink ? f.dst : f.src;
       const double other_capacity = link.uplink ? nodes_[other].down : nodes_[other].up;
-      const double other_load = link.uplink ? known_down_load(other) : known_up_load(other);
+      const double other_load = known_load(other, !link.uplink);
       return other_capacity - other_load > 1e-6 * other_capacity;
     });
     if (can_grow) next_round_.push_back(link.node);

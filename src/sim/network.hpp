@@ -117,8 +117,7 @@ class Network {
   void advance(Flow& f, double now) const;
   void mark_dirty(NodeId node);
   void fill(const std::vector<NodeId>& centre, double now);
-  double known_up_load(NodeId node);
-  double known_down_load(NodeId node);
+  double known_load(NodeId node, bool uplink);  // up_load / down_load, kept while valid
   void forget_loads(const Flow& f);
   // fill()'s heap of links by share, with each link's place in it (so a changed share moves its
   // link instead of adding an entry).

@@ -120,12 +120,12 @@ Swarm::Swarm(const SwarmSettings& settings)
   piece_copies_.assign(static_cast<std::size_t>(settings.pieces), 0);
   tracker_pos_.assign(peers_.size(), UINT32_MAX);
   inboxes_.resize(peers_.size());
-  got_window_words_ = (static_cast<std::size_t>(settings.pieces) + 63) / 64;
-  got_window_.assign(peers_.size() * got_window_words_, 0);
-  have_bits_.assign(peers_.size() * got_window_words_, 0);
+  words_per_peer_ = (static_cast<std::size_t>(settings.pieces) + 63) / 64;
+  got_window_.assign(peers_.size() * words_per_peer_, 0);
+  have_bits_.assign(peers_.size() * words_per_peer_, 0);
   for (PeerId p = 0; p < static_cast<PeerId>(settings.seeds); ++p) {
     for (PieceIndex piece(0); piece.value() < settings.pieces; ++piece) {
-      have_bits_[window_word(p, piece)] |= window_bit(piece);
+      have_bits_[piece_word(p, piece)] |= piece_bit(piece);
     }
   }
   if (settings.have_delivery == HaveDelivery::per_receiver) {

@@ -219,22 +219,22 @@ class Swarm {
   std::vector<TickOutput> tick_out_;   // per part
   std::vector<HalfId> tick_interest_;  // scratch: every part's interest candidates
   std::vector<SentHave> sent_;         // HaveDelivery::tick: HAVEs not in inboxes yet
-  // HaveDelivery::tick: per peer, a bit per piece got since the last tick (got_window_words_
+  // HaveDelivery::tick: per peer, a bit per piece got since the last tick (words_per_peer_
   // words each), and the bits to clear at the tick.
   std::vector<std::uint64_t> got_window_;
-  std::size_t got_window_words_ = 0;
+  std::size_t words_per_peer_ = 0;
   std::vector<std::pair<PeerId, PieceIndex>> got_window_list_;
-  // Per peer, a bit per piece it has (got_window_words_ words each): the pickers' have sets
+  // Per peer, a bit per piece it has (words_per_peer_ words each): the pickers' have sets
   // again, dense and in peer order, so a HAVE tick's walk over the receivers streams them
   // instead of missing on each picker's own.
   std::vector<std::uint64_t> have_bits_;
   bool has_piece(PeerId p, PieceIndex piece) const {
-    return (have_bits_[window_word(p, piece)] & window_bit(piece)) != 0;
+    return (have_bits_[piece_word(p, piece)] & piece_bit(piece)) != 0;
   }
-  std::size_t window_word(PeerId p, PieceIndex piece) const {
-    return p * got_window_words_ + static_cast<std::size_t>(piece.value()) / 64;
+  std::size_t piece_word(PeerId p, PieceIndex piece) const {
+    return p * words_per_peer_ + static_cast<std::size_t>(piece.value()) / 64;
   }
-  static std::uint64_t window_bit(PieceIndex piece) {
+  static std::uint64_t piece_bit(PieceIndex piece) {
     return std::uint64_t{1} << (static_cast<std::uint32_t>(piece.value()) % 64);
   }
   Duration grid_{};  // SwarmSettings::grid; zero: the exact model

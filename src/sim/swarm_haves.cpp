@@ -41,9 +41,9 @@ void Swarm::on_have(PeerId p, PieceIndex piece) {
   SimPeer& peer = peers_[p];
   const std::uint32_t order = next_got_order_++;
   peer.got_order[static_cast<std::size_t>(piece.value())] = order;
-  have_bits_[window_word(p, piece)] |= window_bit(piece);
+  have_bits_[piece_word(p, piece)] |= piece_bit(piece);
   if (have_lane_ < 0) {
-    got_window_[window_word(p, piece)] |= window_bit(piece);
+    got_window_[piece_word(p, piece)] |= piece_bit(piece);
     got_window_list_.push_back({p, piece});
   }
   if (is_leecher(p)) {
@@ -174,7 +174,7 @@ void Swarm::have_tick() {
       if (!inboxes_[p].empty()) apply_haves(static_cast<PeerId>(p), out);
     }
     for (const auto& [p, piece] : got_window_list_) {
-      if (p >= begin && p < end) got_window_[window_word(p, piece)] &= ~window_bit(piece);
+      if (p >= begin && p < end) got_window_[piece_word(p, piece)] &= ~piece_bit(piece);
     }
   });
   sent_.clear();
@@ -211,7 +211,7 @@ void Swarm::apply_haves(PeerId p, TickOutput& out) {
     if (!has_piece(p, notice.piece)) peer.picker.prefetch_availability(notice.piece);
   }
   const auto got_since_tick = [&](PieceIndex piece) {
-    return (got_window_[window_word(p, piece)] & window_bit(piece)) != 0;
+    return (got_window_[piece_word(p, piece)] & piece_bit(piece)) != 0;
   };
   const std::size_t first_request = out.requests.size();
   for (const HaveNotice& notice : inbox) {
